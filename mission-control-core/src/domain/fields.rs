@@ -1,0 +1,100 @@
+//! Small helpers shared by the request parsers: collecting field errors, and telling an absent
+//! JSON field from an explicit `null` in a PATCH body.
+
+use serde::{Deserialize, Deserializer};
+
+use crate::error::{Error, FieldError};
+
+/// A PATCH field: absent (leave as is), `null` (clear), or a value.
+///
+/// Serde maps both absent and `null` to `None` for a plain `Option`, which would make "clear the
+/// assignee" impossible to say; this keeps the two apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Patch<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Only called when the field is present; `#[serde(default)]` covers absence.
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            None => Patch::Null,
+            Some(v) => Patch::Value(v),
+        })
+    }
+}
+
+/// Gathers field errors so that one response names every invalid field, not just the first.
+#[derive(Default)]
+pub(crate) struct Problems(Vec<FieldError>);
+
+impl Problems {
+    /// Keeps the value when `result` is Ok, records the error against `field` otherwise.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.0.push(FieldError::new(field, message));
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Ok when nothing was recorded; the caller then unwraps its `Option`s with `expect_valid`.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}
+
+/// Parses an optional PATCH field: absent stays absent, a value is parsed, and `null` is either
+/// accepted (`nullable`) or reported.
+pub(crate) fn parse_patch<T, U>(
+    problems: &mut Problems,
+    field: &str,
+    patch: Patch<T>,
+    nullable: bool,
+    parse: impl FnOnce(T) -> Result<U, String>,
+) -> Patch<U> {
+    match patch {
+        Patch::Absent => Patch::Absent,
+        Patch::Null if nullable => Patch::Null,
+        Patch::Null => {
+            problems.push(field, "must not be null");
+            Patch::Absent
+        }
+        Patch::Value(v) => match problems.check(field, parse(v)) {
+            Some(u) => Patch::Value(u),
+            None => Patch::Absent,
+        },
+    }
+}
+
+/// Trims `raw` and checks it holds between 1 and `max` characters.
+pub(crate) fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty".into());
+    }
+    let len = trimmed.chars().count();
+    if len > max {
+        return Err(format!("must be at most {max} characters (got {len})"));
+    }
+    Ok(trimmed.to_owned())
+}

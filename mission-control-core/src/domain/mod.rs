@@ -1,0 +1,90 @@
+//! Domain types that can only hold valid values.
+//!
+//! Requests arrive as loose `*Request` structs (every field optional, so that a missing field is
+//! reported by name rather than by serde); `parse` turns one into a checked value such as
+//! [`NewTask`] or reports every invalid field at once. Past that point the store never
+//! re-validates: a [`TaskTitle`] is never empty, a [`TaskStatus`] is one of four columns.
+
+mod agent;
+mod event;
+mod fields;
+mod task;
+
+pub use agent::{
+    Agent, AgentChanges, AgentId, AgentName, AgentRole, AgentStatus, AvatarColor, NewAgent,
+    NewAgentRequest, UpdateAgentRequest,
+};
+pub use event::{Event, EventType};
+pub use task::{
+    CreateTaskRequest, NewTask, Priority, Tag, Tags, Task, TaskChanges, TaskDescription,
+    TaskStatus, TaskTitle, UpdateTaskRequest,
+};
+
+pub use fields::Patch;
+
+/// Milliseconds since the Unix epoch, the unit of every timestamp on the wire.
+pub fn now_millis() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Declares a closed set of wire strings as an enum with parsing, display and serde that all
+/// agree, so the list of allowed values is written once.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as it is written on the wire and in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            /// "must be one of a, b, c": the message for a value outside the set.
+            pub fn expected() -> String {
+                let all: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                format!("must be one of {}", all.join(", "))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(Self::expected()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                value.as_str()?.parse().map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+    };
+}
+pub(crate) use string_enum;

@@ -1,0 +1,47 @@
+//! # mission-control-core
+//!
+//! The heart of Mission Control, a task board shared by AI agents and the people who run them:
+//! tasks, agents, an event log and auth tokens in one SQLite file, and an in-process bus that
+//! announces every committed change.
+//!
+//! Everything goes through [`MissionControl`]. Writes are validated by the domain types
+//! ([`NewTask::parse`], [`TaskChanges::parse`], ...), written with their event-log row in one
+//! transaction, and published on the bus after the commit. The `mission-control-server` binary
+//! is a thin HTTP and Socket.io layer over this crate; a Rust program can embed it the same way.
+//!
+//! ```
+//! use mission_control_core::{Actor, MissionControl, NewTask, TaskFilter, TaskStatus};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let board = MissionControl::open(dir.path().join("board.db"))?;
+//! let mut changes = board.subscribe();
+//!
+//! let me = Actor::new("agent-patch");
+//! let task = board.create_task(&me, NewTask::titled("Build rate limiter")?).await?;
+//! board.move_task(&me, &task.id, TaskStatus::InProgress).await?;
+//!
+//! let tasks = board.list_tasks(TaskFilter::default()).await?;
+//! assert_eq!(tasks[0].title, "Build rate limiter");
+//! assert_eq!(tasks[0].status, TaskStatus::InProgress);
+//! // The bus saw the creation (and its event-log entry) after it committed.
+//! assert!(matches!(changes.recv().await?, mission_control_core::DomainEvent::TaskCreated(_)));
+//! # board.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod auth;
+pub mod bus;
+pub mod domain;
+mod error;
+mod service;
+mod store;
+
+pub use auth::{IssuedToken, PasswordHash};
+pub use bus::{DomainEvent, EventBus};
+pub use domain::*;
+pub use error::{Error, FieldError, Result};
+pub use service::{Actor, MissionControl, Options};
+pub use store::{EventQuery, TaskFilter};

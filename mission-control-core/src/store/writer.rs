@@ -1,0 +1,187 @@
+//! The single writer: one thread owns the write connection and commits whatever writes are
+//! waiting in one transaction (group commit).
+//!
+//! SQLite allows one writer at a time, so many writers contending for the lock would only take
+//! turns, each paying for its own commit. Instead every write is a job sent to this thread; the
+//! thread takes all jobs waiting (up to [`MAX_BATCH`]), runs each inside its own savepoint (so
+//! one job's failure rolls back only that job), commits once, and only then answers each caller
+//! and publishes its domain events. A caller that got `Ok` therefore knows its write is on disk,
+//! and subscribers see events exactly once, in commit order, and never for a rolled-back write.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::bus::{DomainEvent, EventBus};
+use crate::error::{Error, Result};
+
+/// Most jobs folded into one transaction: enough to amortise the commit, small enough that one
+/// batch never holds the lock for long.
+const MAX_BATCH: usize = 256;
+/// Jobs that may queue before callers wait for room (back-pressure rather than unbounded memory).
+const QUEUE_DEPTH: usize = 4096;
+
+/// What a write job returns: its result for the caller, and the events to publish on commit.
+pub(crate) type Written<T> = (T, Vec<DomainEvent>);
+
+trait Job: Send {
+    /// Runs the job's statements inside the open transaction.
+    fn run(&mut self, conn: &Connection);
+    /// Answers the caller once the transaction's fate is known.
+    fn finish(self: Box<Self>, committed: Result<(), String>, bus: &EventBus);
+}
+
+struct Op<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<Written<T>>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Job for Op<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<Written<T>> + Send,
+{
+    fn run(&mut self, conn: &Connection) {
+        let Some(work) = self.work.take() else { return };
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            self.outcome = Some(Err(Error::from_sqlite(e)));
+            return;
+        }
+        // A panic in one job must not take down the writer thread (and with it every later
+        // write); it becomes that job's error and its savepoint is rolled back.
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
+            .unwrap_or_else(|_| Err(Error::Internal("a write panicked".into())));
+        let end = if outcome.is_ok() {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        self.outcome = Some(match conn.execute_batch(end) {
+            Ok(()) => outcome,
+            Err(e) => Err(Error::from_sqlite(e)),
+        });
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>, bus: &EventBus) {
+        let answer = match (committed, self.outcome) {
+            (Ok(()), Some(Ok((value, events)))) => {
+                for event in events {
+                    bus.publish(event);
+                }
+                Ok(value)
+            }
+            (Ok(()), Some(Err(e))) => Err(e),
+            (Err(reason), _) => Err(Error::Unavailable(reason)),
+            (Ok(()), None) => Err(Error::Internal("a write was not run".into())),
+        };
+        // The caller may have gone away (request cancelled); the write stands regardless.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// Handle to the writer thread. Dropping the last handle (or calling `shutdown`) lets the
+/// thread finish queued work and close the connection.
+pub(crate) struct Writer {
+    sender: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection, bus: EventBus) -> Result<Self> {
+        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("mission-control-writer".into())
+            .spawn(move || run(conn, receiver, bus))
+            .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer {
+            sender: Mutex::new(Some(sender)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues `work` to run in the next transaction and waits until that transaction commits.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
+    {
+        let sender = self.sender()?;
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Op {
+            work: Some(work),
+            outcome: None,
+            reply,
+        });
+        sender.send(job).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<Box<dyn Job>>> {
+        self.sender
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(closed)
+    }
+
+    /// Stops taking writes, lets the queued ones commit, and closes the connection (which
+    /// checkpoints the WAL). Blocks until done; later writes fail with `Unavailable`.
+    pub fn shutdown_blocking(&self) {
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.shutdown_blocking();
+    }
+}
+
+fn closed() -> Error {
+    Error::Unavailable("the store is shut down".into())
+}
+
+fn run(conn: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>, bus: EventBus) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = commit_batch(&conn, &mut batch);
+        if let Err(reason) = &committed {
+            tracing::error!(reason, jobs = batch.len(), "a write transaction failed");
+        }
+        for job in batch.drain(..) {
+            job.finish(committed.clone(), &bus);
+        }
+    }
+    if let Err((_, e)) = conn.close() {
+        tracing::error!(error = %e, "closing the database failed");
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
+    for job in batch.iter_mut() {
+        job.run(conn);
+    }
+    conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        e.to_string()
+    })
+}

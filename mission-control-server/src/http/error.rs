@@ -1,0 +1,189 @@
+//! The server's one error type and the one place where errors become HTTP responses.
+//!
+//! Every error leaves as `{"error": {"code", "message", "details": [{"field", "message"}]}}`,
+//! so that a person, a dashboard or an agent can always tell which field was at fault.
+
+use std::time::Duration;
+
+use http::{StatusCode, header};
+use mission_control_core::{Error as CoreError, FieldError};
+use serde::Serialize;
+
+use super::body::{Body, json_response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+
+    /// The body is not JSON, or JSON of the wrong shape (`field` says where, when known).
+    #[error("invalid JSON: {message}")]
+    InvalidJson {
+        field: Option<String>,
+        message: String,
+    },
+
+    /// A query parameter that does not parse.
+    #[error("invalid query parameter {}", .0.field)]
+    InvalidQuery(FieldError),
+
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+
+    /// Signed in, but not allowed to do this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+
+    #[error("too many requests")]
+    RateLimited { retry_after: Duration },
+
+    #[error("no such endpoint")]
+    NoRoute,
+
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `validation_failed`, `invalid_json`, `unauthorized`,
+    /// `forbidden`, `not_found`, `conflict`, `payload_too_large`, `rate_limited`, `method_not_allowed`,
+    /// `unavailable`, `internal`.
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<FieldError>,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, String, Vec<FieldError>) {
+        use StatusCode as S;
+        match self {
+            ApiError::Core(CoreError::Validation(fields)) => (
+                S::BAD_REQUEST,
+                "validation_failed",
+                "some fields are invalid".into(),
+                fields.clone(),
+            ),
+            ApiError::Core(CoreError::NotFound { kind, id }) => (
+                S::NOT_FOUND,
+                "not_found",
+                format!("no {kind} with id {id}"),
+                vec![],
+            ),
+            ApiError::Core(CoreError::Conflict { kind, id }) => (
+                S::CONFLICT,
+                "conflict",
+                format!("an {kind} with id {id} already exists"),
+                vec![FieldError::new("id", "is already taken")],
+            ),
+            ApiError::Core(CoreError::Unauthorized(why)) | ApiError::Unauthorized(why) => {
+                (S::UNAUTHORIZED, "unauthorized", (*why).into(), vec![])
+            }
+            ApiError::Core(CoreError::Unavailable(_)) => (
+                S::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database cannot take this request right now; try again later".into(),
+                vec![],
+            ),
+            // Internal details go to the log, not to the client.
+            ApiError::Core(CoreError::Storage(_) | CoreError::Internal(_)) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something went wrong on the server; it has been logged".into(),
+                vec![],
+            ),
+            ApiError::Forbidden(why) => (S::FORBIDDEN, "forbidden", (*why).into(), vec![]),
+            ApiError::InvalidJson { field, message } => (
+                S::BAD_REQUEST,
+                if field.is_some() {
+                    "validation_failed"
+                } else {
+                    "invalid_json"
+                },
+                format!("the body is not valid: {message}"),
+                field
+                    .iter()
+                    .map(|f| FieldError::new(f.clone(), message.clone()))
+                    .collect(),
+            ),
+            ApiError::InvalidQuery(field) => (
+                S::BAD_REQUEST,
+                "validation_failed",
+                format!("query parameter {} is invalid", field.field),
+                vec![field.clone()],
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                S::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body must be at most {limit} bytes"),
+                vec![],
+            ),
+            ApiError::RateLimited { retry_after } => (
+                S::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "too many requests; retry in {} s",
+                    retry_seconds(*retry_after)
+                ),
+                vec![],
+            ),
+            ApiError::NoRoute => (S::NOT_FOUND, "not_found", "no such endpoint".into(), vec![]),
+            ApiError::MethodNotAllowed { allow } => (
+                S::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("this endpoint accepts {allow}"),
+                vec![],
+            ),
+        }
+    }
+
+    pub fn into_response(self) -> http::Response<Body> {
+        let (status, code, message, details) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = json_response(
+            status,
+            &ErrorBody {
+                error: ErrorDetail {
+                    code,
+                    message,
+                    details,
+                },
+            },
+        );
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, retry_seconds(*retry_after).into());
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                headers.insert(header::ALLOW, header::HeaderValue::from_static(allow));
+            }
+            ApiError::Core(CoreError::Unavailable(_)) => {
+                headers.insert(header::RETRY_AFTER, 5.into());
+            }
+            ApiError::Unauthorized(_) | ApiError::Core(CoreError::Unauthorized(_)) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Whole seconds to wait, rounded up so a client that waits that long gets through.
+fn retry_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}

@@ -1,0 +1,104 @@
+//! `/api/auth`: signing in and out, and minting agent tokens.
+
+use std::net::IpAddr;
+
+use http::StatusCode;
+use mission_control_core::auth::constant_time_eq;
+
+use super::{Request, Result};
+use crate::http::auth::authenticate;
+use crate::http::body::{json_response, parse_json, read_body};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::state::AppState;
+use crate::http::wire::{
+    LoginRequest, LoginResponse, MintTokenRequest, MintTokenResponse, Success, User,
+};
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Sign in as the operator; the token lasts 7 days. Limited per client address.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(state: &AppState, req: Request, client: IpAddr) -> Result {
+    state.limits.login.check(&client)?;
+    let login = parse_json::<LoginRequest>(&read_body(req).await?)?;
+    let admin = &state.config.admin;
+    // Check both halves every time, so the answer takes as long for a wrong username as for a
+    // wrong password.
+    let username_ok = constant_time_eq(&login.username, &admin.username);
+    let password_ok = {
+        let hash = admin.password.clone();
+        let password = login.password;
+        tokio::task::spawn_blocking(move || hash.verify(&password))
+            .await
+            .unwrap_or(false)
+    };
+    if !(username_ok && password_ok) {
+        return Err(ApiError::Unauthorized("wrong username or password"));
+    }
+    let issued = state.mc.issue_login_token(admin.agent_id.as_str()).await?;
+    let agent = state.mc.get_agent(admin.agent_id.as_str()).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &LoginResponse {
+            token: issued.token,
+            user: User::from(agent),
+        },
+    ))
+}
+
+/// Revoke the token that made this request.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 200, body = Success), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn logout(state: &AppState, req: Request) -> Result {
+    let (_, token) = authenticate(state, req.headers()).await?;
+    state.mc.revoke_token(&token).await?;
+    Ok(json_response(StatusCode::OK, &Success { success: true }))
+}
+
+/// Mint a long-lived token for a registered agent (its `MISSION_CONTROL_TOKEN`), so that its
+/// writes carry its own name. Only the operator may do this.
+#[utoipa::path(post, path = "/api/auth/tokens", tag = "auth", request_body = MintTokenRequest,
+    responses((status = 201, body = MintTokenResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn mint(state: &AppState, req: Request) -> Result {
+    let (actor, _) = authenticate(state, req.headers()).await?;
+    if actor.agent_id != state.config.admin.agent_id.as_str() {
+        return Err(ApiError::Forbidden(
+            "only the operator can mint agent tokens",
+        ));
+    }
+    let body = parse_json::<MintTokenRequest>(&read_body(req).await?)?;
+    let days = body.expires_in_days.unwrap_or(365);
+    if !(1..=3650).contains(&days) {
+        return Err(mission_control_core::Error::field(
+            "expiresInDays",
+            "must be a whole number from 1 to 3650",
+        )
+        .into());
+    }
+    let agent = state
+        .mc
+        .get_agent(&body.agent_id)
+        .await
+        .map_err(|e| match e {
+            mission_control_core::Error::NotFound { .. } => mission_control_core::Error::field(
+                "agentId",
+                format!("no agent is registered with the id {}", body.agent_id),
+            ),
+            other => other,
+        })?;
+    let issued = state
+        .mc
+        .issue_token(&agent.id, i64::from(days) * DAY_MS)
+        .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &MintTokenResponse {
+            token: issued.token,
+            expires_at: issued.expires_at,
+            agent,
+        },
+    ))
+}

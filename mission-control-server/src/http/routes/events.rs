@@ -1,0 +1,33 @@
+//! `/api/events`: the activity feed, and the way a client catches up after a disconnect.
+
+use http::StatusCode;
+use mission_control_core::EventQuery;
+
+use super::{Request, Result};
+use crate::http::auth::authenticate;
+use crate::http::body::json_response;
+use crate::http::error::ErrorBody;
+use crate::http::query::Query;
+use crate::http::state::AppState;
+use crate::http::wire::EventList;
+
+/// The event log, newest first.
+#[utoipa::path(get, path = "/api/events", tag = "events",
+    params(
+        ("limit" = Option<u32>, Query, description = "At most this many (default 50; values above 500 are capped at 500)"),
+        ("since" = Option<i64>, Query, description = "Epoch milliseconds: only events strictly later"),
+    ),
+    responses((status = 200, body = EventList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(state: &AppState, req: Request) -> Result {
+    authenticate(state, req.headers()).await?;
+    let query = Query::of(req.uri());
+    let limit = query
+        .integer("limit", 1, i64::from(u32::MAX))?
+        .map_or(EventQuery::DEFAULT_LIMIT, |n| {
+            n.min(i64::from(EventQuery::MAX_LIMIT)) as u32
+        });
+    let since = query.integer("since", 0, i64::MAX)?;
+    let events = state.mc.list_events(EventQuery { since, limit }).await?;
+    Ok(json_response(StatusCode::OK, &EventList { events }))
+}

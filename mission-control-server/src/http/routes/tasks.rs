@@ -1,0 +1,79 @@
+//! `/api/tasks`: the board's cards.
+
+use http::StatusCode;
+use mission_control_core::{
+    CreateTaskRequest, NewTask, TaskChanges, TaskFilter, TaskStatus, UpdateTaskRequest,
+};
+
+use super::{Request, Result};
+use crate::http::auth::authenticate;
+use crate::http::body::{json_response, parse_json, read_body};
+use crate::http::error::ErrorBody;
+use crate::http::query::Query;
+use crate::http::state::AppState;
+use crate::http::wire::{Success, TaskEnvelope, TaskList};
+
+/// List tasks, oldest first; every match is returned.
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks",
+    params(
+        ("status" = Option<TaskStatus>, Query, description = "Only tasks in this column"),
+        ("agent" = Option<String>, Query, description = "Only tasks assigned to this agent id"),
+    ),
+    responses((status = 200, body = TaskList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(state: &AppState, req: Request) -> Result {
+    authenticate(state, req.headers()).await?;
+    let query = Query::of(req.uri());
+    let filter = TaskFilter {
+        status: query.parse("status")?,
+        agent: query.get("agent").map(str::to_owned),
+    };
+    let tasks = state.mc.list_tasks(filter).await?;
+    Ok(json_response(StatusCode::OK, &TaskList { tasks }))
+}
+
+/// Create a task. Emits `task.created` and `event.new`.
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = CreateTaskRequest,
+    responses((status = 201, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(state: &AppState, req: Request) -> Result {
+    let (actor, _) = authenticate(state, req.headers()).await?;
+    let new = NewTask::parse(parse_json::<CreateTaskRequest>(&read_body(req).await?)?)?;
+    let task = state.mc.create_task(&actor, new).await?;
+    Ok(json_response(StatusCode::CREATED, &TaskEnvelope { task }))
+}
+
+/// One task.
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+    params(("id" = String, Path, description = "Task id")),
+    responses((status = 200, body = TaskEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(state: &AppState, req: Request, id: &str) -> Result {
+    authenticate(state, req.headers()).await?;
+    let task = state.mc.get_task(id).await?;
+    Ok(json_response(StatusCode::OK, &TaskEnvelope { task }))
+}
+
+/// Change some fields of a task; `null` clears description, assignedAgent or priority.
+/// Emits `task.updated` and `event.new` when anything changed.
+#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", request_body = UpdateTaskRequest,
+    params(("id" = String, Path, description = "Task id")),
+    responses((status = 200, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(state: &AppState, req: Request, id: &str) -> Result {
+    let (actor, _) = authenticate(state, req.headers()).await?;
+    let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(&read_body(req).await?)?)?;
+    let task = state.mc.update_task(&actor, id, changes).await?;
+    Ok(json_response(StatusCode::OK, &TaskEnvelope { task }))
+}
+
+/// Delete a task. Emits `task.deleted` and `event.new`.
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+    params(("id" = String, Path, description = "Task id")),
+    responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(state: &AppState, req: Request, id: &str) -> Result {
+    let (actor, _) = authenticate(state, req.headers()).await?;
+    state.mc.delete_task(&actor, id).await?;
+    Ok(json_response(StatusCode::OK, &Success { success: true }))
+}

@@ -1,0 +1,15 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+
+use mission_control_core::MissionControl;
+
+use super::rate_limit::Limits;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub mc: MissionControl,
+    pub config: Arc<Config>,
+    pub limits: Arc<Limits>,
+}

@@ -1,0 +1,15 @@
+//! # mission-control-server
+//!
+//! The Mission Control server: the specification's REST API, its Socket.io events and the web
+//! dashboard, on one port, over [`mission_control_core`]. This crate holds no business rules:
+//! every write goes through the core's service API; here live configuration, HTTP routing and
+//! JSON mapping, status codes, rate limits, CORS, Socket.io authentication and fan-out, serving
+//! the dashboard, and graceful shutdown.
+//!
+//! `main.rs` is a thin command-line front over [`startup`].
+
+pub mod config;
+pub mod http;
+pub mod realtime;
+pub mod startup;
+pub mod telemetry;

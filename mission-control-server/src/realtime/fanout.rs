@@ -1,0 +1,85 @@
+//! Relays the core's committed changes to every signed-in socket.
+
+use mission_control_core::DomainEvent;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use socketioxide::SocketIo;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+use super::SIGNED_IN;
+
+/// The Socket.io event name and payload of a domain event, as the specification writes them.
+pub fn wire_event(event: &DomainEvent) -> (&'static str, serde_json::Result<Box<RawValue>>) {
+    use serde_json::value::to_raw_value as raw;
+    match event {
+        DomainEvent::TaskCreated(task) => ("task.created", raw(&TaskPayload { task })),
+        DomainEvent::TaskUpdated(task) => ("task.updated", raw(&TaskPayload { task })),
+        DomainEvent::TaskDeleted { task_id } => ("task.deleted", raw(&Deleted { task_id })),
+        DomainEvent::AgentStatusChanged(agent) => {
+            ("agent.status_changed", raw(&AgentPayload { agent }))
+        }
+        DomainEvent::EventLogged(event) => ("event.new", raw(&EventPayload { event })),
+    }
+}
+
+#[derive(Serialize)]
+struct TaskPayload<'a> {
+    task: &'a mission_control_core::Task,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Deleted<'a> {
+    task_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct AgentPayload<'a> {
+    agent: &'a mission_control_core::Agent,
+}
+
+#[derive(Serialize)]
+struct EventPayload<'a> {
+    event: &'a mission_control_core::Event,
+}
+
+pub async fn relay(io: SocketIo, mut events: Receiver<DomainEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(event) => broadcast(&io, &event),
+            Err(RecvError::Lagged(missed)) => {
+                // Events were lost between the bus and the sockets: every client's view may be
+                // stale now, so make them all reconnect and resynchronise.
+                tracing::warn!(
+                    missed,
+                    "real-time relay fell behind; disconnecting clients to force a resync"
+                );
+                let _ = io.to(SIGNED_IN).disconnect().await;
+            }
+            Err(RecvError::Closed) => break,
+        }
+    }
+}
+
+fn broadcast(io: &SocketIo, event: &DomainEvent) {
+    let (name, payload) = wire_event(event);
+    let payload = match payload {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, name, "cannot serialise a real-time event");
+            return;
+        }
+    };
+    for socket in io.to(SIGNED_IN).sockets() {
+        let full = matches!(
+            socket.emit(name, &*payload),
+            Err(socketioxide::SendError::Socket(
+                socketioxide::SocketError::InternalChannelFull
+            ))
+        );
+        if full {
+            tracing::warn!(socket = %socket.id, "client too slow for real-time updates; disconnecting it");
+            let _ = socket.disconnect();
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Logging through `tracing`: `RUST_LOG` picks the level (default `info`), `LOG_FORMAT` picks
+//! human-readable or JSON lines. Logs go to stderr; stdout is kept for what a person must read.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests calling twice) is harmless; ignore the error.
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every test of the project, from a fresh clone: installs what it needs (the wasm target,
+# Chromium from Debian, npm packages), then format, lint, type checks, unit and black-box tests
+# in Rust, Node and a headless browser. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Reuse one cargo target directory outside the clone so repeated runs are incremental.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mission-control/target}"
+export CARGO_TERM_COLOR=never
+export MISSION_CONTROL_SERVER_BIN="$CARGO_TARGET_DIR/debug/mission-control-server"
+export MISSION_CONTROL_TOOL_WASM="$CARGO_TARGET_DIR/wasm32-wasip2/wasm-release/mission_control_tool.wasm"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: rustfmt, clippy, wasm32-wasip2"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target add wasm32-wasip2 >/dev/null
+
+step "browser: Debian's chromium for the end-to-end tests"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing and this user cannot install it: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+
+step "format"
+cargo fmt --all --check
+
+step "lint"
+cargo clippy --all-targets -- -D warnings
+cargo clippy -p mission-control-tool --target wasm32-wasip2 -- -D warnings
+
+step "the OpenClaw tool component (wasm32-wasip2)"
+cargo build -p mission-control-tool --target wasm32-wasip2 --profile wasm-release
+
+step "dashboard: install, type check, unit tests, build"
+npm ci --prefix frontend --no-audit --no-fund
+npm run --prefix frontend typecheck
+npm run --prefix frontend test
+npm run --prefix frontend build
+
+step "OpenClaw plugin package: install and transpile the component"
+npm ci --prefix openclaw-plugin/package --no-audit --no-fund
+npm run --prefix openclaw-plugin/package build
+
+step "Rust: unit, doc and black-box tests"
+cargo build -p mission-control-server
+cargo test
+
+step "Node: Socket.io with socket.io-client, the plugin package, the dashboard in Chromium"
+npm ci --prefix tests --no-audit --no-fund
+npm test --prefix tests
