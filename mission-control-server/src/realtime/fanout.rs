@@ -54,7 +54,9 @@ pub async fn relay(io: SocketIo, mut events: Receiver<DomainEvent>) {
                     missed,
                     "real-time relay fell behind; disconnecting clients to force a resync"
                 );
-                let _ = io.to(SIGNED_IN).disconnect().await;
+                if let Some(root) = io.of("/") {
+                    let _ = root.to(SIGNED_IN).disconnect().await;
+                }
             }
             Err(RecvError::Closed) => break,
         }
@@ -62,6 +64,9 @@ pub async fn relay(io: SocketIo, mut events: Receiver<DomainEvent>) {
 }
 
 fn broadcast(io: &SocketIo, event: &DomainEvent) {
+    // The namespace is gone once the server is shutting down; writes still draining then have
+    // nobody left to tell.
+    let Some(root) = io.of("/") else { return };
     let (name, payload) = wire_event(event);
     let payload = match payload {
         Ok(p) => p,
@@ -70,7 +75,7 @@ fn broadcast(io: &SocketIo, event: &DomainEvent) {
             return;
         }
     };
-    for socket in io.to(SIGNED_IN).sockets() {
+    for socket in root.to(SIGNED_IN).sockets() {
         let full = matches!(
             socket.emit(name, &*payload),
             Err(socketioxide::SendError::Socket(
