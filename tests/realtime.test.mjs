@@ -1,8 +1,9 @@
 // Real-time updates, tested with the official socket.io-client against the real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { io } from 'socket.io-client';
-import { startServer } from './lib/server.mjs';
+import { startServer, JWT_SECRET } from './lib/server.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -102,6 +103,37 @@ test('the authenticate event signs a socket in, or answers auth_error', async ()
     assert.deepEqual(got[0], { name: 'task.created', payload: { task: created.body.task } });
   } finally {
     socket.close();
+  }
+});
+
+/** A JWT signed with `key`, as an attacker who knows or guesses it would make one. */
+function jwt(header, claims, key) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${part(header)}.${part(claims)}`;
+  const signature = key ? createHmac('sha256', key).update(body).digest('base64url') : '';
+  return `${body}.${signature}`;
+}
+
+test('hostile tokens are refused in the handshake and by authenticate', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { sub: 'agent-patch', jti: 'forged', iat: now - 10 };
+  const hostile = [
+    jwt({ alg: 'none', typ: 'JWT' }, { ...claims, exp: now + 3600 }, null),
+    jwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: now - 3600 }, JWT_SECRET),
+    jwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: now + 3600 }, JWT_SECRET),
+    jwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: now + 3600 }, 'another-key-another-key-another-key'),
+    'garbage',
+  ];
+  for (const token of hostile) {
+    await assert.rejects(connect({ auth: { token } }), Error, token);
+    const socket = await connect();
+    try {
+      const refused = new Promise((resolve) => socket.once('auth_error', resolve));
+      socket.emit('authenticate', { token });
+      assert.ok((await refused).message.length > 0);
+    } finally {
+      socket.close();
+    }
   }
 });
 

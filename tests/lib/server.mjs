@@ -18,6 +18,7 @@ export function serverBinary() {
   return path.join(targetDir, 'debug', 'mission-control-server');
 }
 
+export const JWT_SECRET = 'node-test-secret-that-is-long-enough-0123456789';
 export const ADMIN = { username: 'patch', password: 'test-password-123', id: 'agent-patch' };
 
 /**
@@ -32,7 +33,7 @@ export async function startServer({ env = {}, dataDir } = {}) {
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_PATH: path.join(dir, 'mission-control.db'),
-      JWT_SECRET: 'node-test-secret-that-is-long-enough-0123456789',
+      JWT_SECRET,
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
       ADMIN_NAME: 'Patch',
