@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mission-control/target
 
 if [ "${SKIP_DASHBOARD_BUILD:-0}" != 1 ]; then
   stamp=frontend/dist/index.html
-  if [ ! -f "$stamp" ] || [ -n "$(find frontend/src frontend/index.html frontend/package.json -newer "$stamp" -print -quit)" ]; then
+  if [ ! -f "$stamp" ] || [ -n "$(find frontend/src frontend/public frontend/index.html frontend/package.json frontend/vite.config.ts -newer "$stamp" -print -quit)" ]; then
     echo "Building the dashboard..."
     [ -d frontend/node_modules ] || npm ci --prefix frontend --no-audit --no-fund
     npm run --prefix frontend build

@@ -1,0 +1,336 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_EVENTS,
+  NONE,
+  NO_FILTER,
+  addEvent,
+  allTags,
+  applyLive,
+  applyLocalDelete,
+  applyLocalTask,
+  emptyState,
+  failResync,
+  fieldKey,
+  finishResync,
+  formatAge,
+  groupByStatus,
+  isFiltering,
+  matchesFilter,
+  neighbourStatus,
+  revertOptimistic,
+  startResync,
+  type BoardState,
+  type LiveMessage,
+  type Snapshot,
+} from './board';
+import type { Agent, McEvent, Task } from './types';
+
+let seq = 0;
+function task(over: Partial<Task> = {}): Task {
+  seq += 1;
+  return {
+    id: `task-${seq}`,
+    title: `Task ${seq}`,
+    description: null,
+    status: 'backlog',
+    assignedAgent: null,
+    priority: 'medium',
+    createdAt: 1_000,
+    updatedAt: 1_000,
+    createdBy: null,
+    tags: [],
+    ...over,
+  };
+}
+
+function agent(over: Partial<Agent> = {}): Agent {
+  return { id: 'agent-nova', name: 'Nova', role: 'Research', status: 'online', lastActive: 1_000, avatarColor: '#10b981', ...over };
+}
+
+function event(id: string, timestamp: number, over: Partial<McEvent> = {}): McEvent {
+  return { id, type: 'task_created', message: `event ${id}`, agentId: null, taskId: null, timestamp, ...over };
+}
+
+function loaded(snapshot: Partial<Snapshot> = {}): BoardState {
+  const s = startResync(emptyState());
+  return finishResync(s, { tasks: [], agents: [], events: [], ...snapshot }, s.syncId);
+}
+
+describe('live task messages', () => {
+  it('task.created inserts the task', () => {
+    const t = task();
+    const s = applyLive(loaded(), { type: 'task.created', task: t });
+    expect(s.tasks[t.id]).toEqual(t);
+  });
+
+  it('is idempotent: the same message twice changes nothing the second time', () => {
+    const t = task();
+    const msg: LiveMessage = { type: 'task.created', task: t };
+    const once = applyLive(loaded(), msg);
+    const twice = applyLive(once, msg);
+    expect(twice).toBe(once);
+    expect(Object.keys(twice.tasks)).toHaveLength(1);
+  });
+
+  it('a created message for a task we already hold (e.g. our own write came back first) keeps one copy', () => {
+    const t = task();
+    let s = applyLocalTask(loaded(), t);
+    s = applyLive(s, { type: 'task.created', task: { ...t } });
+    expect(Object.keys(s.tasks)).toEqual([t.id]);
+  });
+
+  it('task.updated replaces a task with a newer one', () => {
+    const t = task();
+    let s = applyLive(loaded(), { type: 'task.created', task: t });
+    s = applyLive(s, { type: 'task.updated', task: { ...t, status: 'done', updatedAt: 2_000 } });
+    expect(s.tasks[t.id].status).toBe('done');
+  });
+
+  it('task.updated for an unknown task inserts it', () => {
+    const t = task({ status: 'todo' });
+    const s = applyLive(loaded(), { type: 'task.updated', task: t });
+    expect(s.tasks[t.id]).toEqual(t);
+  });
+
+  it('a stale update (older updatedAt) is ignored', () => {
+    const t = task({ updatedAt: 5_000, status: 'done' });
+    const s0 = applyLive(loaded(), { type: 'task.updated', task: t });
+    const s1 = applyLive(s0, { type: 'task.updated', task: { ...t, status: 'todo', updatedAt: 4_000 } });
+    expect(s1).toBe(s0);
+    expect(s1.tasks[t.id].status).toBe('done');
+  });
+
+  it('an update with the same updatedAt but different content is applied (same-millisecond writes)', () => {
+    const t = task({ updatedAt: 5_000 });
+    let s = applyLive(loaded(), { type: 'task.updated', task: t });
+    s = applyLive(s, { type: 'task.updated', task: { ...t, title: 'renamed' } });
+    expect(s.tasks[t.id].title).toBe('renamed');
+  });
+
+  it('task.deleted removes the task, and deleting an unknown task is a no-op', () => {
+    const t = task();
+    let s = applyLive(loaded(), { type: 'task.created', task: t });
+    s = applyLive(s, { type: 'task.deleted', taskId: t.id });
+    expect(s.tasks[t.id]).toBeUndefined();
+    const again = applyLive(s, { type: 'task.deleted', taskId: t.id });
+    expect(again).toBe(s);
+  });
+
+  it('local writes follow the same rules', () => {
+    const t = task({ updatedAt: 3_000 });
+    let s = applyLocalTask(loaded(), t);
+    s = applyLocalTask(s, { ...t, updatedAt: 2_000, title: 'old' });
+    expect(s.tasks[t.id].title).toBe(t.title);
+    s = applyLocalDelete(s, t.id);
+    expect(s.tasks).toEqual({});
+  });
+
+  it('an optimistic move is reverted only if nothing newer replaced it', () => {
+    const t = task();
+    const base = applyLive(loaded(), { type: 'task.created', task: t });
+    const optimistic = { ...t, status: 'done' as const };
+    const moved = applyLocalTask(base, optimistic);
+    expect(moved.tasks[t.id].status).toBe('done');
+    expect(revertOptimistic(moved, optimistic, t).tasks[t.id].status).toBe('backlog');
+    const newer = applyLive(moved, { type: 'task.updated', task: { ...t, status: 'todo', updatedAt: 9_000 } });
+    expect(revertOptimistic(newer, optimistic, t).tasks[t.id].status).toBe('todo');
+  });
+});
+
+describe('agents and events', () => {
+  it('agent.status_changed inserts or replaces the agent', () => {
+    let s = applyLive(loaded(), { type: 'agent.status_changed', agent: agent() });
+    expect(s.agents['agent-nova'].status).toBe('online');
+    s = applyLive(s, { type: 'agent.status_changed', agent: agent({ status: 'busy', lastActive: 2_000 }) });
+    expect(s.agents['agent-nova'].status).toBe('busy');
+    expect(Object.keys(s.agents)).toHaveLength(1);
+  });
+
+  it('event.new keeps the feed newest first and unique', () => {
+    let s = loaded({ events: [event('evt-2', 2_000), event('evt-1', 1_000)] });
+    s = applyLive(s, { type: 'event.new', event: event('evt-3', 3_000) });
+    s = applyLive(s, { type: 'event.new', event: event('evt-3', 3_000) });
+    expect(s.events.map((e) => e.id)).toEqual(['evt-3', 'evt-2', 'evt-1']);
+  });
+
+  it('an event that arrives late is placed by its timestamp', () => {
+    const events = addEvent([event('evt-3', 3_000), event('evt-1', 1_000)], event('evt-2', 2_000));
+    expect(events.map((e) => e.id)).toEqual(['evt-3', 'evt-2', 'evt-1']);
+  });
+
+  it('the feed is capped', () => {
+    let events: McEvent[] = [];
+    for (let i = 0; i < MAX_EVENTS + 20; i++) events = addEvent(events, event(`evt-${String(i).padStart(4, '0')}`, i));
+    expect(events).toHaveLength(MAX_EVENTS);
+    expect(events[0].id).toBe(`evt-${String(MAX_EVENTS + 19).padStart(4, '0')}`);
+  });
+});
+
+describe('resync', () => {
+  it('replaces the state with the snapshot: tasks deleted while away disappear, new ones appear', () => {
+    const kept = task();
+    const deletedWhileAway = task();
+    let s = loaded({ tasks: [kept, deletedWhileAway], agents: [agent()] });
+    const createdWhileAway = task({ title: 'made while offline' });
+    s = startResync(s);
+    expect(s.loaded).toBe(true); // the board stays visible during a resync
+    s = finishResync(
+      s,
+      { tasks: [{ ...kept, status: 'done', updatedAt: 7_000 }, createdWhileAway], agents: [agent({ status: 'offline' })], events: [event('evt-9', 9_000)] },
+      s.syncId,
+    );
+    expect(Object.keys(s.tasks).sort()).toEqual([kept.id, createdWhileAway.id].sort());
+    expect(s.tasks[kept.id].status).toBe('done');
+    expect(s.agents['agent-nova'].status).toBe('offline');
+    expect(s.events.map((e) => e.id)).toEqual(['evt-9']);
+    expect(s.pending).toBeNull();
+  });
+
+  it('replaces even newer local copies: the server is the source of truth after a reconnect', () => {
+    const t = task({ updatedAt: 9_000, title: 'local' });
+    let s = loaded({ tasks: [t] });
+    s = startResync(s);
+    s = finishResync(s, { tasks: [{ ...t, title: 'server', updatedAt: 8_000 }], agents: [], events: [] }, s.syncId);
+    expect(s.tasks[t.id].title).toBe('server');
+  });
+
+  it('live messages that arrive while the snapshot is in flight are replayed onto it', () => {
+    const a = task();
+    let s = startResync(loaded());
+    const lateCreate = task({ title: 'created during fetch', updatedAt: 5_000 });
+    s = applyLive(s, { type: 'task.created', task: lateCreate });
+    expect(s.tasks[lateCreate.id]).toBeDefined(); // shown at once, not only after the resync
+    s = applyLive(s, { type: 'task.updated', task: { ...a, status: 'todo', updatedAt: 6_000 } });
+    s = applyLive(s, { type: 'event.new', event: event('evt-late', 6_000) });
+    // The snapshot was taken before those messages: it lacks them.
+    s = finishResync(s, { tasks: [a], agents: [], events: [event('evt-old', 1_000)] }, s.syncId);
+    expect(s.tasks[lateCreate.id]?.title).toBe('created during fetch');
+    expect(s.tasks[a.id].status).toBe('todo');
+    expect(s.events.map((e) => e.id)).toEqual(['evt-late', 'evt-old']);
+  });
+
+  it('replaying does not resurrect a task whose deletion also arrived during the fetch', () => {
+    const a = task();
+    let s = startResync(loaded({ tasks: [a] }));
+    s = applyLive(s, { type: 'task.updated', task: { ...a, title: 'edited', updatedAt: 2_000 } });
+    s = applyLive(s, { type: 'task.deleted', taskId: a.id });
+    s = finishResync(s, { tasks: [], agents: [], events: [] }, s.syncId);
+    expect(s.tasks[a.id]).toBeUndefined();
+  });
+
+  it('a replayed message older than the snapshot does not roll it back', () => {
+    const a = task();
+    let s = startResync(loaded({ tasks: [a] }));
+    s = applyLive(s, { type: 'task.updated', task: { ...a, status: 'todo', updatedAt: 2_000 } });
+    s = finishResync(s, { tasks: [{ ...a, status: 'done', updatedAt: 3_000 }], agents: [], events: [] }, s.syncId);
+    expect(s.tasks[a.id].status).toBe('done');
+  });
+
+  it('keeps the identity of unchanged tasks and agents, so only changed cards re-render', () => {
+    const same = task();
+    const changed = task();
+    let s = loaded({ tasks: [same, changed], agents: [agent()] });
+    const before = s;
+    s = startResync(s);
+    s = finishResync(s, { tasks: [{ ...same }, { ...changed, title: 'new', updatedAt: 9_000 }], agents: [{ ...agent() }], events: [] }, s.syncId);
+    expect(s.tasks[same.id]).toBe(before.tasks[same.id]);
+    expect(s.tasks[changed.id]).not.toBe(before.tasks[changed.id]);
+    expect(s.agents['agent-nova']).toBe(before.agents['agent-nova']);
+  });
+
+  it('only the latest resync wins when two overlap', () => {
+    let s = loaded();
+    s = startResync(s);
+    const first = s.syncId;
+    s = startResync(s);
+    const second = s.syncId;
+    const stale = finishResync(s, { tasks: [task({ title: 'first' })], agents: [], events: [] }, first);
+    expect(stale).toBe(s);
+    s = finishResync(s, { tasks: [task({ title: 'second' })], agents: [], events: [] }, second);
+    expect(Object.values(s.tasks).map((t) => t.title)).toEqual(['second']);
+  });
+
+  it('a failed resync keeps the current state and stops buffering', () => {
+    const a = task();
+    let s = startResync(loaded({ tasks: [a] }));
+    s = applyLive(s, { type: 'task.deleted', taskId: a.id });
+    s = failResync(s, s.syncId);
+    expect(s.pending).toBeNull();
+    expect(s.tasks).toEqual({});
+    expect(s.loaded).toBe(true);
+  });
+
+  it('the first load marks the state loaded', () => {
+    const s0 = emptyState();
+    expect(s0.loaded).toBe(false);
+    const s1 = startResync(s0);
+    expect(finishResync(s1, { tasks: [], agents: [], events: [] }, s1.syncId).loaded).toBe(true);
+  });
+});
+
+describe('board views', () => {
+  const nova = 'agent-nova';
+  const tasks = Object.fromEntries(
+    [
+      task({ id: 'a', title: 'Fix login bug', status: 'todo', priority: 'low', assignedAgent: nova, tags: ['bug', 'auth'], updatedAt: 1 }),
+      task({ id: 'b', title: 'Write docs', status: 'todo', priority: 'critical', tags: ['docs'], updatedAt: 2 }),
+      task({ id: 'c', title: 'Ship it', status: 'done', priority: null, assignedAgent: 'agent-patch', updatedAt: 3 }),
+      task({ id: 'd', title: 'Login page polish', status: 'todo', priority: 'critical', updatedAt: 4 }),
+    ].map((t) => [t.id, t]),
+  );
+
+  it('groups by status, most urgent then most recent first, with totals', () => {
+    const { visible, totals } = groupByStatus(tasks);
+    expect(visible.todo.map((t) => t.id)).toEqual(['d', 'b', 'a']);
+    expect(visible.done.map((t) => t.id)).toEqual(['c']);
+    expect(visible.backlog).toEqual([]);
+    expect(totals).toEqual({ backlog: 0, todo: 3, 'in-progress': 0, done: 1 });
+  });
+
+  it('filters by agent, unassigned, priority, tag and title search (case-insensitive)', () => {
+    const ids = (f: Partial<typeof NO_FILTER>) => Object.values(tasks).filter((t) => matchesFilter(t, { ...NO_FILTER, ...f })).map((t) => t.id).sort();
+    expect(ids({ agent: nova })).toEqual(['a']);
+    expect(ids({ agent: NONE })).toEqual(['b', 'd']);
+    expect(ids({ priority: 'critical' })).toEqual(['b', 'd']);
+    expect(ids({ priority: NONE })).toEqual(['c']);
+    expect(ids({ tag: 'bug' })).toEqual(['a']);
+    expect(ids({ search: '  LOGIN ' })).toEqual(['a', 'd']);
+    expect(ids({ search: 'login', priority: 'critical' })).toEqual(['d']);
+    expect(isFiltering(NO_FILTER)).toBe(false);
+    expect(isFiltering({ ...NO_FILTER, search: ' ' })).toBe(false);
+    expect(isFiltering({ ...NO_FILTER, tag: 'x' })).toBe(true);
+  });
+
+  it('totals count all tasks while the columns show the filtered ones', () => {
+    const { visible, totals } = groupByStatus(tasks, { ...NO_FILTER, tag: 'docs' });
+    expect(visible.todo.map((t) => t.id)).toEqual(['b']);
+    expect(totals.todo).toBe(3);
+  });
+
+  it('lists tags sorted and unique', () => {
+    expect(allTags(tasks)).toEqual(['auth', 'bug', 'docs']);
+  });
+
+  it('knows the neighbouring columns for keyboard moves', () => {
+    expect(neighbourStatus('backlog', -1)).toBeNull();
+    expect(neighbourStatus('backlog', 1)).toBe('todo');
+    expect(neighbourStatus('in-progress', 1)).toBe('done');
+    expect(neighbourStatus('done', 1)).toBeNull();
+  });
+
+  it('formats ages compactly', () => {
+    const now = 10 * 86_400_000;
+    expect(formatAge(now - 10_000, now)).toBe('now');
+    expect(formatAge(now - 5 * 60_000, now)).toBe('5m');
+    expect(formatAge(now - 3 * 3_600_000, now)).toBe('3h');
+    expect(formatAge(now - 2 * 86_400_000, now)).toBe('2d');
+    expect(formatAge(now + 60_000, now)).toBe('now');
+  });
+
+  it('maps API field names to dialog fields', () => {
+    expect(fieldKey('title')).toBe('title');
+    expect(fieldKey('tags[3]')).toBe('tags');
+    expect(fieldKey('tags.3')).toBe('tags');
+    expect(fieldKey('body.assignedAgent')).toBe('assignedAgent');
+  });
+});
