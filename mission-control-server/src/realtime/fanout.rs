@@ -83,8 +83,26 @@ fn broadcast(io: &SocketIo, event: &DomainEvent) {
             ))
         );
         if full {
-            tracing::warn!(socket = %socket.id, "client too slow for real-time updates; disconnecting it");
-            let _ = socket.disconnect();
+            drop_slow_client(socket);
         }
     }
 }
+
+/// Stops sending to a socket whose buffer is full, then disconnects it as soon as the
+/// disconnect packet fits (a slow client drains, gets it, reconnects and resynchronises). A
+/// dead client never drains; the Engine.IO heartbeat closes it.
+fn drop_slow_client(socket: socketioxide::extract::SocketRef) {
+    tracing::warn!(socket = %socket.id, "client too slow for real-time updates; disconnecting it");
+    socket.leave(SIGNED_IN);
+    tokio::spawn(async move {
+        for _ in 0..DISCONNECT_ATTEMPTS {
+            if !socket.connected() || socket.clone().disconnect().is_ok() {
+                return;
+            }
+            tokio::time::sleep(DISCONNECT_RETRY).await;
+        }
+    });
+}
+
+const DISCONNECT_ATTEMPTS: u32 = 120;
+const DISCONNECT_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
