@@ -1,0 +1,233 @@
+//! The server under test: the release binary, started on loopback with a fresh database, and
+//! what /proc says about it (resident memory, CPU time).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::Res;
+
+pub const ADMIN_USERNAME: &str = "bench";
+pub const ADMIN_PASSWORD: &str = "bench-password-0123456789";
+const JWT_SECRET: &str = "bench-jwt-secret-that-is-long-enough-0123456789abcdef";
+const LISTENING: &str = "Mission Control listening on http://";
+/// Longest wait for the listening line, and for a graceful stop.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+const STOP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    pub pid: u32,
+    pub addr: SocketAddr,
+    pub base: String,
+    /// When the process was spawned.
+    pub spawned_at: Instant,
+    /// From spawn to the listening line.
+    pub started_in: Duration,
+    stderr_path: PathBuf,
+}
+
+impl Server {
+    /// Spawns `bin` on 127.0.0.1 with a random port and the database at `db`, and waits for it
+    /// to print where it listens.
+    pub async fn start(bin: &Path, db: &Path) -> Res<Server> {
+        let dir = db.parent().ok_or("the database path has no folder")?;
+        let stderr_path = dir.join(format!(
+            "server-stderr-{}.log",
+            db.file_stem().and_then(|s| s.to_str()).unwrap_or("db")
+        ));
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stderr_path)?;
+        // A stand-in dashboard, so that the server has nothing to warn about at start.
+        let dashboard = dir.join("dashboard");
+        std::fs::create_dir_all(&dashboard)?;
+        std::fs::write(
+            dashboard.join("index.html"),
+            "<!doctype html><title>bench</title>",
+        )?;
+        let spawned_at = Instant::now();
+        let mut child = Command::new(bin)
+            // The temp folder, so that no `.env` of the working tree is read.
+            .current_dir(dir)
+            .env("DATABASE_PATH", db)
+            .env("PORT", "0")
+            .env("HOST", "127.0.0.1")
+            .env("ADMIN_USERNAME", ADMIN_USERNAME)
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("JWT_SECRET", JWT_SECRET)
+            .env("RATE_LIMIT_PER_MINUTE", "1000000000")
+            .env("LOGIN_RATE_LIMIT_PER_MINUTE", "1000000")
+            .env("RUST_LOG", "warn")
+            .env("DASHBOARD_DIR", &dashboard)
+            .env_remove("FRONTEND_URL")
+            .env_remove("LOG_FORMAT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr))
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let pid = child.id().ok_or("the server exited at once")?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(START_TIMEOUT, async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.strip_prefix(LISTENING) {
+                    return Ok::<_, std::io::Error>(Some(rest.trim().to_owned()));
+                }
+            }
+            Ok(None)
+        })
+        .await
+        .map_err(|_| "the server did not print its address in time")??;
+        let started_in = spawned_at.elapsed();
+        let Some(hostport) = url else {
+            let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            return Err(format!("the server exited before listening:\n{log}").into());
+        };
+        // Keep reading stdout so that the pipe never fills.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let addr: SocketAddr = hostport
+            .parse()
+            .map_err(|e| format!("bad listening address {hostport}: {e}"))?;
+        if !addr.ip().is_loopback() {
+            return Err(format!("the server listens on {addr}, not loopback").into());
+        }
+        Ok(Server {
+            child,
+            pid,
+            addr,
+            base: format!("http://{addr}"),
+            spawned_at,
+            started_in,
+            stderr_path,
+        })
+    }
+
+    /// Resident memory in bytes (VmRSS).
+    pub fn rss_bytes(&self) -> Res<u64> {
+        Ok(self.status_field("VmRSS:")? * 1024)
+    }
+
+    /// Threads the server runs now (tokio workers, blocking pool, the writer).
+    pub fn threads(&self) -> Res<u64> {
+        self.status_field("Threads:")
+    }
+
+    fn status_field(&self, name: &str) -> Res<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .ok_or_else(|| format!("no {name} in /proc status"))?;
+        Ok(line
+            .split_whitespace()
+            .nth(1)
+            .ok_or_else(|| format!("bad {name} line"))?
+            .parse()?)
+    }
+
+    /// User plus system CPU time the server has used so far.
+    pub fn cpu_time(&self) -> Duration {
+        cpu_time_of(&format!("/proc/{}/stat", self.pid))
+    }
+
+    /// Stops the server with SIGTERM (graceful: the database is closed and checkpointed) and
+    /// waits for it to exit; SIGKILL if it does not within the time limit.
+    pub async fn stop(mut self) -> Res<()> {
+        // SAFETY: kill(2) with a pid this process spawned and has not yet reaped.
+        unsafe {
+            libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
+        }
+        match tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await {
+            Ok(status) => {
+                let status = status?;
+                if !status.success() {
+                    eprintln!("  (server exited with {status})");
+                }
+            }
+            Err(_) => {
+                eprintln!("  (server did not stop within {STOP_TIMEOUT:?}; killing it)");
+                self.child.kill().await?;
+            }
+        }
+        self.report_stderr();
+        Ok(())
+    }
+
+    fn report_stderr(&self) {
+        let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        if !lines.is_empty() {
+            eprintln!(
+                "  server logged {} line(s) at warn or above; first: {}",
+                lines.len(),
+                lines[0]
+            );
+        }
+    }
+}
+
+/// CPU time of this benchmark process itself.
+pub fn own_cpu_time() -> Duration {
+    cpu_time_of("/proc/self/stat")
+}
+
+fn cpu_time_of(stat_path: &str) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(stat_path) else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let hz = if hz > 0 { hz as u64 } else { 100 };
+    Duration::from_nanos(ticks * 1_000_000_000 / hz)
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| {
+            let f: Vec<&str> = s.split_whitespace().take(3).collect();
+            (f.len() == 3).then(|| f.join(" "))
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Share of both cores busy (any process) over `window`, in percent: what else is running.
+pub async fn busy_percent(window: Duration) -> Option<f64> {
+    fn sample() -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let total: u64 = cpu.iter().take(8).sum();
+        let idle = cpu.get(3)? + cpu.get(4)?;
+        Some((total, idle))
+    }
+    let (t1, i1) = sample()?;
+    tokio::time::sleep(window).await;
+    let (t2, i2) = sample()?;
+    let total = t2.checked_sub(t1).filter(|&t| t > 0)?;
+    Some(100.0 * (1.0 - (i2 - i1) as f64 / total as f64))
+}
