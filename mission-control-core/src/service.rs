@@ -6,8 +6,9 @@
 //! acting agent's `lastActive`, and after the commit publishes the change on the bus. The server,
 //! an embedding program and tests all go through here, so they all behave the same way.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use tokio::sync::broadcast;
@@ -19,6 +20,7 @@ use crate::domain::{
     TaskChanges, TaskStatus, now_millis,
 };
 use crate::error::{Error, Result};
+use crate::store::checkpoint::Checkpointer;
 use crate::store::writer::{Writer, Written};
 use crate::store::{self, EventQuery, ReadPool, TaskFilter, agents, events, tasks, tokens};
 
@@ -52,10 +54,18 @@ pub struct MissionControl {
 
 struct Inner {
     writer: Writer,
+    checkpointer: Checkpointer,
     readers: ReadPool,
     bus: EventBus,
     keys: JwtKeys,
+    /// Tokens already checked against `auth_tokens`, by SHA-256 of the token, with their
+    /// expiry: most requests then need no database read to authenticate. Revoking a token
+    /// removes it here too.
+    verified: Mutex<HashMap<String, (Actor, i64)>>,
 }
+
+/// Most verified tokens remembered; past that the cache starts over.
+const VERIFIED_CACHE: usize = 10_000;
 
 impl MissionControl {
     /// Opens (or creates) the database at `path` with a random signing key, so tokens last only
@@ -76,12 +86,15 @@ impl MissionControl {
         }
         let bus = EventBus::new();
         let writer = Writer::start(conn, bus.clone())?;
+        let checkpointer = Checkpointer::start(&options.database_path)?;
         Ok(MissionControl {
             inner: Arc::new(Inner {
                 writer,
+                checkpointer,
                 readers,
                 bus,
                 keys,
+                verified: Mutex::default(),
             }),
         })
     }
@@ -95,7 +108,11 @@ impl MissionControl {
     /// [`Error::Unavailable`].
     pub async fn shutdown(&self) {
         let inner = self.inner.clone();
-        let _ = tokio::task::spawn_blocking(move || inner.writer.shutdown_blocking()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            inner.checkpointer.stop_blocking();
+            inner.writer.shutdown_blocking();
+        })
+        .await;
     }
 
     /// Whether the database answers a query.
@@ -399,22 +416,41 @@ impl MissionControl {
     /// Checks signature, expiry and that the token has not been revoked; returns who it acts as.
     pub async fn verify_token(&self, token: &str) -> Result<Actor> {
         let claims = self.inner.keys.decode(token)?;
-        let id_hash = sha256_hex(&claims.jti);
         let token_hash = sha256_hex(token);
+        if let Some(actor) = self.cached_actor(&token_hash) {
+            return Ok(actor);
+        }
+        let id_hash = sha256_hex(&claims.jti);
         let stored = self
             .read(move |conn| tokens::live_hash(conn, &id_hash, now_millis()))
             .await?;
         match stored {
             Some(hash) if crate::auth::constant_time_eq(&hash, &token_hash) => {
-                Ok(Actor::new(claims.sub))
+                let actor = Actor::new(claims.sub);
+                if let Ok(mut verified) = self.inner.verified.lock() {
+                    if verified.len() >= VERIFIED_CACHE {
+                        verified.clear();
+                    }
+                    verified.insert(token_hash, (actor.clone(), claims.exp * 1000));
+                }
+                Ok(actor)
             }
             _ => Err(Error::Unauthorized("the token has been revoked")),
         }
     }
 
+    fn cached_actor(&self, token_hash: &str) -> Option<Actor> {
+        let verified = self.inner.verified.lock().ok()?;
+        let (actor, expires_at) = verified.get(token_hash)?;
+        (*expires_at > now_millis()).then(|| actor.clone())
+    }
+
     /// Revokes a token so that it is refused from now on. Returns whether it was live.
     pub async fn revoke_token(&self, token: &str) -> Result<bool> {
         let claims = self.inner.keys.decode(token)?;
+        if let Ok(mut verified) = self.inner.verified.lock() {
+            verified.remove(&sha256_hex(token));
+        }
         let id_hash = sha256_hex(&claims.jti);
         self.write(move |conn| Ok((tokens::delete(conn, &id_hash)?, vec![])))
             .await

@@ -579,3 +579,23 @@ async fn many_concurrent_writers_lose_nothing() {
             .count();
     assert_eq!(created_events, 200);
 }
+
+#[tokio::test]
+async fn checkpoints_move_the_wal_into_the_database_file_in_the_background() {
+    let b = board().await;
+    let initial = std::fs::metadata(&b.path).unwrap().len();
+    for i in 0..300 {
+        let description = format!(r#"{{"title":"t{i}","description":"{}"}}"#, "x".repeat(2000));
+        b.mc.create_task(&patch(), new_task(&description)).await.unwrap();
+    }
+    // The checkpoint thread runs every 250 ms; give it a few rounds.
+    let mut grown = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        grown = std::fs::metadata(&b.path).unwrap().len();
+        if grown > initial + 300 * 2000 {
+            break;
+        }
+    }
+    assert!(grown > initial + 300 * 2000, "database file {initial} -> {grown} bytes");
+}

@@ -6,6 +6,7 @@
 //! connections on tokio's blocking threads; WAL mode lets them proceed while a write commits.
 
 pub(crate) mod agents;
+pub(crate) mod checkpoint;
 pub(crate) mod events;
 mod migrate;
 pub(crate) mod tasks;
@@ -59,6 +60,12 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, ReadPool)> {
     }
     let mut conn = connect(path)?;
     migrate::apply(&mut conn)?;
+    // Checkpoints run on their own thread (see `checkpoint`); the WAL file is cut back to this
+    // size whenever a checkpoint lets SQLite start it over.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(Error::from_sqlite)?;
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .map_err(Error::from_sqlite)?;
     Ok((conn, ReadPool::new(path.to_owned())))
 }
 
