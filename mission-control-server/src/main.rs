@@ -89,8 +89,11 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
+    // Blocking threads serve database reads; a few are plenty on a small machine, and each
+    // thread that has served a large read keeps its own malloc arena at its peak.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(8)
         .build()
     {
         Ok(r) => r,
