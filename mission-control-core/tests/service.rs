@@ -586,7 +586,9 @@ async fn checkpoints_move_the_wal_into_the_database_file_in_the_background() {
     let initial = std::fs::metadata(&b.path).unwrap().len();
     for i in 0..300 {
         let description = format!(r#"{{"title":"t{i}","description":"{}"}}"#, "x".repeat(2000));
-        b.mc.create_task(&patch(), new_task(&description)).await.unwrap();
+        b.mc.create_task(&patch(), new_task(&description))
+            .await
+            .unwrap();
     }
     // The checkpoint thread runs every 250 ms; give it a few rounds.
     let mut grown = 0;
@@ -597,5 +599,8 @@ async fn checkpoints_move_the_wal_into_the_database_file_in_the_background() {
             break;
         }
     }
-    assert!(grown > initial + 300 * 2000, "database file {initial} -> {grown} bytes");
+    assert!(
+        grown > initial + 300 * 2000,
+        "database file {initial} -> {grown} bytes"
+    );
 }

@@ -346,6 +346,10 @@ async fn invalid_input_names_the_field_and_changes_nothing() {
     );
     let r = s.raw("POST", "/api/tasks", big.into_bytes(), token).await;
     error_fields(&r, 413, "payload_too_large");
+    assert_eq!(
+        r.headers["connection"], "close",
+        "the unread rest makes the connection unusable"
+    );
 
     let r = s.call("GET", "/api/tasks?status=doing", None, token).await;
     assert_eq!(error_fields(&r, 400, "validation_failed"), ["status"]);

@@ -9,47 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::Server;
-use futures_util::{SinkExt, StreamExt};
+use mission_control_testkit::socketio::{self, is_event, next_packet};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Connects and authenticates in the handshake; returns once the namespace accepted it.
-async fn socket_io_client(s: &Server, token: &str) -> Ws {
-    let url = format!(
-        "{}/socket.io/?EIO=4&transport=websocket",
-        s.url.replace("http://", "ws://")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let open = next_text(&mut ws).await.unwrap();
-    assert!(open.starts_with('0'), "engine.io open packet, got {open}");
-    ws.send(Message::text(format!(r#"40{{"token":"{token}"}}"#)))
-        .await
-        .unwrap();
-    let connected = next_text(&mut ws).await.unwrap();
-    assert!(
-        connected.starts_with("40"),
-        "namespace connect, got {connected}"
-    );
-    ws
-}
-
-/// The next text frame, answering engine.io pings on the way; None once the server closed.
-async fn next_text(ws: &mut Ws) -> Option<String> {
-    while let Some(frame) = ws.next().await {
-        match frame {
-            Ok(Message::Text(text)) if text.as_str() == "2" => {
-                let _ = ws.send(Message::text("3")).await;
-            }
-            Ok(Message::Text(text)) => return Some(text.to_string()),
-            Ok(Message::Close(_)) | Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
-    None
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stalled_client_is_dropped_and_holds_nobody_up() {
@@ -57,13 +18,13 @@ async fn a_stalled_client_is_dropped_and_holds_nobody_up() {
     let s = std::sync::Arc::new(Server::start_with(&[("RATE_LIMIT_PER_MINUTE", "100000")]).await);
     let token = s.login().await;
 
-    let mut reader = socket_io_client(&s, &token).await;
-    let stalled = socket_io_client(&s, &token).await; // never read again until the end
+    let mut reader = socketio::connect(s.process.addr, &token).await.unwrap();
+    let stalled = socketio::connect(s.process.addr, &token).await.unwrap(); // unread till the end
     let reading = tokio::spawn(async move {
         let mut created = 0;
         while created < WRITES {
-            match tokio::time::timeout(Duration::from_secs(30), next_text(&mut reader)).await {
-                Ok(Some(text)) if text.starts_with(r#"42["task.created""#) => created += 1,
+            match tokio::time::timeout(Duration::from_secs(30), next_packet(&mut reader)).await {
+                Ok(Some(packet)) if is_event(&packet, "task.created") => created += 1,
                 Ok(Some(_)) => {}
                 _ => break,
             }
@@ -108,11 +69,11 @@ async fn a_stalled_client_is_dropped_and_holds_nobody_up() {
     let mut stalled = stalled;
     let mut created = 0;
     let ended = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(text) = next_text(&mut stalled).await {
-            if text.starts_with(r#"42["task.created""#) {
+        while let Some(packet) = next_packet(&mut stalled).await {
+            if is_event(&packet, "task.created") {
                 created += 1;
             }
-            if text.starts_with("41") {
+            if packet.starts_with("41") {
                 break; // the namespace disconnect: the server let go of this client
             }
         }

@@ -43,9 +43,8 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> http::Respo
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
-pub async fn read_body(req: http::Request<Incoming>) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
+pub async fn read_body(headers: &http::HeaderMap, body: Incoming) -> Result<Bytes, ApiError> {
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
@@ -54,10 +53,7 @@ pub async fn read_body(req: http::Request<Incoming>) -> Result<Bytes, ApiError> 
             limit: MAX_BODY_BYTES,
         });
     }
-    match Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::PayloadTooLarge {
             limit: MAX_BODY_BYTES,

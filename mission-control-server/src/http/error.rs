@@ -168,6 +168,14 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, header::HeaderValue::from_static(allow));
             }
+            // The rest of the oversized body is never read, so the connection cannot be
+            // reused; saying so keeps clients from sending their next request into it.
+            ApiError::PayloadTooLarge { .. } => {
+                headers.insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+            }
             ApiError::Core(CoreError::Unavailable(_)) => {
                 headers.insert(header::RETRY_AFTER, 5.into());
             }

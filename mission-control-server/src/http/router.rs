@@ -4,7 +4,9 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use http::Method;
+use hyper::body::Incoming;
 
+use super::body::read_body;
 use super::error::ApiError;
 use super::routes::{self, Request};
 use super::state::AppState;
@@ -53,7 +55,16 @@ pub fn is_api_path(path: &str) -> bool {
 }
 
 /// Runs the handler for the request's endpoint and method.
-pub async fn dispatch(state: &AppState, req: Request, client: IpAddr) -> routes::Result {
+pub async fn dispatch(
+    state: &AppState,
+    req: http::Request<Incoming>,
+    client: IpAddr,
+) -> routes::Result {
+    // The body is read before anything else, so that no answer (a 401, a 404) leaves unread
+    // bytes on a keep-alive connection, which hyper would have to close under the client.
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(&parts.headers, body).await?;
+    let req: Request = http::Request::from_parts(parts, bytes);
     let path = req.uri().path().to_owned();
     let matched = ROUTES.at(&path).map_err(|_| ApiError::NoRoute)?;
     let endpoint = *matched.value;

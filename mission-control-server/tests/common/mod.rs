@@ -5,11 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
+use mission_control_testkit::ServerProcess;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 pub const ADMIN_USER: &str = "patch";
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
@@ -18,7 +17,7 @@ pub const SECRET: &str = "black-box-test-secret-0123456789abcdef";
 pub struct Server {
     pub url: String,
     pub dir: PathBuf,
-    child: Child,
+    pub process: ServerProcess,
     _tmp: Option<tempfile::TempDir>,
     pub http: reqwest::Client,
 }
@@ -79,28 +78,12 @@ impl Server {
             .env_clear()
             .envs(base_env(dir))
             .envs(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        let mut child = cmd.spawn().expect("spawn the server");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(url) = line.strip_prefix("Mission Control listening on ") {
-                    return url.trim().to_owned();
-                }
-            }
-            panic!("the server exited before listening");
-        })
-        .await
-        .expect("the server did not start in time");
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            .stderr(Stdio::inherit());
+        let process = ServerProcess::spawn(cmd).await.expect("start the server");
         Server {
-            url,
+            url: process.url.clone(),
             dir: dir.to_owned(),
-            child,
+            process,
             _tmp: None,
             http: reqwest::Client::new(),
         }
@@ -152,21 +135,14 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit status.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
-        if let Some(pid) = self.child.id() {
-            // kill(1) sends the signal without pulling libc bindings into the tests.
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
-        }
-        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+        self.process
+            .terminate()
             .await
-            .expect("the server did not stop after SIGTERM")
-            .unwrap()
+            .expect("the server stopped after SIGTERM")
     }
 
     pub async fn kill(mut self) {
-        let _ = self.child.kill().await;
+        self.process.kill().await;
     }
 }
 

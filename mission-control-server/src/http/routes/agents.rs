@@ -5,7 +5,7 @@ use mission_control_core::{AgentChanges, NewAgent, NewAgentRequest, UpdateAgentR
 
 use super::{Request, Result};
 use crate::http::auth::authenticate;
-use crate::http::body::{json_response, parse_json, read_body};
+use crate::http::body::{json_response, parse_json};
 use crate::http::error::ErrorBody;
 use crate::http::state::AppState;
 use crate::http::wire::{AgentEnvelope, AgentList};
@@ -26,7 +26,7 @@ pub async fn list(state: &AppState, req: Request) -> Result {
     security(("bearer" = [])))]
 pub async fn register(state: &AppState, req: Request) -> Result {
     let (actor, _) = authenticate(state, req.headers()).await?;
-    let new = NewAgent::parse(parse_json::<NewAgentRequest>(&read_body(req).await?)?)?;
+    let new = NewAgent::parse(parse_json::<NewAgentRequest>(req.body())?)?;
     let agent = state.mc.register_agent(Some(&actor), new).await?;
     Ok(json_response(StatusCode::CREATED, &AgentEnvelope { agent }))
 }
@@ -50,7 +50,7 @@ pub async fn get(state: &AppState, req: Request, id: &str) -> Result {
     security(("bearer" = [])))]
 pub async fn update(state: &AppState, req: Request, id: &str) -> Result {
     let (actor, _) = authenticate(state, req.headers()).await?;
-    let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(&read_body(req).await?)?)?;
+    let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(req.body())?)?;
     let agent = state.mc.update_agent(&actor, id, changes).await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
 }

@@ -7,7 +7,7 @@ use mission_control_core::auth::constant_time_eq;
 
 use super::{Request, Result};
 use crate::http::auth::authenticate;
-use crate::http::body::{json_response, parse_json, read_body};
+use crate::http::body::{json_response, parse_json};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::state::AppState;
 use crate::http::wire::{
@@ -21,7 +21,7 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
     responses((status = 200, body = LoginResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(state: &AppState, req: Request, client: IpAddr) -> Result {
     state.limits.login.check(&client)?;
-    let login = parse_json::<LoginRequest>(&read_body(req).await?)?;
+    let login = parse_json::<LoginRequest>(req.body())?;
     let admin = &state.config.admin;
     // Check both halves every time, so the answer takes as long for a wrong username as for a
     // wrong password.
@@ -69,7 +69,7 @@ pub async fn mint(state: &AppState, req: Request) -> Result {
             "only the operator can mint agent tokens",
         ));
     }
-    let body = parse_json::<MintTokenRequest>(&read_body(req).await?)?;
+    let body = parse_json::<MintTokenRequest>(req.body())?;
     let days = body.expires_in_days.unwrap_or(365);
     if !(1..=3650).contains(&days) {
         return Err(mission_control_core::Error::field(

@@ -7,11 +7,12 @@ pub mod events;
 pub mod health;
 pub mod tasks;
 
-use hyper::body::Incoming;
+use bytes::Bytes;
 
 use super::body::Body;
 use super::error::ApiError;
 
-pub type Request = http::Request<Incoming>;
+/// A request whose body has been read in full (at most 1 MiB) before its handler runs.
+pub type Request = http::Request<Bytes>;
 pub type Response = http::Response<Body>;
 pub type Result = std::result::Result<Response, ApiError>;

@@ -7,7 +7,7 @@ use mission_control_core::{
 
 use super::{Request, Result};
 use crate::http::auth::authenticate;
-use crate::http::body::{json_response, parse_json, read_body};
+use crate::http::body::{json_response, parse_json};
 use crate::http::error::ErrorBody;
 use crate::http::query::Query;
 use crate::http::state::AppState;
@@ -38,7 +38,7 @@ pub async fn list(state: &AppState, req: Request) -> Result {
     security(("bearer" = [])))]
 pub async fn create(state: &AppState, req: Request) -> Result {
     let (actor, _) = authenticate(state, req.headers()).await?;
-    let new = NewTask::parse(parse_json::<CreateTaskRequest>(&read_body(req).await?)?)?;
+    let new = NewTask::parse(parse_json::<CreateTaskRequest>(req.body())?)?;
     let task = state.mc.create_task(&actor, new).await?;
     Ok(json_response(StatusCode::CREATED, &TaskEnvelope { task }))
 }
@@ -62,7 +62,7 @@ pub async fn get(state: &AppState, req: Request, id: &str) -> Result {
     security(("bearer" = [])))]
 pub async fn update(state: &AppState, req: Request, id: &str) -> Result {
     let (actor, _) = authenticate(state, req.headers()).await?;
-    let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(&read_body(req).await?)?)?;
+    let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(req.body())?)?;
     let task = state.mc.update_task(&actor, id, changes).await?;
     Ok(json_response(StatusCode::OK, &TaskEnvelope { task }))
 }

@@ -1,0 +1,89 @@
+//! A minimal Socket.io v5 client over Engine.IO v4, WebSocket transport only: enough to sign
+//! in with a handshake token, answer pings, and read events, or to stop reading on purpose.
+//! (The JavaScript tests use the official `socket.io-client`; this one exists for what that
+//! client cannot do: thousands of sockets from one process, and a client that stalls.)
+//!
+//! Wire format (text frames): the server opens with `0{"sid":...}`; the client joins the
+//! default namespace with `40{"token":"..."}` and is answered `40{...}` (or `44{...}` when
+//! refused); the server pings with `2` and wants `3`; an event is `42["name",payload]`; `41`
+//! is the server leaving the namespace.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{WebSocketStream, client_async};
+
+use crate::Result;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub type Socket = WebSocketStream<TcpStream>;
+
+/// Opens a socket, signs in with `token`, and returns it once the namespace is joined.
+pub async fn connect(addr: SocketAddr, token: &str) -> Result<Socket> {
+    tokio::time::timeout(CONNECT_TIMEOUT, async {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+        let (mut ws, _) = client_async(url, tcp).await?;
+        let open = next_packet(&mut ws).await.ok_or("closed before opening")?;
+        if !open.starts_with('0') {
+            return Err(format!("expected an Engine.IO open packet, got {open}").into());
+        }
+        let auth = serde_json::json!({ "token": token });
+        ws.send(Message::text(format!("40{auth}"))).await?;
+        loop {
+            let packet = next_packet(&mut ws).await.ok_or("closed before joining")?;
+            if packet.starts_with("40") {
+                return Ok(ws);
+            } else if packet.starts_with("44") {
+                return Err(format!("connection refused: {packet}").into());
+            }
+        }
+    })
+    .await
+    .map_err(|_| "socket connect timed out")?
+}
+
+/// The next packet other than a ping (pings are answered on the way); `None` once the
+/// connection has closed.
+pub async fn next_packet(ws: &mut Socket) -> Option<String> {
+    while let Some(frame) = ws.next().await {
+        match frame {
+            Ok(Message::Text(text)) if text.as_str() == "2" => {
+                ws.send(Message::text("3")).await.ok()?;
+            }
+            Ok(Message::Text(text)) => return Some(text.as_str().to_owned()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+    None
+}
+
+/// Whether `packet` is the event `name`.
+pub fn is_event(packet: &str, name: &str) -> bool {
+    packet
+        .strip_prefix("42[\"")
+        .and_then(|rest| rest.strip_prefix(name))
+        .is_some_and(|rest| rest.starts_with('"'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_recognised_by_name() {
+        assert!(is_event(
+            r#"42["task.created",{"task":{}}]"#,
+            "task.created"
+        ));
+        assert!(!is_event(r#"42["task.created.x",{}]"#, "task.created"));
+        assert!(!is_event(r#"42["event.new",{}]"#, "task.created"));
+        assert!(!is_event("41", "task.created"));
+    }
+}
