@@ -6,22 +6,18 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use mission_control_testkit::ServerProcess;
+use tokio::process::Command;
 
 use crate::Res;
 
 pub const ADMIN_USERNAME: &str = "bench";
 pub const ADMIN_PASSWORD: &str = "bench-password-0123456789";
 const JWT_SECRET: &str = "bench-jwt-secret-that-is-long-enough-0123456789abcdef";
-const LISTENING: &str = "Mission Control listening on http://";
-/// Longest wait for the listening line, and for a graceful stop.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
-const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running server process.
 pub struct Server {
-    child: Child,
+    process: ServerProcess,
     pub pid: u32,
     pub addr: SocketAddr,
     pub base: String,
@@ -53,7 +49,8 @@ impl Server {
             "<!doctype html><title>bench</title>",
         )?;
         let spawned_at = Instant::now();
-        let mut child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             // The temp folder, so that no `.env` of the working tree is read.
             .current_dir(dir)
             .env("DATABASE_PATH", db)
@@ -68,45 +65,21 @@ impl Server {
             .env("DASHBOARD_DIR", &dashboard)
             .env_remove("FRONTEND_URL")
             .env_remove("LOG_FORMAT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr))
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let pid = child.id().ok_or("the server exited at once")?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(START_TIMEOUT, async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(rest) = line.strip_prefix(LISTENING) {
-                    return Ok::<_, std::io::Error>(Some(rest.trim().to_owned()));
-                }
-            }
-            Ok(None)
-        })
-        .await
-        .map_err(|_| "the server did not print its address in time")??;
-        let started_in = spawned_at.elapsed();
-        let Some(hostport) = url else {
+            .stderr(Stdio::from(stderr));
+        let process = ServerProcess::spawn(command).await.map_err(|e| {
             let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-            return Err(format!("the server exited before listening:\n{log}").into());
-        };
-        // Keep reading stdout so that the pipe never fills.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let addr: SocketAddr = hostport
-            .parse()
-            .map_err(|e| format!("bad listening address {hostport}: {e}"))?;
-        if !addr.ip().is_loopback() {
-            return Err(format!("the server listens on {addr}, not loopback").into());
+            format!("cannot start {}: {e}\n{log}", bin.display())
+        })?;
+        if !process.addr.ip().is_loopback() {
+            return Err(format!("the server listens on {}, not loopback", process.addr).into());
         }
         Ok(Server {
-            child,
-            pid,
-            addr,
-            base: format!("http://{addr}"),
+            pid: process.pid,
+            addr: process.addr,
+            base: process.url.clone(),
             spawned_at,
-            started_in,
+            started_in: process.started_in,
+            process,
             stderr_path,
         })
     }
@@ -142,21 +115,10 @@ impl Server {
     /// Stops the server with SIGTERM (graceful: the database is closed and checkpointed) and
     /// waits for it to exit; SIGKILL if it does not within the time limit.
     pub async fn stop(mut self) -> Res<()> {
-        // SAFETY: kill(2) with a pid this process spawned and has not yet reaped.
-        unsafe {
-            libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
-        }
-        match tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await {
-            Ok(status) => {
-                let status = status?;
-                if !status.success() {
-                    eprintln!("  (server exited with {status})");
-                }
-            }
-            Err(_) => {
-                eprintln!("  (server did not stop within {STOP_TIMEOUT:?}; killing it)");
-                self.child.kill().await?;
-            }
+        match self.process.terminate().await {
+            Ok(status) if !status.success() => eprintln!("  (server exited with {status})"),
+            Ok(_) => {}
+            Err(e) => eprintln!("  ({e})"),
         }
         self.report_stderr();
         Ok(())

@@ -7,13 +7,11 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
-use std::time::Duration;
 
+use mission_control_testkit::{ServerProcess, server_binary};
 use mission_control_tool_host::{ToolConfig, ToolRuntime};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 pub const ADMIN_USERNAME: &str = "patch";
 pub const ADMIN_PASSWORD: &str = "tool-test-password-123";
@@ -26,20 +24,6 @@ fn profile_dir() -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("test executable lives in target/<profile>/deps")
         .to_path_buf()
-}
-
-/// `$MISSION_CONTROL_SERVER_BIN`, else `target/<profile>/mission-control-server`.
-pub fn server_binary() -> PathBuf {
-    let path = std::env::var_os("MISSION_CONTROL_SERVER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| profile_dir().join("mission-control-server"));
-    assert!(
-        path.exists(),
-        "server binary {} not found: run `cargo build -p mission-control-server` or set \
-         MISSION_CONTROL_SERVER_BIN",
-        path.display()
-    );
-    path
 }
 
 /// `$MISSION_CONTROL_TOOL_WASM`, else `target/wasm32-wasip2/wasm-release/mission_control_tool.wasm`.
@@ -72,13 +56,13 @@ pub fn runtime() -> &'static ToolRuntime {
 pub struct Server {
     pub url: String,
     pub token: String,
-    child: Child,
+    process: ServerProcess,
     dir: PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.start_kill();
+        let _ = self.process.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -99,7 +83,16 @@ impl Server {
     /// Starts the server on a random port and logs in as the admin.
     pub async fn start() -> Server {
         let dir = temp_dir();
-        let mut child = Command::new(server_binary())
+        let binary = server_binary();
+        assert!(
+            binary.exists(),
+            "server binary {} not found: run `cargo build -p mission-control-server` or set \
+             MISSION_CONTROL_SERVER_BIN",
+            binary.display()
+        );
+        let mut command = Command::new(binary);
+        command
+            .current_dir(&dir)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("DATABASE_PATH", dir.join("mission-control.db"))
@@ -111,29 +104,14 @@ impl Server {
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("ADMIN_NAME", "Patch")
             .env("ADMIN_ROLE", "Dev")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "error")
             .env("RATE_LIMIT_PER_MINUTE", "100000")
             .env("DASHBOARD_DIR", dir.join("no-dashboard"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
+            .stderr(Stdio::inherit());
+        let process = ServerProcess::spawn(command)
+            .await
             .expect("start mission-control-server");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await.expect("read server stdout") {
-                if let Some(i) = line.find("listening on ") {
-                    return line[i + "listening on ".len()..].trim().to_string();
-                }
-            }
-            panic!("server exited before printing its address");
-        })
-        .await
-        .expect("server did not start within 30 s");
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-
+        let url = process.url.clone();
         let login = rest(
             &url,
             "POST",
@@ -147,7 +125,7 @@ impl Server {
         Server {
             url,
             token,
-            child,
+            process,
             dir,
         }
     }
@@ -162,7 +140,7 @@ impl Server {
     }
 }
 
-/// A minimal HTTP/1.1 client (one request per connection) for checking server state.
+/// A REST call for checking server state independently of the component: (status, JSON body).
 pub async fn rest(
     base: &str,
     method: &str,
@@ -170,59 +148,18 @@ pub async fn rest(
     body: Option<&Value>,
     token: Option<&str>,
 ) -> (u16, Value) {
-    let authority = base
-        .strip_prefix("http://")
-        .expect("http base URL")
-        .trim_end_matches('/');
-    let mut stream = TcpStream::connect(authority).await.expect("connect");
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
-         Accept: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("HTTP method");
+    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
+    if let Some(body) = body {
+        request = request.json(body);
     }
-    if let Some(t) = token {
-        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.expect("write");
-    stream.write_all(body.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
-    let text = String::from_utf8_lossy(&raw);
-    let (head, payload) = text.split_once("\r\n\r\n").expect("HTTP response");
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked")
-    });
-    let payload = if chunked {
-        dechunk(payload)
-    } else {
-        payload.to_string()
-    };
-    let json = serde_json::from_str(&payload).unwrap_or(Value::Null);
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let json = response.json().await.unwrap_or(Value::Null);
     (status, json)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 /// An address on this machine where nothing listens.
