@@ -152,6 +152,25 @@ test('a revoked token is refused both ways', async () => {
   }
 });
 
+test('signing out ends the live connections made with that token', async () => {
+  const login = await server.request('POST', '/api/auth/login', { username: 'patch', password: 'test-password-123' });
+  const token = login.body.token;
+  const viaHandshake = await connect({ auth: { token }, transports: ['websocket'] });
+  const viaEvent = await connect({ transports: ['polling'] });
+  const other = await connect({ auth: { token: server.token } });
+  try {
+    const accepted = new Promise((resolve) => viaEvent.once('authenticated', resolve));
+    viaEvent.emit('authenticate', { token });
+    await accepted;
+    const ended = [viaHandshake, viaEvent].map((s) => new Promise((resolve) => s.once('disconnect', resolve)));
+    await server.request('POST', '/api/auth/logout', undefined, token);
+    assert.deepEqual(await Promise.all(ended), ['io server disconnect', 'io server disconnect']);
+    assert.ok(other.connected, 'a socket with another token stays');
+  } finally {
+    for (const s of [viaHandshake, viaEvent, other]) s.close();
+  }
+});
+
 test('a socket that never authenticates is disconnected after 10 seconds', async () => {
   const socket = await connect({ transports: ['websocket'] });
   const started = Date.now();

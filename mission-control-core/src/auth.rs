@@ -77,8 +77,8 @@ impl JwtKeys {
     }
 }
 
-/// Hex SHA-256 of `data`.
-pub(crate) fn sha256_hex(data: &str) -> String {
+/// Hex SHA-256 of `data`: how tokens are identified in storage and on the bus.
+pub fn sha256_hex(data: &str) -> String {
     let digest = Sha256::digest(data.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -24,6 +24,11 @@ pub enum DomainEvent {
     AgentStatusChanged(Agent),
     /// A row was added to the event log.
     EventLogged(Event),
+    /// A token was revoked (signed out); live connections made with it must end. Carries the
+    /// hex SHA-256 of the token, never the token.
+    TokenRevoked {
+        token_hash: String,
+    },
 }
 
 #[derive(Clone)]

@@ -445,15 +445,21 @@ impl MissionControl {
         (*expires_at > now_millis()).then(|| actor.clone())
     }
 
-    /// Revokes a token so that it is refused from now on. Returns whether it was live.
+    /// Revokes a token so that it is refused from now on, and announces it on the bus (so that
+    /// live connections made with it can be closed). Returns whether it was live.
     pub async fn revoke_token(&self, token: &str) -> Result<bool> {
         let claims = self.inner.keys.decode(token)?;
+        let token_hash = sha256_hex(token);
         if let Ok(mut verified) = self.inner.verified.lock() {
-            verified.remove(&sha256_hex(token));
+            verified.remove(&token_hash);
         }
         let id_hash = sha256_hex(&claims.jti);
-        self.write(move |conn| Ok((tokens::delete(conn, &id_hash)?, vec![])))
-            .await
+        self.write(move |conn| {
+            let revoked = tokens::delete(conn, &id_hash)?;
+            let announce = revoked.then_some(DomainEvent::TokenRevoked { token_hash });
+            Ok((revoked, announce.into_iter().collect()))
+        })
+        .await
     }
 
     // ---- plumbing ----

@@ -475,7 +475,15 @@ async fn tokens_verify_until_revoked_or_expired() {
     let now = mission_control_core::now_millis();
     assert!((issued.expires_at - (now + week)).abs() < 5_000);
 
+    let mut bus = b.mc.subscribe();
     assert!(b.mc.revoke_token(&issued.token).await.unwrap());
+    assert_eq!(
+        bus.try_recv().unwrap(),
+        DomainEvent::TokenRevoked {
+            token_hash: auth::sha256_hex(&issued.token)
+        },
+        "live connections hear of it"
+    );
     assert!(matches!(
         b.mc.verify_token(&issued.token).await,
         Err(Error::Unauthorized(_))

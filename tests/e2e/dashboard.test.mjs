@@ -324,3 +324,17 @@ test('the board works at phone width', async () => {
   assert.equal(await page.evaluate(() => localStorage.getItem('mc.token')), null);
   await ctx.close();
 });
+
+test('signing out in one tab signs out the other tabs of the same browser', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const first = await signIn(ctx);
+  const second = await ctx.newPage(); // same storage: the same session and token
+  await second.goto(server.url);
+  await second.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 10_000 });
+  await first.getByTestId('sign-out').click();
+  await first.getByTestId('login-form').waitFor();
+  // The server ends the second tab's live connection; its token is refused when it reconnects,
+  // and the tab returns to the sign-in form instead of showing a board that no longer updates.
+  await within(second.getByTestId('login-form'), 10_000, 'the other tab back at sign-in');
+  await ctx.close();
+});

@@ -50,7 +50,7 @@ export function connectLive(token: string, handlers: LiveHandlers, url?: string)
   socket.on('connect_error', (err: Error) => {
     if (closed) return;
     handlers.onStatus('disconnected', err.message);
-    if (/unauthori[sz]ed|invalid token|expired/i.test(err.message)) handlers.onAuthError?.(err.message);
+    if (/unauthori[sz]ed|not valid|invalid token|expired|revoked/i.test(err.message)) handlers.onAuthError?.(err.message);
     // After a refused handshake (middleware error) socket.io-client stops retrying: keep trying.
     if (!socket.active) {
       setTimeout(() => {

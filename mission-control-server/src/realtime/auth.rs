@@ -1,5 +1,6 @@
 //! Socket authentication: the handshake token, the `authenticate` event, and the deadline.
 
+use mission_control_core::auth::sha256_hex;
 use mission_control_core::{Error as CoreError, MissionControl};
 use serde::{Deserialize, Serialize};
 use socketioxide::SocketIo;
@@ -12,6 +13,11 @@ use crate::http::wire::User;
 struct TokenPayload {
     token: Option<String>,
 }
+
+/// The hex SHA-256 of the token a socket signed in with, kept in the socket's extensions so
+/// that signing out with that token can end the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedInWith(pub String);
 
 #[derive(Serialize)]
 struct Authenticated {
@@ -33,8 +39,9 @@ pub fn register(io: &SocketIo, mc: MissionControl) {
         let mc = mc.clone();
         async move |socket: SocketRef, TryData(auth): TryData<TokenPayload>| {
             let token = auth.ok().and_then(|a| a.token).filter(|t| !t.is_empty());
-            if token.is_some() {
+            if let Some(token) = token {
                 // The middleware already checked it.
+                socket.extensions.insert(SignedInWith(sha256_hex(&token)));
                 socket.join(SIGNED_IN);
             } else {
                 disconnect_if_anonymous_later(socket.clone());
@@ -46,6 +53,7 @@ pub fn register(io: &SocketIo, mc: MissionControl) {
                     let token = payload.ok().and_then(|p| p.token).unwrap_or_default();
                     match sign_in(&mc, &token).await {
                         Ok(user) => {
+                            socket.extensions.insert(SignedInWith(sha256_hex(&token)));
                             socket.join(SIGNED_IN);
                             let _ = socket.emit("authenticated", &Authenticated { user });
                         }

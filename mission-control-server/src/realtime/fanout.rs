@@ -7,11 +7,15 @@ use socketioxide::SocketIo;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use super::SIGNED_IN;
+use super::auth::SignedInWith;
 
-/// The Socket.io event name and payload of a domain event, as the specification writes them.
-pub fn wire_event(event: &DomainEvent) -> (&'static str, serde_json::Result<Box<RawValue>>) {
+/// The Socket.io event name and payload of a domain event, as the specification writes them;
+/// `None` for changes that are not sent to clients.
+pub fn wire_event(
+    event: &DomainEvent,
+) -> Option<(&'static str, serde_json::Result<Box<RawValue>>)> {
     use serde_json::value::to_raw_value as raw;
-    match event {
+    Some(match event {
         DomainEvent::TaskCreated(task) => ("task.created", raw(&TaskPayload { task })),
         DomainEvent::TaskUpdated(task) => ("task.updated", raw(&TaskPayload { task })),
         DomainEvent::TaskDeleted { task_id } => ("task.deleted", raw(&Deleted { task_id })),
@@ -19,7 +23,8 @@ pub fn wire_event(event: &DomainEvent) -> (&'static str, serde_json::Result<Box<
             ("agent.status_changed", raw(&AgentPayload { agent }))
         }
         DomainEvent::EventLogged(event) => ("event.new", raw(&EventPayload { event })),
-    }
+        DomainEvent::TokenRevoked { .. } => return None,
+    })
 }
 
 #[derive(Serialize)]
@@ -46,6 +51,7 @@ struct EventPayload<'a> {
 pub async fn relay(io: SocketIo, mut events: Receiver<DomainEvent>) {
     loop {
         match events.recv().await {
+            Ok(DomainEvent::TokenRevoked { token_hash }) => sign_out(&io, &token_hash),
             Ok(event) => broadcast(&io, &event),
             Err(RecvError::Lagged(missed)) => {
                 // Events were lost between the bus and the sockets: every client's view may be
@@ -67,7 +73,9 @@ fn broadcast(io: &SocketIo, event: &DomainEvent) {
     // The namespace is gone once the server is shutting down; writes still draining then have
     // nobody left to tell.
     let Some(root) = io.of("/") else { return };
-    let (name, payload) = wire_event(event);
+    let Some((name, payload)) = wire_event(event) else {
+        return;
+    };
     let payload = match payload {
         Ok(p) => p,
         Err(e) => {
@@ -84,6 +92,21 @@ fn broadcast(io: &SocketIo, event: &DomainEvent) {
         );
         if full {
             drop_slow_client(socket);
+        }
+    }
+}
+
+/// Ends the connections signed in with a token that has just been revoked.
+fn sign_out(io: &SocketIo, token_hash: &str) {
+    let Some(root) = io.of("/") else { return };
+    for socket in root.to(SIGNED_IN).sockets() {
+        if socket
+            .extensions
+            .get::<SignedInWith>()
+            .is_some_and(|s| s.0 == token_hash)
+        {
+            socket.leave(SIGNED_IN);
+            let _ = socket.disconnect();
         }
     }
 }
