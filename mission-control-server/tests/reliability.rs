@@ -385,12 +385,52 @@ fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
     ]
 }
 
+/// A success answer holds exactly the envelope the OpenAPI document promises for its path.
+fn assert_success_shape(path: &str, body: &Value) {
+    const TASK: &[&str] = &[
+        "assignedAgent",
+        "createdAt",
+        "createdBy",
+        "description",
+        "id",
+        "priority",
+        "status",
+        "tags",
+        "title",
+        "updatedAt",
+    ];
+    const AGENT: &[&str] = &["avatarColor", "id", "lastActive", "name", "role", "status"];
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    let (envelope, inner, expected): (&[&str], &str, &[&str]) = if path.starts_with("/api/tasks") {
+        (&["task"], "task", TASK)
+    } else if path.starts_with("/api/agents") {
+        (&["agent"], "agent", AGENT)
+    } else if path == "/api/auth/login" {
+        (&["token", "user"], "user", &["id", "name", "role"])
+    } else {
+        (&["agent", "expiresAt", "token"], "agent", AGENT)
+    };
+    assert_eq!(keys(body), envelope, "{path}: {body}");
+    assert_eq!(keys(&body[inner]), expected, "{path}: {body}");
+}
+
 #[test]
 fn fuzzing_every_endpoint_with_arbitrary_json_never_gets_a_5xx() {
     use proptest::test_runner::{Config, TestRunner};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (s, token, task_path) = rt.block_on(async {
-        let s = Server::start_with(&[("LOGIN_RATE_LIMIT_PER_MINUTE", "100000")]).await;
+        let s = Server::start_with(&[
+            ("LOGIN_RATE_LIMIT_PER_MINUTE", "100000"),
+            ("RATE_LIMIT_PER_MINUTE", "100000"),
+        ])
+        .await;
         let token = s.login().await;
         let task = s
             .call(
@@ -411,13 +451,16 @@ fn fuzzing_every_endpoint_with_arbitrary_json_never_gets_a_5xx() {
         ("POST", "/api/auth/login".to_owned()),
         ("POST", "/api/auth/tokens".to_owned()),
     ];
-    let mut runner = TestRunner::new(Config {
-        cases: 150,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    // A fresh runner per endpoint: one runner counts its cases across runs.
+    let runner = || {
+        TestRunner::new(Config {
+            cases: 150,
+            failure_persistence: None,
+            ..Config::default()
+        })
+    };
     for (method, path) in &endpoints {
-        runner
+        runner()
             .run(&arbitrary_json(), |body| {
                 let r = rt.block_on(s.call(method, path, Some(body.clone()), Some(&token)));
                 assert!(
@@ -433,14 +476,14 @@ fn fuzzing_every_endpoint_with_arbitrary_json_never_gets_a_5xx() {
                         r.body["error"]["code"].as_str().unwrap_or("?"),
                     );
                 } else {
-                    assert!(r.body.is_object(), "{method} {path} {body} -> {}", r.body);
+                    assert_success_shape(path, &r.body);
                 }
                 Ok(())
             })
             .unwrap();
     }
     // Query strings too.
-    runner
+    runner()
         .run(
             &("\\PC{0,20}", "\\PC{0,20}", "\\PC{0,20}"),
             |(status, since, limit)| {
