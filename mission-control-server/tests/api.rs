@@ -179,28 +179,7 @@ async fn task_lifecycle_over_http() {
     let task = created.body["task"].clone();
     let id = task["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("task-"));
-    let keys: Vec<&str> = task
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let mut expected = vec![
-        "assignedAgent",
-        "createdAt",
-        "createdBy",
-        "description",
-        "id",
-        "priority",
-        "status",
-        "tags",
-        "title",
-        "updatedAt",
-    ];
-    expected.sort();
-    let mut keys_sorted = keys.clone();
-    keys_sorted.sort();
-    assert_eq!(keys_sorted, expected);
+    assert_eq!(common::sorted_keys(&task), common::TASK_KEYS);
     assert_eq!(task["createdBy"], "agent-patch");
 
     // Defaults.
@@ -431,17 +410,7 @@ async fn agents_register_list_and_change_status() {
         .await;
     assert_eq!(busy.status, 200);
     let agent = &busy.body["agent"];
-    let mut keys: Vec<&str> = agent
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
-    assert_eq!(
-        keys,
-        ["avatarColor", "id", "lastActive", "name", "role", "status"]
-    );
+    assert_eq!(common::sorted_keys(agent), common::AGENT_KEYS);
     assert_eq!(agent["status"], "busy");
     let r = s
         .call(

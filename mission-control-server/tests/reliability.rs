@@ -387,38 +387,25 @@ fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
 
 /// A success answer holds exactly the envelope the OpenAPI document promises for its path.
 fn assert_success_shape(path: &str, body: &Value) {
-    const TASK: &[&str] = &[
-        "assignedAgent",
-        "createdAt",
-        "createdBy",
-        "description",
-        "id",
-        "priority",
-        "status",
-        "tags",
-        "title",
-        "updatedAt",
-    ];
-    const AGENT: &[&str] = &["avatarColor", "id", "lastActive", "name", "role", "status"];
-    let keys = |v: &Value| {
-        let mut k: Vec<String> = v
-            .as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default();
-        k.sort();
-        k
-    };
     let (envelope, inner, expected): (&[&str], &str, &[&str]) = if path.starts_with("/api/tasks") {
-        (&["task"], "task", TASK)
+        (&["task"], "task", common::TASK_KEYS)
     } else if path.starts_with("/api/agents") {
-        (&["agent"], "agent", AGENT)
+        (&["agent"], "agent", common::AGENT_KEYS)
     } else if path == "/api/auth/login" {
         (&["token", "user"], "user", &["id", "name", "role"])
     } else {
-        (&["agent", "expiresAt", "token"], "agent", AGENT)
+        (
+            &["agent", "expiresAt", "token"],
+            "agent",
+            common::AGENT_KEYS,
+        )
     };
-    assert_eq!(keys(body), envelope, "{path}: {body}");
-    assert_eq!(keys(&body[inner]), expected, "{path}: {body}");
+    assert_eq!(common::sorted_keys(body), envelope, "{path}: {body}");
+    assert_eq!(
+        common::sorted_keys(&body[inner]),
+        expected,
+        "{path}: {body}"
+    );
 }
 
 #[test]

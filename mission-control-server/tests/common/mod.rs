@@ -10,6 +10,31 @@ use mission_control_testkit::ServerProcess;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
+/// The fields of a task and of an agent on the wire, sorted: the specification's, no more.
+pub const TASK_KEYS: &[&str] = &[
+    "assignedAgent",
+    "createdAt",
+    "createdBy",
+    "description",
+    "id",
+    "priority",
+    "status",
+    "tags",
+    "title",
+    "updatedAt",
+];
+pub const AGENT_KEYS: &[&str] = &["avatarColor", "id", "lastActive", "name", "role", "status"];
+
+/// The keys of a JSON object, sorted.
+pub fn sorted_keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
 pub const ADMIN_USER: &str = "patch";
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
 pub const SECRET: &str = "black-box-test-secret-0123456789abcdef";
