@@ -34,6 +34,33 @@ pub struct IssuedToken {
     pub expires_at: i64,
 }
 
+/// A token whose signature and expiry have been checked, but not yet whether it was revoked
+/// ([`crate::MissionControl::authorize`] does that). Holds digests only, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedToken {
+    pub(crate) id: String,
+    pub(crate) token_hash: String,
+    pub(crate) agent_id: String,
+    pub(crate) expires_at: i64,
+}
+
+impl SignedToken {
+    /// The token's id: the hex SHA-256 of its `jti`, fixed in size. Rate limits key on it.
+    pub fn id(&self) -> &String {
+        &self.id
+    }
+
+    /// The agent the token acts as.
+    pub fn agent_id(&self) -> &str {
+        &self.agent_id
+    }
+
+    /// Epoch milliseconds.
+    pub fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+
 /// Signing and checking keys for one secret.
 pub(crate) struct JwtKeys {
     encoding: EncodingKey,

@@ -38,6 +38,10 @@ pub enum Error {
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
 
+    /// The actor is known but may not do this (see the `policy` module).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+
     /// The database cannot take writes right now (disk full, read-only file, locked, shut down).
     /// Reads may still work; the caller may retry later.
     #[error("storage unavailable: {0}")]

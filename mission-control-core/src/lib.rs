@@ -39,7 +39,7 @@ mod error;
 mod service;
 mod store;
 
-pub use auth::{IssuedToken, PasswordHash};
+pub use auth::{IssuedToken, PasswordHash, SignedToken};
 pub use bus::{DomainEvent, EventBus};
 pub use domain::*;
 pub use error::{Error, FieldError, Result};

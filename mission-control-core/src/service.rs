@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 use tokio::sync::broadcast;
 
-use crate::auth::{Claims, IssuedToken, JwtKeys, LOGIN_TOKEN_TTL_MS, sha256_hex};
+use crate::auth::{Claims, IssuedToken, JwtKeys, LOGIN_TOKEN_TTL_MS, SignedToken, sha256_hex};
 use crate::bus::{DomainEvent, EventBus};
 use crate::domain::{
     Agent, AgentChanges, AgentId, AgentStatus, Event, EventType, NewAgent, NewTask, Task,
@@ -38,12 +38,31 @@ impl Actor {
     }
 }
 
-/// How to open a [`MissionControl`].
-#[derive(Debug, Clone)]
+/// How to open a [`MissionControl`]. Build with [`Options::new`] and change what you need.
+#[derive(Clone)]
 pub struct Options {
     pub database_path: PathBuf,
     /// Key for signing tokens; at least 32 bytes. Tokens signed with another key are refused.
     pub jwt_secret: Vec<u8>,
+}
+
+impl Options {
+    /// The defaults for a database file and a signing key.
+    pub fn new(database_path: impl Into<PathBuf>, jwt_secret: impl Into<Vec<u8>>) -> Self {
+        Options {
+            database_path: database_path.into(),
+            jwt_secret: jwt_secret.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("database_path", &self.database_path)
+            .field("jwt_secret", &"..")
+            .finish()
+    }
 }
 
 /// Cheap to clone: all clones share one store, one writer and one bus.
@@ -71,10 +90,10 @@ impl MissionControl {
     /// Opens (or creates) the database at `path` with a random signing key, so tokens last only
     /// as long as this value. Servers use [`MissionControl::open_with`] and a stored key.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(Options {
-            database_path: path.as_ref().to_owned(),
-            jwt_secret: crate::auth::generate_secret()?.into_bytes(),
-        })
+        Self::open_with(Options::new(
+            path.as_ref(),
+            crate::auth::generate_secret()?.into_bytes(),
+        ))
     }
 
     pub fn open_with(options: Options) -> Result<Self> {
@@ -415,23 +434,43 @@ impl MissionControl {
 
     /// Checks signature, expiry and that the token has not been revoked; returns who it acts as.
     pub async fn verify_token(&self, token: &str) -> Result<Actor> {
+        let signed = self.check_signature(token)?;
+        self.authorize(&signed).await
+    }
+
+    /// Checks a token's signature and expiry only: no database read, nothing stored. A front
+    /// end calls this first, so that junk costs nothing, then rate-limits by
+    /// [`SignedToken::id`], then calls [`MissionControl::authorize`].
+    pub fn check_signature(&self, token: &str) -> Result<SignedToken> {
         let claims = self.inner.keys.decode(token)?;
-        let token_hash = sha256_hex(token);
-        if let Some(actor) = self.cached_actor(&token_hash) {
+        Ok(SignedToken {
+            id: sha256_hex(&claims.jti),
+            token_hash: sha256_hex(token),
+            agent_id: claims.sub,
+            expires_at: claims.exp.saturating_mul(1000),
+        })
+    }
+
+    /// Checks that a signed token has not been revoked; who it acts as.
+    pub async fn authorize(&self, signed: &SignedToken) -> Result<Actor> {
+        if let Some(actor) = self.cached_actor(&signed.token_hash) {
             return Ok(actor);
         }
-        let id_hash = sha256_hex(&claims.jti);
+        let id_hash = signed.id.clone();
         let stored = self
             .read(move |conn| tokens::live_hash(conn, &id_hash, now_millis()))
             .await?;
         match stored {
-            Some(hash) if crate::auth::constant_time_eq(&hash, &token_hash) => {
-                let actor = Actor::new(claims.sub);
+            Some(hash) if crate::auth::constant_time_eq(&hash, &signed.token_hash) => {
+                let actor = Actor::new(signed.agent_id.clone());
                 if let Ok(mut verified) = self.inner.verified.lock() {
                     if verified.len() >= VERIFIED_CACHE {
                         verified.clear();
                     }
-                    verified.insert(token_hash, (actor.clone(), claims.exp * 1000));
+                    verified.insert(
+                        signed.token_hash.clone(),
+                        (actor.clone(), signed.expires_at),
+                    );
                 }
                 Ok(actor)
             }

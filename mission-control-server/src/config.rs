@@ -1,22 +1,24 @@
-//! Configuration: read once at start-up from the environment (and an optional `.env` file),
-//! checked, and turned into [`Config`]. Names follow the product specification.
+//! Configuration: read once from the environment (and an optional `.env` file), checked, and
+//! turned into [`Config`]. Names follow the product specification.
 //!
-//! With nothing set at all the server still starts safely: the JWT secret and the admin
-//! password are generated on first run and kept in the data folder (the password only as an
-//! Argon2 hash), and the password is printed once.
+//! Reading configuration never writes anything. Secrets the operator did not set (the signing
+//! key, the admin password) are found in, or generated into, the data folder by
+//! [`crate::provision`], a separate start-up step.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use mission_control_core::auth::{MIN_SECRET_BYTES, generate_secret};
+use mission_control_core::auth::MIN_SECRET_BYTES;
 use mission_control_core::{AgentId, AgentName, AgentRole, PasswordHash};
 use serde::Deserialize;
 
+use crate::secret::Secret;
+
 /// The variables as found; every one optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 struct Env {
     port: Option<u16>,
-    host: Option<IpAddr>,
+    host: Option<String>,
     jwt_secret: Option<String>,
     admin_username: Option<String>,
     admin_password: Option<String>,
@@ -26,6 +28,8 @@ struct Env {
     frontend_url: Option<String>,
     rate_limit_per_minute: Option<u32>,
     login_rate_limit_per_minute: Option<u32>,
+    max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
     log_format: Option<String>,
     dashboard_dir: Option<PathBuf>,
 }
@@ -47,21 +51,26 @@ pub struct Admin {
     pub agent_id: AgentId,
     pub name: AgentName,
     pub role: AgentRole,
-    pub password: PasswordHash,
-    /// Set when the password was generated on this run: shown once, then only its hash is kept.
-    pub generated_password: Option<String>,
+    /// From `ADMIN_PASSWORD`; `None` means the one kept in the data folder.
+    pub password: Option<PasswordHash>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub database_path: PathBuf,
-    pub jwt_secret: String,
+    /// Where generated secrets are kept: the database's folder.
+    pub data_dir: PathBuf,
+    /// From `JWT_SECRET`; `None` means the one kept in the data folder.
+    pub jwt_secret: Option<Secret>,
     pub admin: Admin,
     /// Origins allowed by CORS besides the server's own.
     pub frontend_origins: Vec<String>,
     pub rate_limit_per_minute: u32,
     pub login_rate_limit_per_minute: u32,
+    /// Open connections allowed in all; `None`: as many as the open-file limit allows.
+    pub max_connections: Option<usize>,
+    pub max_connections_per_address: usize,
     pub log_format: LogFormat,
     pub dashboard_dir: PathBuf,
 }
@@ -79,7 +88,7 @@ impl Config {
         Self::from_parts(env)
     }
 
-    /// Just enough to reach the database, for command-line tools such as `token`.
+    /// The log format alone, for commands that fail before the rest is read.
     pub fn log_format_from_env() -> LogFormat {
         match std::env::var("LOG_FORMAT").as_deref() {
             Ok("json") => LogFormat::Json,
@@ -90,7 +99,7 @@ impl Config {
     fn from_parts(env: Env) -> Result<Self, ConfigError> {
         let database_path = env
             .database_path
-            .unwrap_or_else(|| PathBuf::from("./data/mission-control.db"));
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATABASE_PATH));
         let data_dir = database_path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -103,8 +112,7 @@ impl Config {
                     "JWT_SECRET must be at least {MIN_SECRET_BYTES} characters"
                 )));
             }
-            Some(secret) => secret,
-            None => stored_secret(&data_dir.join("jwt-secret"))?,
+            other => other.map(Secret::new),
         };
 
         let username = env
@@ -121,9 +129,9 @@ impl Config {
                 .map_err(|e| ConfigError(format!("ADMIN_ROLE {e}")))?,
             None => AgentRole::Main,
         };
-        let (password, generated_password) = match env.admin_password.filter(|p| !p.is_empty()) {
-            Some(p) => (hash(&p)?, None),
-            None => stored_password(&data_dir.join("admin-password.argon2"))?,
+        let password = match env.admin_password.filter(|p| !p.is_empty()) {
+            Some(p) => Some(PasswordHash::new(&p).map_err(|e| ConfigError(e.to_string()))?),
+            None => None,
         };
 
         let log_format = match env.log_format.as_deref() {
@@ -147,11 +155,9 @@ impl Config {
             .unwrap_or_default();
 
         Ok(Config {
-            listen: SocketAddr::new(
-                env.host.unwrap_or(IpAddr::from([127, 0, 0, 1])),
-                env.port.unwrap_or(3002),
-            ),
+            listen: SocketAddr::new(host(env.host)?, env.port.unwrap_or(3002)),
             database_path,
+            data_dir,
             jwt_secret,
             admin: Admin {
                 username,
@@ -159,7 +165,6 @@ impl Config {
                 name,
                 role,
                 password,
-                generated_password,
             },
             frontend_origins,
             rate_limit_per_minute: positive(
@@ -172,11 +177,35 @@ impl Config {
                 10,
                 "LOGIN_RATE_LIMIT_PER_MINUTE",
             )?,
+            max_connections: env
+                .max_connections
+                .map(|n| at_least_one(n, "MAX_CONNECTIONS"))
+                .transpose()?,
+            max_connections_per_address: at_least_one(
+                env.max_connections_per_address.unwrap_or(512),
+                "MAX_CONNECTIONS_PER_ADDRESS",
+            )?,
             log_format,
             dashboard_dir: env
                 .dashboard_dir
                 .unwrap_or_else(|| PathBuf::from("frontend/dist")),
         })
+    }
+}
+
+/// Where the database is when `DATABASE_PATH` is not set.
+pub const DEFAULT_DATABASE_PATH: &str = "./data/mission-control.db";
+
+/// `HOST`: an IP address, or `localhost` (the loopback address).
+fn host(value: Option<String>) -> Result<IpAddr, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(IpAddr::from([127, 0, 0, 1])),
+        Some(h) if h.eq_ignore_ascii_case("localhost") => Ok(IpAddr::from([127, 0, 0, 1])),
+        Some(h) => h.parse().map_err(|_| {
+            ConfigError(format!(
+                "HOST must be an IP address such as 127.0.0.1 or 0.0.0.0, or localhost; not {h}"
+            ))
+        }),
     }
 }
 
@@ -188,6 +217,14 @@ fn positive(value: Option<u32>, default: u32, name: &str) -> Result<u32, ConfigE
     }
 }
 
+fn at_least_one(value: usize, name: &str) -> Result<usize, ConfigError> {
+    if value == 0 {
+        Err(ConfigError(format!("{name} must be at least 1")))
+    } else {
+        Ok(value)
+    }
+}
+
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
@@ -196,51 +233,12 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-fn hash(password: &str) -> Result<PasswordHash, ConfigError> {
-    PasswordHash::new(password).map_err(|e| ConfigError(e.to_string()))
-}
-
-/// The signing secret kept in the data folder, created on first run.
-fn stored_secret(path: &Path) -> Result<String, ConfigError> {
-    if let Ok(secret) = std::fs::read_to_string(path) {
-        let secret = secret.trim().to_owned();
-        if secret.len() >= MIN_SECRET_BYTES {
-            return Ok(secret);
-        }
+/// A configuration with every default, for other modules' tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    pub fn defaults() -> super::Config {
+        super::Config::from_parts(super::Env::default()).expect("the defaults are valid")
     }
-    let secret = generate_secret().map_err(|e| ConfigError(e.to_string()))?;
-    write_private(path, &secret)?;
-    Ok(secret)
-}
-
-/// The admin password hash kept in the data folder; on first run a password is generated and
-/// returned so that it can be shown once.
-fn stored_password(path: &Path) -> Result<(PasswordHash, Option<String>), ConfigError> {
-    if let Ok(phc) = std::fs::read_to_string(path)
-        && let Ok(hash) = PasswordHash::from_phc(&phc)
-    {
-        return Ok((hash, None));
-    }
-    let secret = generate_secret().map_err(|e| ConfigError(e.to_string()))?;
-    // 20 hex characters: 80 bits, easy to paste.
-    let password = secret[..20].to_owned();
-    let hashed = hash(&password)?;
-    write_private(path, hashed.as_phc())?;
-    Ok((hashed, Some(password)))
-}
-
-/// Writes a file only its owner can read, creating its folder.
-fn write_private(path: &Path, contents: &str) -> Result<(), ConfigError> {
-    let fail = |e: std::io::Error| ConfigError(format!("cannot write {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(fail)?;
-    std::io::Write::write_all(&mut file, contents.as_bytes()).map_err(fail)
 }
 
 #[cfg(test)]
@@ -255,63 +253,98 @@ mod tests {
     }
 
     #[test]
-    fn no_settings_generates_and_keeps_secrets() {
+    fn no_settings_means_defaults_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Config::from_parts(env_in(dir.path())).unwrap();
-        let password = first
-            .admin
-            .generated_password
-            .clone()
-            .expect("a generated password");
-        assert_eq!(first.admin.agent_id.as_str(), "agent-admin");
-        assert_eq!(first.listen.port(), 3002);
-        assert!(first.admin.password.verify(&password));
-
-        let second = Config::from_parts(env_in(dir.path())).unwrap();
-        assert_eq!(second.jwt_secret, first.jwt_secret, "the secret is kept");
-        assert!(second.admin.generated_password.is_none(), "shown once only");
-        assert!(second.admin.password.verify(&password));
-        let stored = std::fs::read_to_string(dir.path().join("db/admin-password.argon2")).unwrap();
-        assert!(!stored.contains(&password), "only the hash is stored");
+        let config = Config::from_parts(env_in(dir.path())).unwrap();
+        assert_eq!(config.admin.agent_id.as_str(), "agent-admin");
+        assert_eq!(config.listen.port(), 3002);
+        assert!(config.listen.ip().is_loopback());
+        assert!(config.jwt_secret.is_none() && config.admin.password.is_none());
+        assert_eq!(config.data_dir, dir.path().join("db"));
+        assert!(
+            !dir.path().join("db").exists(),
+            "reading settings writes nothing"
+        );
     }
 
     #[test]
     fn bad_values_are_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
-            Env {
-                jwt_secret: Some("short".into()),
-                ..env_in(dir.path())
-            },
-            Env {
-                admin_role: Some("Boss".into()),
-                ..env_in(dir.path())
-            },
-            Env {
-                log_format: Some("xml".into()),
-                ..env_in(dir.path())
-            },
-            Env {
-                rate_limit_per_minute: Some(0),
-                ..env_in(dir.path())
-            },
-            Env {
-                admin_username: Some("Bad Name!".into()),
-                ..env_in(dir.path())
-            },
+            (
+                Env {
+                    jwt_secret: Some("short".into()),
+                    ..env_in(dir.path())
+                },
+                "JWT_SECRET",
+            ),
+            (
+                Env {
+                    admin_role: Some("Boss".into()),
+                    ..env_in(dir.path())
+                },
+                "ADMIN_ROLE",
+            ),
+            (
+                Env {
+                    log_format: Some("xml".into()),
+                    ..env_in(dir.path())
+                },
+                "LOG_FORMAT",
+            ),
+            (
+                Env {
+                    rate_limit_per_minute: Some(0),
+                    ..env_in(dir.path())
+                },
+                "RATE_LIMIT_PER_MINUTE",
+            ),
+            (
+                Env {
+                    admin_username: Some("Bad Name!".into()),
+                    ..env_in(dir.path())
+                },
+                "ADMIN_USERNAME",
+            ),
+            (
+                Env {
+                    host: Some("my-laptop".into()),
+                    ..env_in(dir.path())
+                },
+                "HOST",
+            ),
+            (
+                Env {
+                    max_connections_per_address: Some(0),
+                    ..env_in(dir.path())
+                },
+                "MAX_CONNECTIONS_PER_ADDRESS",
+            ),
         ];
-        for env in cases {
-            assert!(Config::from_parts(env).is_err());
+        for (env, name) in cases {
+            let err = Config::from_parts(env).unwrap_err().to_string();
+            assert!(err.contains(name), "{err} names {name}");
         }
     }
 
     #[test]
-    fn admin_identity_follows_the_username() {
+    fn localhost_is_the_loopback_address() {
+        let config = Config::from_parts(Env {
+            host: Some("localhost".into()),
+            ..Env::default()
+        })
+        .unwrap();
+        assert_eq!(config.listen.ip(), IpAddr::from([127, 0, 0, 1]));
+    }
+
+    #[test]
+    fn admin_identity_follows_the_username_and_secrets_stay_out_of_debug() {
         let dir = tempfile::tempdir().unwrap();
         let config = Config::from_parts(Env {
             admin_username: Some("patch".into()),
-            admin_password: Some("pw".into()),
+            admin_password: Some("pw-that-must-not-show".into()),
             admin_role: Some("Dev".into()),
+            jwt_secret: Some("a-signing-key-that-must-never-be-logged".into()),
             frontend_url: Some("http://localhost:9000/, http://example.test".into()),
             ..env_in(dir.path())
         })
@@ -323,5 +356,8 @@ mod tests {
             config.frontend_origins,
             ["http://localhost:9000", "http://example.test"]
         );
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("must-never-be-logged"), "{debug}");
+        assert!(!debug.contains("must-not-show"), "{debug}");
     }
 }

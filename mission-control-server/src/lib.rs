@@ -10,6 +10,9 @@
 
 pub mod config;
 pub mod http;
+pub mod net;
+pub mod provision;
 pub mod realtime;
+pub mod secret;
 pub mod startup;
 pub mod telemetry;

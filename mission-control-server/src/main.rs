@@ -129,7 +129,7 @@ async fn mint_token(
     name: Option<String>,
     role: Option<String>,
 ) -> Result<(), String> {
-    let mc = startup::open_store(&config)
+    let mc = startup::open_existing_store(&config)
         .await
         .map_err(|e| e.to_string())?;
     if let (Some(name), Some(role)) = (name, role) {

@@ -30,6 +30,10 @@ pub enum ApiError {
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
 
+    /// A header (or the header section, or the URI) larger than the server reads.
+    #[error("{header} larger than {limit} bytes")]
+    HeaderTooLarge { header: &'static str, limit: usize },
+
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
 
@@ -42,6 +46,21 @@ pub enum ApiError {
 
     #[error("no such endpoint")]
     NoRoute,
+
+    /// Not a request hyper could parse (answered for hyper, see `net::guarded`).
+    #[error("malformed request")]
+    MalformedRequest,
+
+    /// The request (its body) did not arrive within the deadline.
+    #[error("request timed out")]
+    RequestTimeout,
+
+    /// The server is at a capacity limit (connections, password checks); try again shortly.
+    #[error("server busy: {reason}")]
+    Busy {
+        reason: &'static str,
+        retry_after: Duration,
+    },
 
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
@@ -87,6 +106,9 @@ impl ApiError {
             ApiError::Core(CoreError::Unauthorized(why)) | ApiError::Unauthorized(why) => {
                 (S::UNAUTHORIZED, "unauthorized", (*why).into(), vec![])
             }
+            ApiError::Core(CoreError::Forbidden(why)) => {
+                (S::FORBIDDEN, "forbidden", (*why).into(), vec![])
+            }
             ApiError::Core(CoreError::Unavailable(_)) => (
                 S::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -126,6 +148,12 @@ impl ApiError {
                 format!("the body must be at most {limit} bytes"),
                 vec![],
             ),
+            ApiError::HeaderTooLarge { header, limit } => (
+                S::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "header_too_large",
+                format!("{header} must be at most {limit} bytes"),
+                vec![FieldError::new(*header, format!("at most {limit} bytes"))],
+            ),
             ApiError::RateLimited { retry_after } => (
                 S::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -136,6 +164,27 @@ impl ApiError {
                 vec![],
             ),
             ApiError::NoRoute => (S::NOT_FOUND, "not_found", "no such endpoint".into(), vec![]),
+            ApiError::MalformedRequest => (
+                S::BAD_REQUEST,
+                "bad_request",
+                "the request is not valid HTTP/1.1".into(),
+                vec![],
+            ),
+            ApiError::RequestTimeout => (
+                S::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request did not arrive in time".into(),
+                vec![],
+            ),
+            ApiError::Busy {
+                reason,
+                retry_after,
+            } => (
+                S::SERVICE_UNAVAILABLE,
+                "busy",
+                format!("{reason}; retry in {} s", retry_seconds(*retry_after)),
+                vec![],
+            ),
             ApiError::MethodNotAllowed { allow } => (
                 S::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -145,24 +194,36 @@ impl ApiError {
         }
     }
 
-    pub fn into_response(self) -> http::Response<Body> {
+    fn body(&self) -> (StatusCode, ErrorBody) {
         let (status, code, message, details) = self.parts();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
-        let mut response = json_response(
+        (
             status,
-            &ErrorBody {
+            ErrorBody {
                 error: ErrorDetail {
                     code,
                     message,
                     details,
                 },
             },
-        );
+        )
+    }
+
+    /// The status and JSON bytes of this error, for the rare answers written outside hyper's
+    /// response path (see `net::guarded`).
+    pub fn json_bytes(&self) -> (StatusCode, Vec<u8>) {
+        let (status, body) = self.body();
+        (status, serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    pub fn into_response(self) -> http::Response<Body> {
+        let (status, body) = self.body();
+        if status.is_server_error() && !matches!(self, ApiError::Busy { .. }) {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = json_response(status, &body);
         let headers = response.headers_mut();
         match &self {
-            ApiError::RateLimited { retry_after } => {
+            ApiError::RateLimited { retry_after } | ApiError::Busy { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, retry_seconds(*retry_after).into());
             }
             ApiError::MethodNotAllowed { allow } => {
@@ -170,7 +231,10 @@ impl ApiError {
             }
             // The rest of the oversized body is never read, so the connection cannot be
             // reused; saying so keeps clients from sending their next request into it.
-            ApiError::PayloadTooLarge { .. } => {
+            ApiError::PayloadTooLarge { .. }
+            | ApiError::RequestTimeout
+            | ApiError::HeaderTooLarge { .. }
+            | ApiError::MalformedRequest => {
                 headers.insert(
                     header::CONNECTION,
                     header::HeaderValue::from_static("close"),

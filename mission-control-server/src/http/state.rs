@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use mission_control_core::MissionControl;
 
+use super::password_check::PasswordChecks;
 use super::rate_limit::Limits;
 use crate::config::Config;
 
@@ -12,4 +13,5 @@ pub struct AppState {
     pub mc: MissionControl,
     pub config: Arc<Config>,
     pub limits: Arc<Limits>,
+    pub password_checks: Arc<PasswordChecks>,
 }

@@ -3,20 +3,19 @@
 use http::StatusCode;
 use mission_control_core::{AgentChanges, NewAgent, NewAgentRequest, UpdateAgentRequest};
 
-use super::{Request, Result};
-use crate::http::auth::authenticate;
+use super::Result;
+use crate::http::auth::Caller;
 use crate::http::body::{json_response, parse_json};
 use crate::http::error::ErrorBody;
-use crate::http::state::AppState;
+use crate::http::router::Ctx;
 use crate::http::wire::{AgentEnvelope, AgentList};
 
 /// Every agent, by name.
 #[utoipa::path(get, path = "/api/agents", tag = "agents",
     responses((status = 200, body = AgentList), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(state: &AppState, req: Request) -> Result {
-    authenticate(state, req.headers()).await?;
-    let agents = state.mc.list_agents().await?;
+pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
+    let agents = ctx.state.mc.list_agents().await?;
     Ok(json_response(StatusCode::OK, &AgentList { agents }))
 }
 
@@ -24,10 +23,13 @@ pub async fn list(state: &AppState, req: Request) -> Result {
 #[utoipa::path(post, path = "/api/agents", tag = "agents", request_body = NewAgentRequest,
     responses((status = 201, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn register(state: &AppState, req: Request) -> Result {
-    let (actor, _) = authenticate(state, req.headers()).await?;
-    let new = NewAgent::parse(parse_json::<NewAgentRequest>(req.body())?)?;
-    let agent = state.mc.register_agent(Some(&actor), new).await?;
+pub async fn register(ctx: Ctx, caller: Caller) -> Result {
+    let new = NewAgent::parse(parse_json::<NewAgentRequest>(ctx.req.body())?)?;
+    let agent = ctx
+        .state
+        .mc
+        .register_agent(Some(&caller.actor), new)
+        .await?;
     Ok(json_response(StatusCode::CREATED, &AgentEnvelope { agent }))
 }
 
@@ -36,9 +38,8 @@ pub async fn register(state: &AppState, req: Request) -> Result {
     params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, body = AgentEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get(state: &AppState, req: Request, id: &str) -> Result {
-    authenticate(state, req.headers()).await?;
-    let agent = state.mc.get_agent(id).await?;
+pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
+    let agent = ctx.state.mc.get_agent(ctx.params.id()).await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
 }
 
@@ -48,9 +49,12 @@ pub async fn get(state: &AppState, req: Request, id: &str) -> Result {
     params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update(state: &AppState, req: Request, id: &str) -> Result {
-    let (actor, _) = authenticate(state, req.headers()).await?;
-    let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(req.body())?)?;
-    let agent = state.mc.update_agent(&actor, id, changes).await?;
+pub async fn update(ctx: Ctx, caller: Caller) -> Result {
+    let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(ctx.req.body())?)?;
+    let agent = ctx
+        .state
+        .mc
+        .update_agent(&caller.actor, ctx.params.id(), changes)
+        .await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
 }

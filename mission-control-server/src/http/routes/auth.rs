@@ -1,15 +1,14 @@
 //! `/api/auth`: signing in and out, and minting agent tokens.
 
-use std::net::IpAddr;
-
 use http::StatusCode;
 use mission_control_core::auth::constant_time_eq;
 
-use super::{Request, Result};
-use crate::http::auth::authenticate;
+use super::Result;
+use crate::http::auth::Caller;
 use crate::http::body::{json_response, parse_json};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::state::AppState;
+use crate::http::rate_limit::client_key;
+use crate::http::router::Ctx;
 use crate::http::wire::{
     LoginRequest, LoginResponse, MintTokenRequest, MintTokenResponse, Success, User,
 };
@@ -19,20 +18,22 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Sign in as the operator; the token lasts 7 days. Limited per client address.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(state: &AppState, req: Request, client: IpAddr) -> Result {
-    state.limits.login.check(&client)?;
-    let login = parse_json::<LoginRequest>(req.body())?;
+pub async fn login(ctx: Ctx) -> Result {
+    let state = &ctx.state;
+    state.limits.login.check(&client_key(ctx.client))?;
+    state.limits.login_global.check()?;
+    let login = parse_json::<LoginRequest>(ctx.req.body())?;
     let admin = &state.config.admin;
+    let hash = crate::provision::admin_password(&state.config).ok_or_else(|| {
+        mission_control_core::Error::Unavailable("no admin password is set".into())
+    })?;
     // Check both halves every time, so the answer takes as long for a wrong username as for a
     // wrong password.
     let username_ok = constant_time_eq(&login.username, &admin.username);
-    let password_ok = {
-        let hash = admin.password.clone();
-        let password = login.password;
-        tokio::task::spawn_blocking(move || hash.verify(&password))
-            .await
-            .unwrap_or(false)
-    };
+    let password_ok = state
+        .password_checks
+        .verify(ctx.client, hash, login.password)
+        .await?;
     if !(username_ok && password_ok) {
         return Err(ApiError::Unauthorized("wrong username or password"));
     }
@@ -51,9 +52,8 @@ pub async fn login(state: &AppState, req: Request, client: IpAddr) -> Result {
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
     responses((status = 200, body = Success), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn logout(state: &AppState, req: Request) -> Result {
-    let (_, token) = authenticate(state, req.headers()).await?;
-    state.mc.revoke_token(&token).await?;
+pub async fn logout(ctx: Ctx, caller: Caller) -> Result {
+    ctx.state.mc.revoke_token(&caller.token).await?;
     Ok(json_response(StatusCode::OK, &Success { success: true }))
 }
 
@@ -62,14 +62,14 @@ pub async fn logout(state: &AppState, req: Request) -> Result {
 #[utoipa::path(post, path = "/api/auth/tokens", tag = "auth", request_body = MintTokenRequest,
     responses((status = 201, body = MintTokenResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn mint(state: &AppState, req: Request) -> Result {
-    let (actor, _) = authenticate(state, req.headers()).await?;
-    if actor.agent_id != state.config.admin.agent_id.as_str() {
+pub async fn mint(ctx: Ctx, caller: Caller) -> Result {
+    let state = &ctx.state;
+    if caller.actor.agent_id != state.config.admin.agent_id.as_str() {
         return Err(ApiError::Forbidden(
             "only the operator can mint agent tokens",
         ));
     }
-    let body = parse_json::<MintTokenRequest>(req.body())?;
+    let body = parse_json::<MintTokenRequest>(ctx.req.body())?;
     let days = body.expires_in_days.unwrap_or(365);
     if !(1..=3650).contains(&days) {
         return Err(mission_control_core::Error::field(

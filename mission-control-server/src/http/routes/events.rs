@@ -3,12 +3,12 @@
 use http::StatusCode;
 use mission_control_core::EventQuery;
 
-use super::{Request, Result};
-use crate::http::auth::authenticate;
+use super::Result;
+use crate::http::auth::Caller;
 use crate::http::body::json_response;
 use crate::http::error::ErrorBody;
 use crate::http::query::Query;
-use crate::http::state::AppState;
+use crate::http::router::Ctx;
 use crate::http::wire::EventList;
 
 /// The event log, newest first.
@@ -19,15 +19,18 @@ use crate::http::wire::EventList;
     ),
     responses((status = 200, body = EventList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(state: &AppState, req: Request) -> Result {
-    authenticate(state, req.headers()).await?;
-    let query = Query::of(req.uri());
+pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
+    let query = Query::of(ctx.req.uri());
     let limit = query
         .integer("limit", 1, i64::from(u32::MAX))?
         .map_or(EventQuery::DEFAULT_LIMIT, |n| {
             n.min(i64::from(EventQuery::MAX_LIMIT)) as u32
         });
     let since = query.integer("since", 0, i64::MAX)?;
-    let events = state.mc.list_events(EventQuery { since, limit }).await?;
+    let events = ctx
+        .state
+        .mc
+        .list_events(EventQuery { since, limit })
+        .await?;
     Ok(json_response(StatusCode::OK, &EventList { events }))
 }

@@ -2,16 +2,16 @@
 
 use http::StatusCode;
 
-use super::{Request, Result};
+use super::Result;
 use crate::http::body::json_response;
-use crate::http::state::AppState;
+use crate::http::router::Ctx;
 use crate::http::wire::Health;
 
 /// Liveness and database reachability. Answers 503 when the database does not answer.
 #[utoipa::path(get, path = "/health", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
-pub async fn health(state: &AppState, _req: Request) -> Result {
-    let database_ok = state.mc.check_database().await.is_ok();
+pub async fn health(ctx: Ctx) -> Result {
+    let database_ok = ctx.state.mc.check_database().await.is_ok();
     let (status, code) = if database_ok {
         ("ok", StatusCode::OK)
     } else {
@@ -30,7 +30,7 @@ pub async fn health(state: &AppState, _req: Request) -> Result {
 /// This API as an OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "system",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
-pub async fn openapi(_state: &AppState, _req: Request) -> Result {
+pub async fn openapi(_ctx: Ctx) -> Result {
     Ok(json_response(
         StatusCode::OK,
         &crate::http::openapi::document(),

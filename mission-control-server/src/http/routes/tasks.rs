@@ -5,12 +5,12 @@ use mission_control_core::{
     CreateTaskRequest, NewTask, TaskChanges, TaskFilter, TaskStatus, UpdateTaskRequest,
 };
 
-use super::{Request, Result};
-use crate::http::auth::authenticate;
+use super::Result;
+use crate::http::auth::Caller;
 use crate::http::body::{json_response, parse_json};
 use crate::http::error::ErrorBody;
 use crate::http::query::Query;
-use crate::http::state::AppState;
+use crate::http::router::Ctx;
 use crate::http::wire::{Success, TaskEnvelope, TaskList};
 
 /// List tasks, oldest first; every match is returned.
@@ -21,14 +21,13 @@ use crate::http::wire::{Success, TaskEnvelope, TaskList};
     ),
     responses((status = 200, body = TaskList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(state: &AppState, req: Request) -> Result {
-    authenticate(state, req.headers()).await?;
-    let query = Query::of(req.uri());
+pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
+    let query = Query::of(ctx.req.uri());
     let filter = TaskFilter {
         status: query.parse("status")?,
         agent: query.get("agent").map(str::to_owned),
     };
-    let tasks = state.mc.list_tasks(filter).await?;
+    let tasks = ctx.state.mc.list_tasks(filter).await?;
     Ok(json_response(StatusCode::OK, &TaskList { tasks }))
 }
 
@@ -36,10 +35,9 @@ pub async fn list(state: &AppState, req: Request) -> Result {
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = CreateTaskRequest,
     responses((status = 201, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create(state: &AppState, req: Request) -> Result {
-    let (actor, _) = authenticate(state, req.headers()).await?;
-    let new = NewTask::parse(parse_json::<CreateTaskRequest>(req.body())?)?;
-    let task = state.mc.create_task(&actor, new).await?;
+pub async fn create(ctx: Ctx, caller: Caller) -> Result {
+    let new = NewTask::parse(parse_json::<CreateTaskRequest>(ctx.req.body())?)?;
+    let task = ctx.state.mc.create_task(&caller.actor, new).await?;
     Ok(json_response(StatusCode::CREATED, &TaskEnvelope { task }))
 }
 
@@ -48,9 +46,8 @@ pub async fn create(state: &AppState, req: Request) -> Result {
     params(("id" = String, Path, description = "Task id")),
     responses((status = 200, body = TaskEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get(state: &AppState, req: Request, id: &str) -> Result {
-    authenticate(state, req.headers()).await?;
-    let task = state.mc.get_task(id).await?;
+pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
+    let task = ctx.state.mc.get_task(ctx.params.id()).await?;
     Ok(json_response(StatusCode::OK, &TaskEnvelope { task }))
 }
 
@@ -60,10 +57,13 @@ pub async fn get(state: &AppState, req: Request, id: &str) -> Result {
     params(("id" = String, Path, description = "Task id")),
     responses((status = 200, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update(state: &AppState, req: Request, id: &str) -> Result {
-    let (actor, _) = authenticate(state, req.headers()).await?;
-    let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(req.body())?)?;
-    let task = state.mc.update_task(&actor, id, changes).await?;
+pub async fn update(ctx: Ctx, caller: Caller) -> Result {
+    let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(ctx.req.body())?)?;
+    let task = ctx
+        .state
+        .mc
+        .update_task(&caller.actor, ctx.params.id(), changes)
+        .await?;
     Ok(json_response(StatusCode::OK, &TaskEnvelope { task }))
 }
 
@@ -72,8 +72,10 @@ pub async fn update(state: &AppState, req: Request, id: &str) -> Result {
     params(("id" = String, Path, description = "Task id")),
     responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn delete(state: &AppState, req: Request, id: &str) -> Result {
-    let (actor, _) = authenticate(state, req.headers()).await?;
-    state.mc.delete_task(&actor, id).await?;
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
+    ctx.state
+        .mc
+        .delete_task(&caller.actor, ctx.params.id())
+        .await?;
     Ok(json_response(StatusCode::OK, &Success { success: true }))
 }

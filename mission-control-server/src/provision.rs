@@ -1,0 +1,216 @@
+//! Provisioning: the secrets the operator did not set in the environment (the token signing
+//! key and the admin password), kept in the data folder beside the database.
+//!
+//! The server provisions once it holds its port ([`provision`]): what is missing is generated
+//! and stored (files only their owner can read), and the returned [`Generated`] says what was,
+//! so that start-up can report it (the password is shown that one time). Every other command
+//! only reads ([`existing`]) and refuses to run where no server has ever started, rather than
+//! generating secrets a server would not know.
+
+use std::path::{Path, PathBuf};
+
+use mission_control_core::PasswordHash;
+use mission_control_core::auth::{MIN_SECRET_BYTES, generate_secret};
+
+use crate::config::Config;
+use crate::secret::Secret;
+
+const SIGNING_KEY_FILE: &str = "jwt-secret";
+const ADMIN_PASSWORD_FILE: &str = "admin-password.argon2";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "no database at {path}; start the server once (scripts/run.sh or mission-control-server), or set DATABASE_PATH"
+    )]
+    NotProvisioned { path: PathBuf },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a server needs that may have been generated.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    pub jwt_secret: Secret,
+}
+
+/// What [`provision`] generated on this run.
+#[derive(Debug, Default)]
+pub struct Generated {
+    /// Where a new signing key was stored.
+    pub signing_key: Option<PathBuf>,
+    /// A new admin password (shown once) and where its hash was stored.
+    pub admin_password: Option<(Secret, PathBuf)>,
+}
+
+/// Finds every secret, generating and storing the missing ones.
+pub fn provision(config: &Config) -> Result<(Secrets, Generated), ProvisionError> {
+    create_private_dir(&config.data_dir)?;
+    let mut generated = Generated::default();
+    let jwt_secret = match &config.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => {
+            let path = config.data_dir.join(SIGNING_KEY_FILE);
+            match read_signing_key(&path) {
+                Some(secret) => secret,
+                None => {
+                    let secret = Secret::new(random()?);
+                    write_private(&path, secret.expose())?;
+                    generated.signing_key = Some(path);
+                    secret
+                }
+            }
+        }
+    };
+    if config.admin.password.is_none() && read_admin_password(config).is_none() {
+        let (password, path) = reset_admin_password(config)?;
+        generated.admin_password = Some((password, path));
+    }
+    Ok((Secrets { jwt_secret }, generated))
+}
+
+/// Finds every secret without generating any: for commands other than the server.
+pub fn existing(config: &Config) -> Result<Secrets, ProvisionError> {
+    if !config.database_path.is_file() {
+        return Err(ProvisionError::NotProvisioned {
+            path: config.database_path.clone(),
+        });
+    }
+    let jwt_secret = match &config.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => read_signing_key(&config.data_dir.join(SIGNING_KEY_FILE)).ok_or_else(|| {
+            ProvisionError::Other(format!(
+                "the database at {} has no signing key beside it ({}); set JWT_SECRET to the server's",
+                config.database_path.display(),
+                config.data_dir.join(SIGNING_KEY_FILE).display()
+            ))
+        })?,
+    };
+    Ok(Secrets { jwt_secret })
+}
+
+/// The admin password hash in force: `ADMIN_PASSWORD`'s, else the stored one. Read at each
+/// sign-in, so that `reset-admin-password` takes effect on a running server.
+pub fn admin_password(config: &Config) -> Option<PasswordHash> {
+    config
+        .admin
+        .password
+        .clone()
+        .or_else(|| read_admin_password(config))
+}
+
+/// Generates a new admin password and stores its hash; the password, shown once.
+pub fn reset_admin_password(config: &Config) -> Result<(Secret, PathBuf), ProvisionError> {
+    create_private_dir(&config.data_dir)?;
+    // 20 hex characters: 80 bits, easy to paste.
+    let password = random()?[..20].to_owned();
+    let hash = PasswordHash::new(&password).map_err(|e| ProvisionError::Other(e.to_string()))?;
+    let path = config.data_dir.join(ADMIN_PASSWORD_FILE);
+    write_private(&path, hash.as_phc())?;
+    Ok((Secret::new(password), path))
+}
+
+fn read_signing_key(path: &Path) -> Option<Secret> {
+    let secret = std::fs::read_to_string(path).ok()?.trim().to_owned();
+    (secret.len() >= MIN_SECRET_BYTES).then(|| Secret::new(secret))
+}
+
+fn read_admin_password(config: &Config) -> Option<PasswordHash> {
+    let phc = std::fs::read_to_string(config.data_dir.join(ADMIN_PASSWORD_FILE)).ok()?;
+    PasswordHash::from_phc(&phc).ok()
+}
+
+fn random() -> Result<String, ProvisionError> {
+    generate_secret().map_err(|e| ProvisionError::Other(e.to_string()))
+}
+
+/// Creates the data folder, readable by its owner only, if it does not exist.
+pub fn create_private_dir(dir: &Path) -> Result<(), ProvisionError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| ProvisionError::Write {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, contents: &str) -> Result<(), ProvisionError> {
+    let fail = |source| ProvisionError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(fail)?;
+    std::io::Write::write_all(&mut file, contents.as_bytes()).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_in(dir: &Path) -> Config {
+        let mut config = crate::config::tests_support::defaults();
+        config.database_path = dir.join("data").join("mc.db");
+        config.data_dir = dir.join("data");
+        config
+    }
+
+    #[test]
+    fn provisioning_generates_once_and_reports_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let (first, generated) = provision(&config).unwrap();
+        let (password, _) = generated.admin_password.expect("a password on first run");
+        assert!(generated.signing_key.is_some());
+        assert!(admin_password(&config).unwrap().verify(password.expose()));
+
+        let (second, again) = provision(&config).unwrap();
+        assert_eq!(second.jwt_secret, first.jwt_secret, "the key is kept");
+        assert!(again.admin_password.is_none() && again.signing_key.is_none());
+        let stored = std::fs::read_to_string(config.data_dir.join(ADMIN_PASSWORD_FILE)).unwrap();
+        assert!(
+            !stored.contains(password.expose()),
+            "only the hash is stored"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&config.data_dir.join(SIGNING_KEY_FILE)), 0o600);
+            assert_eq!(mode(&config.data_dir), 0o700);
+        }
+    }
+
+    #[test]
+    fn commands_refuse_a_folder_no_server_has_run_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let err = existing(&config).unwrap_err().to_string();
+        assert!(err.contains("no database at"), "{err}");
+        assert!(!config.data_dir.exists(), "nothing was created");
+    }
+
+    #[test]
+    fn a_reset_password_replaces_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let (old, _) = reset_admin_password(&config).unwrap();
+        let (new, _) = reset_admin_password(&config).unwrap();
+        let hash = admin_password(&config).unwrap();
+        assert!(hash.verify(new.expose()) && !hash.verify(old.expose()));
+    }
+}
