@@ -61,6 +61,18 @@ impl Error {
         Error::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// Whether SQLite reported a damaged database file.
+    pub fn is_corruption(&self) -> bool {
+        let code = match self {
+            Error::Storage(e) => e.sqlite_error_code(),
+            _ => None,
+        };
+        matches!(
+            code,
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        )
+    }
+
     /// Sorts SQLite failures into "try again later" (full disk, read-only file, busy) and the
     /// rest, so that a full disk answers 503 rather than 500.
     pub(crate) fn from_sqlite(err: rusqlite::Error) -> Self {

@@ -44,4 +44,5 @@ pub use bus::{DomainEvent, EventBus};
 pub use domain::*;
 pub use error::{Error, FieldError, Result};
 pub use service::{Actor, MissionControl, Options};
+pub use store::health::HealthReport;
 pub use store::{EventQuery, TaskFilter};

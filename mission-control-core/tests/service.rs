@@ -12,11 +12,7 @@ struct Board {
 const SECRET: &[u8] = b"a-test-secret-of-at-least-32-bytes!!";
 
 fn open_at(path: &std::path::Path) -> MissionControl {
-    MissionControl::open_with(Options {
-        database_path: path.to_owned(),
-        jwt_secret: SECRET.to_vec(),
-    })
-    .unwrap()
+    MissionControl::open_with(Options::new(path, SECRET)).unwrap()
 }
 
 async fn board() -> Board {

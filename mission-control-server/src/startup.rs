@@ -43,11 +43,14 @@ pub enum StartupError {
 pub async fn open_store(
     config: &Config,
     secrets: &Secrets,
+    create: bool,
 ) -> Result<MissionControl, StartupError> {
-    let mc = MissionControl::open_with(Options::new(
+    let mut options = Options::new(
         config.database_path.clone(),
         secrets.jwt_secret.expose().as_bytes().to_vec(),
-    ))?;
+    );
+    options.create = create;
+    let mc = MissionControl::open_with(options)?;
     mc.ensure_agent(NewAgent {
         id: config.admin.agent_id.clone(),
         name: config.admin.name.clone(),
@@ -63,7 +66,7 @@ pub async fn open_store(
 /// to create a database anywhere.
 pub async fn open_existing_store(config: &Config) -> Result<MissionControl, StartupError> {
     let secrets = provision::existing(config)?;
-    open_store(config, &secrets).await
+    open_store(config, &secrets, false).await
 }
 
 /// Runs the server until a shutdown signal, then shuts down gracefully.
@@ -81,7 +84,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         source,
     })?;
     let (secrets, generated) = provision::provision(&config)?;
-    let mc = open_store(&config, &secrets).await?;
+    let mc = open_store(&config, &secrets, true).await?;
 
     let state = AppState {
         mc: mc.clone(),

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{Patch, Problems, bounded_text, parse_patch};
+use super::fields::{Patch, Problems, parse_patch};
 use super::string_enum;
+use super::text;
 use crate::error::Result;
 
 string_enum! {
@@ -23,10 +24,12 @@ impl AgentId {
     pub const MAX_CHARS: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let ok_chars = raw
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if raw.is_empty() || raw.len() > Self::MAX_CHARS || !ok_chars {
+        let ok = !raw.is_empty()
+            && raw.len() <= Self::MAX_CHARS
+            && raw
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_');
+        if !ok {
             return Err(format!(
                 "must be 1 to {} lowercase letters, digits, '-' or '_' (like agent-patch)",
                 Self::MAX_CHARS
@@ -60,7 +63,7 @@ impl AgentName {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded_text(raw, Self::MAX_CHARS).map(AgentName)
+        text::line(raw, Self::MAX_CHARS).map(AgentName)
     }
 
     pub fn as_str(&self) -> &str {

@@ -85,16 +85,3 @@ pub(crate) fn parse_patch<T, U>(
         },
     }
 }
-
-/// Trims `raw` and checks it holds between 1 and `max` characters.
-pub(crate) fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return Err("must not be empty".into());
-    }
-    let len = trimmed.chars().count();
-    if len > max {
-        return Err(format!("must be at most {max} characters (got {len})"));
-    }
-    Ok(trimmed.to_owned())
-}

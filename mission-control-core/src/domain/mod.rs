@@ -9,6 +9,7 @@ mod agent;
 mod event;
 mod fields;
 mod task;
+mod text;
 
 pub use agent::{
     Agent, AgentChanges, AgentId, AgentName, AgentRole, AgentStatus, AvatarColor, NewAgent,

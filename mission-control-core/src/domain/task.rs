@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{Patch, Problems, bounded_text, parse_patch};
+use super::fields::{Patch, Problems, parse_patch};
+use super::text;
 use super::{AgentId, string_enum};
 use crate::error::Result;
 
@@ -24,7 +25,7 @@ impl TaskTitle {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded_text(raw, Self::MAX_CHARS).map(TaskTitle)
+        text::line(raw, Self::MAX_CHARS).map(TaskTitle)
     }
 
     pub fn as_str(&self) -> &str {
@@ -42,17 +43,7 @@ impl TaskDescription {
 
     /// `None` for blank input: an empty description is no description.
     pub fn parse(raw: &str) -> Result<Option<Self>, String> {
-        if raw.trim().is_empty() {
-            return Ok(None);
-        }
-        let len = raw.chars().count();
-        if len > Self::MAX_CHARS {
-            return Err(format!(
-                "must be at most {} characters (got {len})",
-                Self::MAX_CHARS
-            ));
-        }
-        Ok(Some(TaskDescription(raw.to_owned())))
+        text::free_text(raw, Self::MAX_CHARS).map(|d| d.map(TaskDescription))
     }
 
     pub fn as_str(&self) -> &str {
@@ -73,7 +64,7 @@ impl Tag {
     }
 }
 
-/// At most 20 distinct tags, in the order given.
+/// At most 20 tags, duplicates dropped, in the order given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Tags(Vec<Tag>);
@@ -82,20 +73,22 @@ impl Tags {
     pub const MAX_COUNT: usize = 20;
 
     pub fn parse(raw: Vec<String>) -> Result<Self, String> {
+        // Counted before anything else is done with them: a list of 100,000 tags is refused
+        // as fast as a list of 21.
+        if raw.len() > Self::MAX_COUNT {
+            return Err(format!(
+                "must hold at most {} tags (got {})",
+                Self::MAX_COUNT,
+                raw.len()
+            ));
+        }
         let mut tags: Vec<Tag> = Vec::with_capacity(raw.len());
         for (i, t) in raw.iter().enumerate() {
-            let tag = bounded_text(t, Tag::MAX_CHARS).map_err(|e| format!("tag {i} {e}"))?;
+            let tag = text::line(t, Tag::MAX_CHARS).map_err(|e| format!("tag {i} {e}"))?;
             // Duplicates carry no meaning on a card; keep the first.
             if !tags.iter().any(|existing| existing.0 == tag) {
                 tags.push(Tag(tag));
             }
-        }
-        if tags.len() > Self::MAX_COUNT {
-            return Err(format!(
-                "must hold at most {} tags (got {})",
-                Self::MAX_COUNT,
-                tags.len()
-            ));
         }
         Ok(Tags(tags))
     }
@@ -347,6 +340,10 @@ mod tests {
         assert!(Tags::parse(vec!["x".repeat(50)]).is_ok());
         assert!(Tags::parse(vec!["x".repeat(51)]).is_err());
         assert!(Tags::parse(vec![" ".into()]).is_err());
+        // Counted before de-duplication: 150,000 copies of one tag are refused, at once.
+        assert!(Tags::parse(vec!["a".into(); 150_000]).is_err());
+        let many = Tags::parse((0..120_000).map(|i| i.to_string()).collect()).unwrap_err();
+        assert_eq!(many, "must hold at most 20 tags (got 120000)");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub(crate) mod agents;
 pub(crate) mod checkpoint;
 pub(crate) mod events;
+pub mod health;
 mod migrate;
 pub(crate) mod tasks;
 pub(crate) mod tokens;
@@ -23,16 +24,18 @@ pub use events::EventQuery;
 pub use tasks::TaskFilter;
 
 use crate::error::{Error, Result};
+use health::StoreHealth;
 
 /// How long a connection waits on a lock before giving up with "busy".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 8;
 
-/// Opens (creating if needed) and configures one connection to the database file.
+/// Opens and configures one connection to the database file, which must exist: only
+/// [`open`] creates it, so a file deleted under a running server is never silently replaced
+/// by an empty one.
 pub(crate) fn connect(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(Error::from_sqlite)?;
@@ -51,14 +54,19 @@ pub(crate) fn connect(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Opens the file, creating its folder, and applies any migrations not yet applied.
-pub(crate) fn open(path: &Path) -> Result<(Connection, ReadPool)> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::Unavailable(format!("cannot create the folder {}: {e}", dir.display()))
-        })?;
+/// Opens the file (creating it and its folder, readable by their owner only, when
+/// `create` allows), checks it is sound, and applies any migrations not yet applied.
+pub(crate) fn open(path: &Path, create: bool) -> Result<(Connection, ReadPool, Arc<StoreHealth>)> {
+    if create {
+        create_private(path)?;
+    } else if !path.is_file() {
+        return Err(Error::Unavailable(format!(
+            "no database at {}",
+            path.display()
+        )));
     }
     let mut conn = connect(path)?;
+    health::quick_check(&conn, path)?;
     migrate::apply(&mut conn)?;
     // Checkpoints run on their own thread (see `checkpoint`); the WAL file is cut back to this
     // size whenever a checkpoint lets SQLite start it over.
@@ -66,7 +74,34 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, ReadPool)> {
         .map_err(Error::from_sqlite)?;
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
         .map_err(Error::from_sqlite)?;
-    Ok((conn, ReadPool::new(path.to_owned())))
+    let health = Arc::new(StoreHealth::new(path));
+    Ok((conn, ReadPool::new(path.to_owned(), health.clone()), health))
+}
+
+/// Creates the database file (and its folder) if missing, readable by its owner only. SQLite
+/// gives the WAL and shared-memory files the database file's permissions.
+fn create_private(path: &Path) -> Result<()> {
+    let cannot = |what: &Path, e: std::io::Error| {
+        Error::Unavailable(format!("cannot create {}: {e}", what.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| cannot(dir, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(cannot(path, e)),
+    }
 }
 
 /// Read connections, reused across requests.
@@ -74,13 +109,15 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, ReadPool)> {
 pub(crate) struct ReadPool {
     path: PathBuf,
     idle: Arc<Mutex<Vec<Connection>>>,
+    health: Arc<StoreHealth>,
 }
 
 impl ReadPool {
-    fn new(path: PathBuf) -> Self {
+    fn new(path: PathBuf, health: Arc<StoreHealth>) -> Self {
         ReadPool {
             path,
             idle: Arc::default(),
+            health,
         }
     }
 
@@ -108,6 +145,9 @@ impl ReadPool {
             }
         };
         let result = f(&conn);
+        if let Err(e) = &result {
+            self.health.note_error(e);
+        }
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE_READERS
         {

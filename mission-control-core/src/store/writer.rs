@@ -9,12 +9,13 @@
 //! and subscribers see events exactly once, in commit order, and never for a rolled-back write.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::health::StoreHealth;
 use crate::bus::{DomainEvent, EventBus};
 use crate::error::{Error, Result};
 
@@ -91,11 +92,11 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection, bus: EventBus) -> Result<Self> {
+    pub fn start(conn: Connection, bus: EventBus, health: Arc<StoreHealth>) -> Result<Self> {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("mission-control-writer".into())
-            .spawn(move || run(conn, receiver, bus))
+            .spawn(move || run(conn, receiver, bus, &health))
             .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             sender: Mutex::new(Some(sender)),
@@ -151,7 +152,12 @@ fn closed() -> Error {
     Error::Unavailable("the store is shut down".into())
 }
 
-fn run(conn: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>, bus: EventBus) {
+fn run(
+    conn: Connection,
+    mut jobs: mpsc::Receiver<Box<dyn Job>>,
+    bus: EventBus,
+    health: &StoreHealth,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
@@ -161,7 +167,15 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>, bus: EventBus) 
                 Err(_) => break,
             }
         }
-        let committed = commit_batch(&conn, &mut batch);
+        // Never write into a file that is no longer the database at its path.
+        let committed = match health.check_file() {
+            Ok(()) => {
+                let committed = commit_batch(&conn, &mut batch);
+                health.note_commit(&committed);
+                committed
+            }
+            Err(e) => Err(e.to_string()),
+        };
         if let Err(reason) = &committed {
             tracing::error!(reason, jobs = batch.len(), "a write transaction failed");
         }

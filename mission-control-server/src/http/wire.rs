@@ -86,9 +86,11 @@ pub struct MintTokenResponse {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, or `degraded` when the database does not answer.
+    /// `ok`, or `degraded` when something below is wrong.
     pub status: &'static str,
     pub version: &'static str,
-    /// `ok` or `unreachable`.
+    /// `ok` or `degraded`.
     pub database: &'static str,
+    /// What is wrong, one sentence each; empty when all is well.
+    pub problems: Vec<String>,
 }

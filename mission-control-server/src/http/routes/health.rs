@@ -7,12 +7,13 @@ use crate::http::body::json_response;
 use crate::http::router::Ctx;
 use crate::http::wire::Health;
 
-/// Liveness and database reachability. Answers 503 when the database does not answer.
+/// Liveness and the store's health. Answers 503, with the reasons, when the database does
+/// not answer, its file was deleted or replaced, a recent write failed, or it is damaged.
 #[utoipa::path(get, path = "/health", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(ctx: Ctx) -> Result {
-    let database_ok = ctx.state.mc.check_database().await.is_ok();
-    let (status, code) = if database_ok {
+    let report = ctx.state.mc.health().await;
+    let (status, code) = if report.is_ok() {
         ("ok", StatusCode::OK)
     } else {
         ("degraded", StatusCode::SERVICE_UNAVAILABLE)
@@ -22,7 +23,8 @@ pub async fn health(ctx: Ctx) -> Result {
         &Health {
             status,
             version: env!("CARGO_PKG_VERSION"),
-            database: if database_ok { "ok" } else { "unreachable" },
+            database: status,
+            problems: report.problems,
         },
     ))
 }

@@ -1,0 +1,194 @@
+//! What the store knows about its own health, for `/health` and for refusing writes that could
+//! not last.
+//!
+//! - The file: the database file open now must still be the one at its path. A file deleted
+//!   (or replaced) under a running server would take every later write with it into an
+//!   unlinked inode, so once that is seen every write is refused as unavailable.
+//! - The last commit: a write that failed (a full disk, an I/O error) is reported until one
+//!   succeeds again.
+//! - Damage: once SQLite reports a corrupt page, the store says so until restarted (start-up
+//!   runs `PRAGMA quick_check` and refuses a damaged file).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// How long a failed commit is reported when no write has succeeded since.
+const WRITE_FAILURE_SHOWN_FOR: Duration = Duration::from_secs(60);
+
+/// The store's view of itself; see [`crate::MissionControl::health`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReport {
+    /// Empty when all is well; otherwise one sentence per problem.
+    pub problems: Vec<String>,
+}
+
+impl HealthReport {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+pub(crate) struct StoreHealth {
+    path: PathBuf,
+    identity: Option<FileIdentity>,
+    moved: AtomicBool,
+    corrupt: AtomicBool,
+    last_failure: Mutex<Option<(Instant, String)>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+}
+
+fn identity(path: &Path) -> Option<FileIdentity> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileIdentity {
+            device: meta.dev(),
+            inode: meta.ino(),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).ok().map(|_| FileIdentity {
+            device: 0,
+            inode: 0,
+        })
+    }
+}
+
+impl StoreHealth {
+    /// Remembers which file is open at `path` now.
+    pub fn new(path: &Path) -> Self {
+        StoreHealth {
+            path: path.to_owned(),
+            identity: identity(path),
+            moved: AtomicBool::new(false),
+            corrupt: AtomicBool::new(false),
+            last_failure: Mutex::new(None),
+        }
+    }
+
+    /// Fails once the file at the path is gone or is another file.
+    pub fn check_file(&self) -> Result<()> {
+        if !self.moved.load(Ordering::Relaxed) && identity(&self.path) != self.identity {
+            self.moved.store(true, Ordering::Relaxed);
+            tracing::error!(
+                path = %self.path.display(),
+                "the database file was deleted or replaced; refusing writes until restarted"
+            );
+        }
+        if self.moved.load(Ordering::Relaxed) {
+            return Err(Error::Unavailable(format!(
+                "the database file {} was deleted or replaced while the server was running; \
+                 restart the server",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn note_commit(&self, committed: &std::result::Result<(), String>) {
+        if let Ok(mut last) = self.last_failure.lock() {
+            *last = committed
+                .as_ref()
+                .err()
+                .map(|reason| (Instant::now(), reason.clone()));
+        }
+    }
+
+    /// Looks at an error on its way out for signs of a damaged file.
+    pub fn note_error(&self, error: &Error) {
+        if error.is_corruption() && !self.corrupt.swap(true, Ordering::Relaxed) {
+            tracing::error!(path = %self.path.display(), error = %error, "the database file is damaged");
+        }
+    }
+
+    pub fn report(&self) -> HealthReport {
+        let mut problems = Vec::new();
+        if self.check_file().is_err() {
+            problems.push(format!(
+                "the database file {} was deleted or replaced",
+                self.path.display()
+            ));
+        }
+        if self.corrupt.load(Ordering::Relaxed) {
+            problems.push(format!(
+                "the database file {} is damaged; restore it from a backup",
+                self.path.display()
+            ));
+        }
+        if let Ok(last) = self.last_failure.lock()
+            && let Some((at, reason)) = last.as_ref()
+            && at.elapsed() < WRITE_FAILURE_SHOWN_FOR
+        {
+            problems.push(format!(
+                "the last write failed {} s ago: {reason}",
+                at.elapsed().as_secs()
+            ));
+        }
+        HealthReport { problems }
+    }
+}
+
+/// `PRAGMA quick_check` on the open database: Ok, or the first problems SQLite found.
+pub(crate) fn quick_check(conn: &rusqlite::Connection, path: &Path) -> Result<()> {
+    let mut stmt = conn
+        .prepare("PRAGMA quick_check(5)")
+        .map_err(|e| damaged(path, &e.to_string()))?;
+    let rows: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| damaged(path, &e.to_string()))?;
+    if rows.len() == 1 && rows[0] == "ok" {
+        Ok(())
+    } else {
+        Err(damaged(path, &rows.join("; ")))
+    }
+}
+
+fn damaged(path: &Path, detail: &str) -> Error {
+    Error::Unavailable(format!(
+        "the database file {} is damaged ({detail}); restore it from a backup, or move it \
+         away to start with an empty board",
+        path.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deleted_or_replaced_file_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        std::fs::write(&path, b"x").unwrap();
+        let health = StoreHealth::new(&path);
+        assert!(health.check_file().is_ok() && health.report().is_ok());
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, b"y").unwrap();
+        assert!(matches!(health.check_file(), Err(Error::Unavailable(_))));
+        assert_eq!(health.report().problems.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_commit_is_reported_until_one_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        std::fs::write(&path, b"x").unwrap();
+        let health = StoreHealth::new(&path);
+        health.note_commit(&Err("database or disk is full".into()));
+        assert!(health.report().problems[0].contains("disk is full"));
+        health.note_commit(&Ok(()));
+        assert!(health.report().is_ok());
+    }
+}
