@@ -172,6 +172,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         std::fs::write(&path, b"x").unwrap();
+        // Held open, as SQLite holds the database: its inode cannot be reused meanwhile.
+        let _open = std::fs::File::open(&path).unwrap();
         let health = StoreHealth::new(&path);
         assert!(health.check_file().is_ok() && health.report().is_ok());
         std::fs::remove_file(&path).unwrap();
