@@ -14,6 +14,7 @@ import {
   finishResync,
   formatAge,
   groupByStatus,
+  initialColumn,
   isFiltering,
   matchesFilter,
   neighbourStatus,
@@ -316,6 +317,16 @@ describe('board views', () => {
     expect(neighbourStatus('backlog', 1)).toBe('todo');
     expect(neighbourStatus('in-progress', 1)).toBe('done');
     expect(neighbourStatus('done', 1)).toBeNull();
+  });
+
+  it('opens a one-column board on the saved column, else In progress, else the first with tasks', () => {
+    const empty = groupByStatus({}).visible;
+    expect(initialColumn(empty)).toBe('backlog');
+    expect(initialColumn(groupByStatus(tasks).visible)).toBe('todo');
+    const withProgress = groupByStatus({ ...tasks, p: task({ id: 'p', status: 'in-progress' }) }).visible;
+    expect(initialColumn(withProgress)).toBe('in-progress');
+    expect(initialColumn(withProgress, 'done')).toBe('done');
+    expect(initialColumn(withProgress, 'bogus')).toBe('in-progress');
   });
 
   it('formats ages compactly', () => {

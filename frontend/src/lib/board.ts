@@ -225,6 +225,16 @@ export function allTags(tasks: Record<string, Task>): string[] {
   return [...set].sort((a, b) => a.localeCompare(b));
 }
 
+/**
+ * The column a one-column (phone) board opens on: the one chosen last time if any, else
+ * In progress when it has tasks (what people check on their agents), else the first that has any.
+ */
+export function initialColumn(columns: Columns, saved?: string | null): TaskStatus {
+  if (saved && (STATUSES as readonly string[]).includes(saved)) return saved as TaskStatus;
+  if (columns['in-progress'].length > 0) return 'in-progress';
+  return STATUSES.find((s) => columns[s].length > 0) ?? 'backlog';
+}
+
 export function neighbourStatus(status: TaskStatus, delta: -1 | 1): TaskStatus | null {
   const i = STATUSES.indexOf(status) + delta;
   return i >= 0 && i < STATUSES.length ? STATUSES[i] : null;
