@@ -19,6 +19,8 @@ import {
   type TaskFilter,
 } from './lib/board';
 import { connectLive, type ConnectionStatus } from './lib/socket';
+import { COMPACT_QUERY, useMediaQuery } from './lib/media';
+import { countLabel } from './lib/present';
 import { STATUSES, STATUS_LABELS, type Task, type TaskStatus, type User } from './lib/types';
 import { Board } from './components/Board';
 import { Filters } from './components/Filters';
@@ -28,6 +30,8 @@ import { TaskDialog, type DialogTarget } from './components/TaskDialog';
 import { Logo } from './components/Logo';
 import { ThemeToggle } from './components/ThemeToggle';
 import { Avatar } from './components/Avatar';
+import { LiveIndicator } from './components/LiveIndicator';
+import { useSideSheet } from './components/useSideSheet';
 
 type Action =
   | { kind: 'live'; msg: LiveMessage }
@@ -86,6 +90,7 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
   const [pendingIds, setPendingIds] = useState<ReadonlySet<string>>(() => new Set());
   const [toast, setToast] = useState<Toast | null>(null);
   const [announcement, setAnnouncement] = useState('');
+  const compact = useMediaQuery(COMPACT_QUERY);
   const syncCounter = useRef(0);
   const everConnected = useRef(false);
   const openedByUs = useRef(false);
@@ -193,7 +198,7 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
         dispatch({ kind: 'local-task', task: saved });
       } catch (err) {
         dispatch({ kind: 'revert', optimistic, previous: task });
-        showToast(`Could not move “${task.title}”: ${err instanceof Error ? err.message : 'error'}`, 'error');
+        showToast(`Could not move “${task.title}” to ${STATUS_LABELS[status]}: ${err instanceof Error ? err.message : 'error'}`, 'error');
       } finally {
         setPendingIds((s) => {
           const n = new Set(s);
@@ -220,7 +225,9 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
   const { visible, totals } = useMemo(() => groupByStatus(state.tasks, filter), [state.tasks, filter]);
   const filtering = isFiltering(filter);
   const taskCount = STATUSES.reduce((n, s) => n + totals[s], 0);
+  const shownCount = STATUSES.reduce((n, s) => n + visible[s].length, 0);
   const me = user ? state.agents[user.id] : undefined;
+  const side = useSideSheet(compact, state.events[0]?.id ?? null, state.loaded);
 
   const banner =
     conn.status === 'disconnected' ? (
@@ -233,16 +240,13 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
     ) : null;
 
   return (
-    <div className="app">
+    <div className={`app${compact ? ' app--compact' : ''}`}>
       <header className="topbar">
         <div className="topbar__brand">
           <Logo />
           <span className="topbar__name">Mission Control</span>
         </div>
-        <span className={`conn conn--${conn.status}`} data-testid="connection-status" data-state={conn.status} title={conn.status === 'connected' ? 'Live updates on' : 'Live updates off'}>
-          <span className="conn__dot" aria-hidden="true" />
-          <span className="conn__label">{conn.status === 'connected' ? 'Live' : conn.status === 'connecting' ? 'Connecting' : 'Offline'}</span>
-        </span>
+        <LiveIndicator status={conn.status} />
         <span className="spacer" />
         <button type="button" className="btn btn--primary" onClick={() => openCreate()} data-testid="new-task">
           <span aria-hidden="true">+</span> <span className="hide-sm">New task</span>
@@ -260,14 +264,32 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
         </button>
       </header>
       {banner}
-      <div className="toolbar">
-        <Filters filter={filter} agents={agentList} tags={tags} onChange={setFilter} />
+      <div className="toolbar" hidden={side.sheet}>
+        <Filters filter={filter} agents={agentList} tags={tags} onChange={setFilter} compact={compact} />
         <span className="toolbar__count muted" data-testid="task-total">
-          {state.loaded ? `${taskCount} ${taskCount === 1 ? 'task' : 'tasks'}` : ''}
+          {state.loaded ? countLabel(shownCount, taskCount, filtering) : ''}
         </span>
+        {compact && (
+          <button
+            type="button"
+            ref={side.toggleRef}
+            className="btn btn--ghost side-toggle"
+            aria-expanded={side.open}
+            aria-controls="side-sheet"
+            onClick={side.openSheet}
+            data-testid="side-toggle"
+          >
+            Agents &amp; activity
+            {side.unseen && (
+              <span className="side-toggle__dot" data-testid="side-toggle-unseen">
+                <span className="sr-only">(new activity)</span>
+              </span>
+            )}
+          </button>
+        )}
       </div>
       <main className="layout">
-        <div className="layout__board">
+        <div className="layout__board" hidden={side.sheet}>
           {!state.loaded && loadError ? (
             <div className="state-panel" role="alert" data-testid="load-error">
               <h2>Could not load the board</h2>
@@ -307,6 +329,7 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
                 columns={visible}
                 totals={totals}
                 filtering={filtering}
+                compact={compact}
                 agents={state.agents}
                 now={now}
                 pendingIds={pendingIds}
@@ -318,10 +341,30 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
             </>
           )}
         </div>
-        <aside className="layout__side">
-          <AgentsPanel agents={agentList} now={now} loaded={state.loaded} onPick={(id) => setFilter((f) => ({ ...f, agent: f.agent === id ? '' : id }))} />
-          <EventFeed events={state.events} tasks={state.tasks} agents={state.agents} now={now} loaded={state.loaded} />
-        </aside>
+        {(!compact || side.open) && (
+          <aside className={`layout__side${side.sheet ? ' layout__side--sheet' : ''}`} id="side-sheet" aria-label={side.sheet ? 'Agents and activity' : undefined} data-testid="side">
+            {side.sheet && (
+              <header className="sheet__head">
+                <h2 ref={side.headingRef} tabIndex={-1}>
+                  Agents &amp; activity
+                </h2>
+                <button type="button" className="btn btn--ghost btn--sm" onClick={side.closeSheet} data-testid="side-close">
+                  Back to the board
+                </button>
+              </header>
+            )}
+            <AgentsPanel
+              agents={agentList}
+              now={now}
+              loaded={state.loaded}
+              onPick={(id) => {
+                setFilter((f) => ({ ...f, agent: f.agent === id ? '' : id }));
+                if (side.sheet) side.closeSheet();
+              }}
+            />
+            <EventFeed events={state.events} tasks={state.tasks} agents={state.agents} now={now} loaded={state.loaded} />
+          </aside>
+        )}
       </main>
       <p id="card-help" className="sr-only">
         Press Enter to open. Press Space to pick up, then left and right arrows to choose a column and Space to drop. Shift with left or right arrow moves at once.

@@ -4,27 +4,8 @@
 // Needs the built dashboard (npm --prefix frontend run build) and Debian's chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startServer, ADMIN } from '../lib/server.mjs';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ARTIFACTS = path.join(repoRoot, 'tests', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** "Within a second" is the product requirement for live updates. */
-const LIVE_MS = 1000;
+import { LIVE_MS, card, cardStatus, launchBrowser, shot, signIn as signInAt, within } from './browser.mjs';
 
 let server;
 let browser;
@@ -34,48 +15,11 @@ let b;
 /** B's network switch: when off, its socket is cut and new ones are refused. */
 const bNet = { offline: false, sockets: new Set() };
 
-function card(page, title) {
-  return page.locator('[data-testid="task-card"]', { has: page.locator('[data-testid="card-title"]', { hasText: title }) });
-}
-
-async function cardStatus(page, title) {
-  return card(page, title).getAttribute('data-status');
-}
-
-async function shot(page, name) {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
-
-/** Waits for `locator` for at most `ms` and returns how long it took. */
-async function within(locator, ms, what) {
-  const t0 = Date.now();
-  try {
-    await locator.waitFor({ state: 'visible', timeout: ms });
-  } catch {
-    assert.fail(`${what}: not visible within ${ms} ms`);
-  }
-  return Date.now() - t0;
-}
-
-async function signIn(context) {
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  await page.goto(server.url);
-  await page.getByTestId('login-username').fill(ADMIN.username);
-  await page.getByTestId('login-password').fill(ADMIN.password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('board').waitFor();
-  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 10_000 });
-  return page;
-}
+const signIn = (context) => signInAt(context, server.url);
 
 before(async () => {
-  const dist = path.join(repoRoot, 'frontend', 'dist', 'index.html');
-  assert.ok(existsSync(dist), `the dashboard is not built: run \`npm --prefix frontend run build\` (missing ${dist})`);
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  browser = await launchBrowser();
   server = await startServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 
 after(async () => {

@@ -1,15 +1,32 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Agent, Task, TaskStatus } from '../lib/types';
 import { STATUSES, STATUS_LABELS } from '../lib/types';
-import { neighbourStatus, type Columns } from '../lib/board';
+import { initialColumn, neighbourStatus, type Columns } from '../lib/board';
+import { countLabel } from '../lib/present';
 import { TaskCard, type CardHandlers } from './TaskCard';
 
 const DRAG_TYPE = 'application/x-mission-control-task';
+/** The column a one-column board showed last, kept across reloads. */
+const COLUMN_KEY = 'mc.column';
+
+function savedColumn(): string | null {
+  try {
+    return localStorage.getItem(COLUMN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function cardElement(id: string): HTMLElement | null {
+  return document.querySelector<HTMLElement>(`[data-testid="task-card"][data-task-id="${CSS.escape(id)}"]`);
+}
 
 interface Props {
   columns: Columns;
   totals: Record<TaskStatus, number>;
   filtering: boolean;
+  /** One column at a time, chosen with tabs (phone width). */
+  compact: boolean;
   agents: Record<string, Agent>;
   now: number;
   pendingIds: ReadonlySet<string>;
@@ -19,31 +36,44 @@ interface Props {
   announce(message: string): void;
 }
 
-export function Board({ columns, totals, filtering, agents, now, pendingIds, onOpen, onMove, onCreate, announce }: Props) {
+export function Board({ columns, totals, filtering, compact, agents, now, pendingIds, onOpen, onMove, onCreate, announce }: Props) {
   const [dropTarget, setDropTarget] = useState<TaskStatus | null>(null);
   const [lifted, setLifted] = useState<{ id: string; target: TaskStatus } | null>(null);
+  const [active, setActive] = useState<TaskStatus>(() => initialColumn(columns, savedColumn()));
   const dragging = useRef<Task | null>(null);
-  const focusAfterMove = useRef<string | null>(null);
+  const focusAfterRender = useRef<string | null>(null);
   const tasksRef = useRef(columns);
   tasksRef.current = columns;
 
-  // Keep keyboard focus on a card after it moves to another column (it is a new element there).
+  // Keep keyboard focus on a card after it moves to another column (it is a new element there),
+  // or after the arrow keys switched the one visible column.
   useEffect(() => {
-    const id = focusAfterMove.current;
+    const id = focusAfterRender.current;
     if (!id) return;
-    const el = document.querySelector<HTMLElement>(`[data-testid="task-card"][data-task-id="${CSS.escape(id)}"]`);
+    const el = cardElement(id);
     if (el && document.activeElement !== el) el.focus();
-    focusAfterMove.current = null;
+    focusAfterRender.current = null;
   });
 
+  const chooseColumn = useCallback((status: TaskStatus) => {
+    setActive(status);
+    try {
+      localStorage.setItem(COLUMN_KEY, status);
+    } catch {
+      /* storage unavailable */
+    }
+  }, []);
+
+  /** `follow`: a keyboard move, after which a one-column board shows the card's new column. */
   const move = useCallback(
-    (task: Task, status: TaskStatus) => {
+    (task: Task, status: TaskStatus, follow: boolean) => {
       if (task.status === status) return;
-      focusAfterMove.current = task.id;
+      focusAfterRender.current = task.id;
+      if (follow && compact) chooseColumn(status);
       onMove(task, status);
       announce(`Moved “${task.title}” to ${STATUS_LABELS[status]}.`);
     },
-    [onMove, announce],
+    [onMove, announce, compact, chooseColumn],
   );
 
   const handlers: CardHandlers = useMemo(
@@ -62,7 +92,7 @@ export function Board({ columns, totals, filtering, agents, now, pendingIds, onO
           } else if (e.key === ' ' || e.key === 'Enter') {
             e.preventDefault();
             setLifted(null);
-            if (current.target !== task.status) move(task, current.target);
+            if (current.target !== task.status) move(task, current.target, true);
             else announce('Dropped in the same column.');
           } else if (e.key === 'Escape' || e.key === 'Tab') {
             setLifted(null);
@@ -80,19 +110,23 @@ export function Board({ columns, totals, filtering, agents, now, pendingIds, onO
         } else if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && (e.shiftKey || e.altKey)) {
           e.preventDefault();
           const next = neighbourStatus(task.status, e.key === 'ArrowLeft' ? -1 : 1);
-          if (next) move(task, next);
+          if (next) move(task, next, true);
         } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
           e.preventDefault();
           const list = tasksRef.current[task.status];
           const i = list.findIndex((t) => t.id === task.id) + (e.key === 'ArrowDown' ? 1 : -1);
           const target = list[i];
-          if (target) document.querySelector<HTMLElement>(`[data-testid="task-card"][data-task-id="${CSS.escape(target.id)}"]`)?.focus();
+          if (target) cardElement(target.id)?.focus();
         } else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
           e.preventDefault();
           let s = neighbourStatus(task.status, e.key === 'ArrowLeft' ? -1 : 1);
           while (s && tasksRef.current[s].length === 0) s = neighbourStatus(s, e.key === 'ArrowLeft' ? -1 : 1);
           const target = s ? tasksRef.current[s][0] : undefined;
-          if (target) document.querySelector<HTMLElement>(`[data-testid="task-card"][data-task-id="${CSS.escape(target.id)}"]`)?.focus();
+          if (!s || !target) return;
+          if (compact) {
+            focusAfterRender.current = target.id;
+            chooseColumn(s);
+          } else cardElement(target.id)?.focus();
         }
       },
       onDragStart(e, task) {
@@ -106,45 +140,95 @@ export function Board({ columns, totals, filtering, agents, now, pendingIds, onO
         setDropTarget(null);
       },
     }),
-    [lifted, move, onOpen, announce],
+    [lifted, move, onOpen, announce, compact, chooseColumn],
   );
 
+  /** Drop handlers for a column, and on a one-column board for its tab too. */
+  const dropProps = (status: TaskStatus) => ({
+    onDragOver(e: React.DragEvent<HTMLElement>) {
+      if (!dragging.current && !e.dataTransfer.types.includes(DRAG_TYPE)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'move';
+      if (dropTarget !== status) setDropTarget(status);
+    },
+    onDragLeave(e: React.DragEvent<HTMLElement>) {
+      if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropTarget((t) => (t === status ? null : t));
+    },
+    onDrop(e: React.DragEvent<HTMLElement>) {
+      e.preventDefault();
+      setDropTarget(null);
+      const id = e.dataTransfer.getData(DRAG_TYPE) || dragging.current?.id;
+      const task = dragging.current?.id === id ? dragging.current : Object.values(tasksRef.current).flat().find((t) => t.id === id);
+      dragging.current = null;
+      if (task) move(task, status, false);
+    },
+  });
+
+  const isTarget = (status: TaskStatus) => dropTarget === status || (lifted !== null && lifted.target === status);
+  const countText = (status: TaskStatus) =>
+    filtering && columns[status].length !== totals[status] ? `${columns[status].length} / ${totals[status]}` : String(columns[status].length);
+
+  const onTabKey = (e: React.KeyboardEvent<HTMLButtonElement>, status: TaskStatus) => {
+    const i = STATUSES.indexOf(status);
+    const to =
+      e.key === 'ArrowRight' ? STATUSES[(i + 1) % STATUSES.length]
+      : e.key === 'ArrowLeft' ? STATUSES[(i + STATUSES.length - 1) % STATUSES.length]
+      : e.key === 'Home' ? STATUSES[0]
+      : e.key === 'End' ? STATUSES[STATUSES.length - 1]
+      : null;
+    if (!to) return;
+    e.preventDefault();
+    chooseColumn(to);
+    document.getElementById(`col-tab-${to}`)?.focus();
+  };
+
   return (
-    <div className="board" data-testid="board">
-      {STATUSES.map((status) => {
+    <div className={`board${compact ? ' board--compact' : ''}`} data-testid="board" data-compact={compact || undefined}>
+      {compact && (
+        <div className="board-tabs" role="tablist" aria-label="Columns" data-testid="column-tabs">
+          {STATUSES.map((status) => (
+            <button
+              key={status}
+              type="button"
+              role="tab"
+              id={`col-tab-${status}`}
+              className={`board-tab${isTarget(status) ? ' board-tab--target' : ''}`}
+              aria-selected={active === status}
+              aria-controls={`col-panel-${status}`}
+              tabIndex={active === status ? 0 : -1}
+              data-testid={`tab-${status}`}
+              onClick={() => chooseColumn(status)}
+              onKeyDown={(e) => onTabKey(e, status)}
+              {...dropProps(status)}
+            >
+              <span className={`column__dot column__dot--${status}`} aria-hidden="true" />
+              {STATUS_LABELS[status]}
+              <span className="board-tab__count" aria-label={countLabel(columns[status].length, totals[status], filtering)}>
+                {countText(status)}
+              </span>
+            </button>
+          ))}
+        </div>
+      )}
+      {STATUSES.filter((status) => !compact || status === active).map((status) => {
         const list = columns[status];
-        const isTarget = dropTarget === status || (lifted !== null && lifted.target === status);
         return (
           <section
             key={status}
-            className={`column${isTarget ? ' column--target' : ''}`}
+            id={`col-panel-${status}`}
+            className={`column${isTarget(status) ? ' column--target' : ''}`}
             data-testid={`column-${status}`}
-            aria-labelledby={`col-title-${status}`}
-            onDragOver={(e) => {
-              if (!dragging.current && !e.dataTransfer.types.includes(DRAG_TYPE)) return;
-              e.preventDefault();
-              e.dataTransfer.dropEffect = 'move';
-              if (dropTarget !== status) setDropTarget(status);
-            }}
-            onDragLeave={(e) => {
-              if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropTarget((t) => (t === status ? null : t));
-            }}
-            onDrop={(e) => {
-              e.preventDefault();
-              setDropTarget(null);
-              const id = e.dataTransfer.getData(DRAG_TYPE) || dragging.current?.id;
-              const task = dragging.current?.id === id ? dragging.current : Object.values(tasksRef.current).flat().find((t) => t.id === id);
-              dragging.current = null;
-              if (task) move(task, status);
-            }}
+            role={compact ? 'tabpanel' : undefined}
+            aria-labelledby={compact ? `col-tab-${status}` : `col-title-${status}`}
+            {...dropProps(status)}
           >
             <header className="column__head">
               <span className={`column__dot column__dot--${status}`} aria-hidden="true" />
               <h2 id={`col-title-${status}`} className="column__title">
                 {STATUS_LABELS[status]}
               </h2>
-              <span className="column__count" data-testid={`count-${status}`} aria-label={`${list.length} tasks`}>
-                {filtering && list.length !== totals[status] ? `${list.length} / ${totals[status]}` : list.length}
+              <span className="column__count" data-testid={`count-${status}`} aria-label={countLabel(list.length, totals[status], filtering)}>
+                {countText(status)}
               </span>
               <button type="button" className="icon-btn column__add" onClick={() => onCreate(status)} aria-label={`New task in ${STATUS_LABELS[status]}`} title="New task">
                 +

@@ -41,7 +41,9 @@ export function EventFeed({ events, tasks, agents, now, loaded }: Props) {
                 <span className={`feed__icon feed__icon--${ev.type}`} aria-hidden="true" style={agent ? { color: avatarColor(agent.id, agent.avatarColor) } : undefined}>
                   {ICON[ev.type] ?? '•'}
                 </span>
-                <span className="feed__msg">{ev.message}</span>
+                <span className="feed__msg clamp" title={ev.message} data-testid="event-message">
+                  {ev.message}
+                </span>
                 <time className="feed__time" dateTime={new Date(ev.timestamp).toISOString()} title={new Date(ev.timestamp).toLocaleString()}>
                   {formatAge(ev.timestamp, now)}
                 </time>

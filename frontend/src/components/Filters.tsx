@@ -1,3 +1,4 @@
+import { useId, useState } from 'react';
 import type { Agent } from '../lib/types';
 import { PRIORITIES, PRIORITY_LABELS } from '../lib/types';
 import { NONE, NO_FILTER, isFiltering, type TaskFilter } from '../lib/board';
@@ -7,10 +8,15 @@ interface Props {
   agents: Agent[];
   tags: string[];
   onChange(filter: TaskFilter): void;
+  /** Phone width: the three selects fold behind a "Filters" button, search stays. */
+  compact?: boolean;
 }
 
-export function Filters({ filter, agents, tags, onChange }: Props) {
+export function Filters({ filter, agents, tags, onChange, compact = false }: Props) {
   const set = (patch: Partial<TaskFilter>) => onChange({ ...filter, ...patch });
+  const [open, setOpen] = useState(false);
+  const moreId = useId();
+  const active = [filter.agent, filter.priority, filter.tag].filter((v) => v !== '').length;
   return (
     <div className="filters" role="search" aria-label="Filter tasks">
       <div className="search">
@@ -19,33 +25,40 @@ export function Filters({ filter, agents, tags, onChange }: Props) {
         </svg>
         <input type="search" placeholder="Search titles" aria-label="Search titles" value={filter.search} onChange={(e) => set({ search: e.target.value })} data-testid="filter-search" />
       </div>
-      <select aria-label="Filter by agent" value={filter.agent} onChange={(e) => set({ agent: e.target.value })} data-testid="filter-agent">
-        <option value="">All agents</option>
-        <option value={NONE}>Unassigned</option>
-        {agents.map((a) => (
-          <option key={a.id} value={a.id}>
-            {a.name}
-          </option>
-        ))}
-      </select>
-      <select aria-label="Filter by priority" value={filter.priority} onChange={(e) => set({ priority: e.target.value })} data-testid="filter-priority">
-        <option value="">Any priority</option>
-        {PRIORITIES.map((p) => (
-          <option key={p} value={p}>
-            {PRIORITY_LABELS[p]}
-          </option>
-        ))}
-        <option value={NONE}>No priority</option>
-      </select>
-      <select aria-label="Filter by tag" value={filter.tag} onChange={(e) => set({ tag: e.target.value })} data-testid="filter-tag">
-        <option value="">Any tag</option>
-        {filter.tag && !tags.includes(filter.tag) && <option value={filter.tag}>{filter.tag}</option>}
-        {tags.map((t) => (
-          <option key={t} value={t}>
-            {t}
-          </option>
-        ))}
-      </select>
+      {compact && (
+        <button type="button" className="btn btn--ghost btn--sm" aria-expanded={open} aria-controls={moreId} onClick={() => setOpen((o) => !o)} data-testid="filter-more">
+          Filters{active > 0 ? ` (${active})` : ''}
+        </button>
+      )}
+      <div className="filters__more" id={moreId} hidden={compact && !open}>
+        <select aria-label="Filter by agent" value={filter.agent} onChange={(e) => set({ agent: e.target.value })} data-testid="filter-agent">
+          <option value="">All agents</option>
+          <option value={NONE}>Unassigned</option>
+          {agents.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Filter by priority" value={filter.priority} onChange={(e) => set({ priority: e.target.value })} data-testid="filter-priority">
+          <option value="">Any priority</option>
+          {PRIORITIES.map((p) => (
+            <option key={p} value={p}>
+              {PRIORITY_LABELS[p]}
+            </option>
+          ))}
+          <option value={NONE}>No priority</option>
+        </select>
+        <select aria-label="Filter by tag" value={filter.tag} onChange={(e) => set({ tag: e.target.value })} data-testid="filter-tag">
+          <option value="">Any tag</option>
+          {filter.tag && !tags.includes(filter.tag) && <option value={filter.tag}>{filter.tag}</option>}
+          {tags.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+      </div>
       {isFiltering(filter) && (
         <button type="button" className="btn btn--ghost btn--sm" onClick={() => onChange(NO_FILTER)} data-testid="filter-clear">
           Clear

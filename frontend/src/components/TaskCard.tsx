@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { Agent, Task } from '../lib/types';
 import { PRIORITY_LABELS, STATUS_LABELS } from '../lib/types';
 import { formatAge } from '../lib/board';
+import { showsPriority } from '../lib/present';
 import { Avatar } from './Avatar';
 
 export interface CardHandlers {
@@ -21,12 +22,15 @@ interface Props {
 }
 
 function TaskCardInner({ task, agent, now, lifted, pending, handlers }: Props) {
-  const label = `${task.title}. ${STATUS_LABELS[task.status]}${task.priority ? `, ${PRIORITY_LABELS[task.priority]} priority` : ''}${
+  const done = task.status === 'done';
+  // A finished task's priority no longer says anything either.
+  const priority = !done && showsPriority(task.priority) ? task.priority : null;
+  const label = `${task.title}. ${STATUS_LABELS[task.status]}${priority ? `, ${PRIORITY_LABELS[priority]} priority` : ''}${
     agent ? `, assigned to ${agent.name}` : task.assignedAgent ? `, assigned to ${task.assignedAgent}` : ''
   }`;
   return (
     <article
-      className={`card${lifted ? ' card--lifted' : ''}${pending ? ' card--pending' : ''}`}
+      className={`card${done ? ' card--done' : ''}${lifted ? ' card--lifted' : ''}${pending ? ' card--pending' : ''}`}
       data-testid="task-card"
       data-task-id={task.id}
       data-status={task.status}
@@ -41,36 +45,44 @@ function TaskCardInner({ task, agent, now, lifted, pending, handlers }: Props) {
       onDragStart={(e) => handlers.onDragStart(e, task)}
       onDragEnd={handlers.onDragEnd}
     >
-      <div className="card__top">
-        {task.priority && (
-          <span className={`prio prio--${task.priority}`} data-testid="card-priority">
-            {PRIORITY_LABELS[task.priority]}
+      {priority && (
+        <div className="card__top">
+          <span className={`prio prio--${priority}`} data-testid="card-priority">
+            {PRIORITY_LABELS[priority]}
+          </span>
+        </div>
+      )}
+      <h3 className="card__title clamp" data-testid="card-title">
+        {done && (
+          <svg className="card__check" data-testid="card-done" viewBox="0 0 16 16" width="15" height="15" aria-hidden="true">
+            <circle cx="8" cy="8" r="8" fill="currentColor" />
+            <path d="m4.6 8.3 2.2 2.2 4.6-4.8" fill="none" stroke="var(--bg-col)" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+        )}
+        {task.title}
+      </h3>
+      <div className="card__bottom">
+        <div className="card__tags">
+          {task.tags.map((tag) => (
+            <span key={tag} className="tag">
+              {tag}
+            </span>
+          ))}
+        </div>
+        {task.assignedAgent && (
+          <span className="card__assignee" data-testid="card-assignee">
+            <Avatar id={task.assignedAgent} name={agent?.name ?? task.assignedAgent.replace(/^agent-/, '')} color={agent?.avatarColor} size={20} />
+            <span className="card__assignee-name" data-testid="card-assignee-name">{agent?.name ?? task.assignedAgent}</span>
           </span>
         )}
-        <span className="card__age" title={new Date(task.updatedAt).toLocaleString()} data-testid="card-age">
+        <span
+          className="card__age"
+          title={`Created ${new Date(task.createdAt).toLocaleString()}, updated ${new Date(task.updatedAt).toLocaleString()}`}
+          data-testid="card-age"
+        >
           {formatAge(task.createdAt, now)}
         </span>
       </div>
-      <h3 className="card__title" data-testid="card-title">
-        {task.title}
-      </h3>
-      {(task.tags.length > 0 || task.assignedAgent) && (
-        <div className="card__bottom">
-          <div className="card__tags">
-            {task.tags.map((tag) => (
-              <span key={tag} className="tag">
-                {tag}
-              </span>
-            ))}
-          </div>
-          {task.assignedAgent && (
-            <span className="card__assignee" data-testid="card-assignee">
-              <Avatar id={task.assignedAgent} name={agent?.name ?? task.assignedAgent.replace(/^agent-/, '')} color={agent?.avatarColor} size={20} />
-              <span className="card__assignee-name" data-testid="card-assignee-name">{agent?.name ?? task.assignedAgent}</span>
-            </span>
-          )}
-        </div>
-      )}
     </article>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { Agent, Priority, Task, TaskInput, TaskStatus } from '../lib/types';
 import { PRIORITIES, PRIORITY_LABELS, STATUSES, STATUS_LABELS } from '../lib/types';
 import { ApiError, createTask, deleteTask, updateTask } from '../lib/api';
@@ -60,11 +60,27 @@ export function TaskDialog({ target, task, loaded, agents, now, onClose, onSaved
   const [confirmDelete, setConfirmDelete] = useState(false);
   const uid = useId();
   const seededFrom = useRef<number | null>(task?.updatedAt ?? null);
+  const titleRef = useRef<HTMLTextAreaElement>(null);
 
-  useEffect(() => {
+  // Open before the first paint, so the title field below can measure itself.
+  useLayoutEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
   }, []);
+
+  // The title field grows with its text, so a long title shows in full (cards clamp it).
+  useLayoutEffect(() => {
+    const el = titleRef.current;
+    if (!el) return;
+    const fit = () => {
+      el.style.height = 'auto';
+      el.style.height = `${el.scrollHeight + (el.offsetHeight - el.clientHeight)}px`;
+    };
+    fit();
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+  }, [form.title]);
+
 
   // A task opened from a link may arrive after the dialog: fill the form once it does.
   useEffect(() => {
@@ -218,7 +234,24 @@ export function TaskDialog({ target, task, loaded, agents, now, onClose, onSaved
 
         <div className="field">
           <label htmlFor={`${uid}-title`}>Title</label>
-          <input {...fieldProps('title')} value={form.title} onChange={(e) => set('title', e.target.value)} autoFocus={!isEdit} placeholder="What needs doing?" disabled={gone} />
+          <textarea
+            {...fieldProps('title')}
+            ref={titleRef}
+            className="field__title"
+            rows={1}
+            value={form.title}
+            // A title is one line: Enter saves, pasted line breaks become spaces.
+            onChange={(e) => set('title', e.target.value.replace(/[\r\n]+/g, ' '))}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.nativeEvent.isComposing) {
+                e.preventDefault();
+                e.currentTarget.form?.requestSubmit();
+              }
+            }}
+            autoFocus={!isEdit}
+            placeholder="What needs doing?"
+            disabled={gone}
+          />
           {fieldError('title')}
         </div>
 

@@ -36,14 +36,38 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: FieldError[];
+  /** Seconds the server asked us to wait (its `Retry-After` header), when it sent one. */
+  readonly retryAfter: number | null;
 
-  constructor(status: number, code: string, message: string, details: FieldError[] = []) {
+  constructor(status: number, code: string, message: string, details: FieldError[] = [], retryAfter: number | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.details = details;
+    this.retryAfter = retryAfter;
   }
+}
+
+/** The longest wait we honour from `Retry-After`; anything longer is shown as this. */
+export const MAX_RETRY_AFTER_S = 3600;
+
+/**
+ * Reads a `Retry-After` header: delta-seconds ("30") or an HTTP date. Returns whole seconds
+ * from `now`, at least 1 and at most MAX_RETRY_AFTER_S, or null when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
+  const v = value?.trim();
+  if (!v || v.length > 64) return null;
+  let seconds: number;
+  if (/^\d+$/.test(v)) seconds = Number(v);
+  else {
+    // An HTTP date always ends in GMT (RFC 9110); Date.parse alone takes "-5" for a year.
+    const at = /^[A-Za-z]{3,9}, .+ GMT$/.test(v) ? Date.parse(v) : NaN;
+    if (Number.isNaN(at)) return null;
+    seconds = Math.ceil((at - now) / 1000);
+  }
+  return Math.min(MAX_RETRY_AFTER_S, Math.max(1, seconds));
 }
 
 type UnauthorizedListener = () => void;
@@ -56,7 +80,7 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
 }
 
 /** Turns any response body into an ApiError; tolerates non-JSON bodies (e.g. a proxy's 502). */
-export function errorFromBody(status: number, body: unknown): ApiError {
+export function errorFromBody(status: number, body: unknown, retryAfter: number | null = null): ApiError {
   const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
   if (err && typeof err === 'object') {
     const details = Array.isArray(err.details)
@@ -69,10 +93,11 @@ export function errorFromBody(status: number, body: unknown): ApiError {
       typeof err.code === 'string' ? err.code : 'error',
       typeof err.message === 'string' ? err.message : `Request failed (${status})`,
       details,
+      retryAfter,
     );
   }
   if (status === 0) return new ApiError(0, 'network', 'Cannot reach the server');
-  return new ApiError(status, 'error', `Request failed (${status})`);
+  return new ApiError(status, 'error', `Request failed (${status})`, [], retryAfter);
 }
 
 async function request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
@@ -102,7 +127,7 @@ async function request<T>(method: string, path: string, body?: unknown, auth = t
     }
   }
   if (!res.ok) {
-    const error = errorFromBody(res.status, json);
+    const error = errorFromBody(res.status, json, parseRetryAfter(res.headers.get('Retry-After')));
     if (res.status === 401 && auth) unauthorizedListeners.forEach((l) => l());
     throw error;
   }

@@ -14,6 +14,7 @@ import {
   finishResync,
   formatAge,
   groupByStatus,
+  initialColumn,
   isFiltering,
   matchesFilter,
   neighbourStatus,
@@ -238,6 +239,19 @@ describe('resync', () => {
     expect(s.agents['agent-nova']).toBe(before.agents['agent-nova']);
   });
 
+  it('fields the dashboard does not know yet are kept, and a change to one still counts', () => {
+    const t = { ...task(), version: 3, blockedBy: ['task-x'] } as Task;
+    let s = loaded({ tasks: [t] });
+    const before = s.tasks[t.id];
+    s = startResync(s);
+    s = finishResync(s, { tasks: [{ ...t, blockedBy: ['task-x'] } as Task], agents: [], events: [] }, s.syncId);
+    expect(s.tasks[t.id]).toBe(before);
+    s = applyLive(s, { type: 'task.updated', task: { ...t, blockedBy: [] } as Task });
+    expect((s.tasks[t.id] as Task & { blockedBy: string[] }).blockedBy).toEqual([]);
+    s = applyLive(s, { type: 'task.updated', task: { ...t, blockedBy: [], leaseExpiresAt: 5_000 } as Task });
+    expect((s.tasks[t.id] as Task & { leaseExpiresAt?: number }).leaseExpiresAt).toBe(5_000);
+  });
+
   it('only the latest resync wins when two overlap', () => {
     let s = loaded();
     s = startResync(s);
@@ -316,6 +330,16 @@ describe('board views', () => {
     expect(neighbourStatus('backlog', 1)).toBe('todo');
     expect(neighbourStatus('in-progress', 1)).toBe('done');
     expect(neighbourStatus('done', 1)).toBeNull();
+  });
+
+  it('opens a one-column board on the saved column, else In progress, else the first with tasks', () => {
+    const empty = groupByStatus({}).visible;
+    expect(initialColumn(empty)).toBe('backlog');
+    expect(initialColumn(groupByStatus(tasks).visible)).toBe('todo');
+    const withProgress = groupByStatus({ ...tasks, p: task({ id: 'p', status: 'in-progress' }) }).visible;
+    expect(initialColumn(withProgress)).toBe('in-progress');
+    expect(initialColumn(withProgress, 'done')).toBe('done');
+    expect(initialColumn(withProgress, 'bogus')).toBe('in-progress');
   });
 
   it('formats ages compactly', () => {

@@ -54,21 +54,25 @@ export function removeTask(tasks: Record<string, Task>, id: string): Record<stri
   return next;
 }
 
-function sameTask(a: Task, b: Task): boolean {
-  return (
-    a.updatedAt === b.updatedAt &&
-    a.title === b.title &&
-    a.status === b.status &&
-    a.description === b.description &&
-    a.assignedAgent === b.assignedAgent &&
-    a.priority === b.priority &&
-    a.tags.length === b.tags.length &&
-    a.tags.every((t, i) => t === b.tags[i])
-  );
+/**
+ * Field by field, including fields this dashboard does not know yet (the API grows additively),
+ * so a change to any of them still counts as a change; arrays compare by their items.
+ */
+function sameFields(a: object, b: object): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  return keys.every((k) => {
+    const u = x[k];
+    const v = y[k];
+    if (Array.isArray(u) && Array.isArray(v)) return u.length === v.length && u.every((item, i) => item === v[i]);
+    return u === v;
+  });
 }
 
-function sameAgent(a: Agent, b: Agent): boolean {
-  return a.name === b.name && a.role === b.role && a.status === b.status && a.lastActive === b.lastActive && a.avatarColor === b.avatarColor;
+function sameTask(a: Task, b: Task): boolean {
+  return a.updatedAt === b.updatedAt && sameFields(a, b);
 }
 
 export function addEvent(events: McEvent[], event: McEvent): McEvent[] {
@@ -141,12 +145,12 @@ export function finishResync(state: BoardState, snapshot: Snapshot, syncId: numb
   const tasks: Record<string, Task> = {};
   for (const t of snapshot.tasks) {
     const prev = state.tasks[t.id];
-    tasks[t.id] = prev && sameTask(prev, t) && prev.createdAt === t.createdAt ? prev : t;
+    tasks[t.id] = prev && sameTask(prev, t) ? prev : t;
   }
   const agents: Record<string, Agent> = {};
   for (const a of snapshot.agents) {
     const prev = state.agents[a.id];
-    agents[a.id] = prev && sameAgent(prev, a) ? prev : a;
+    agents[a.id] = prev && sameFields(prev, a) ? prev : a;
   }
   let next: BoardState = {
     tasks,
@@ -223,6 +227,16 @@ export function allTags(tasks: Record<string, Task>): string[] {
   const set = new Set<string>();
   for (const t of Object.values(tasks)) for (const tag of t.tags) set.add(tag);
   return [...set].sort((a, b) => a.localeCompare(b));
+}
+
+/**
+ * The column a one-column (phone) board opens on: the one chosen last time if any, else
+ * In progress when it has tasks (what people check on their agents), else the first that has any.
+ */
+export function initialColumn(columns: Columns, saved?: string | null): TaskStatus {
+  if (saved && (STATUSES as readonly string[]).includes(saved)) return saved as TaskStatus;
+  if (columns['in-progress'].length > 0) return 'in-progress';
+  return STATUSES.find((s) => columns[s].length > 0) ?? 'backlog';
 }
 
 export function neighbourStatus(status: TaskStatus, delta: -1 | 1): TaskStatus | null {
