@@ -50,6 +50,11 @@ impl SignedToken {
         &self.id
     }
 
+    /// The hex SHA-256 of the token, as [`crate::DomainEvent::TokenRevoked`] names it.
+    pub fn token_hash(&self) -> &str {
+        &self.token_hash
+    }
+
     /// The agent the token acts as.
     pub fn agent_id(&self) -> &str {
         &self.agent_id

@@ -30,9 +30,20 @@ pub enum Error {
     #[error("{kind} not found: {id}")]
     NotFound { kind: &'static str, id: String },
 
-    /// An id that must be new is taken.
-    #[error("{kind} already exists: {id}")]
-    Conflict { kind: &'static str, id: String },
+    /// The change is not possible in the board's current state (see [`Conflict`]).
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
+
+    /// A conditional write (`If-Match`) named a version that is no longer the task's.
+    #[error("the task has changed since version {expected}: it is at version {}", .current.version)]
+    Stale {
+        expected: i64,
+        current: Box<crate::domain::Task>,
+    },
+
+    /// An `Idempotency-Key` reused with a different request.
+    #[error("the Idempotency-Key was already used for a different request")]
+    KeyReused,
 
     /// Credentials or a token were missing, wrong, expired or revoked.
     #[error("unauthorized: {0}")]
@@ -95,3 +106,37 @@ fn describe_fields(fields: &[FieldError]) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a change conflicts with the board as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// An id that must be new is taken.
+    #[error("an {kind} with id {id} already exists")]
+    Exists { kind: &'static str, id: String },
+    /// Another agent already goes by that display name.
+    #[error("another agent is already called {name}")]
+    NameTaken { name: String },
+    /// Another agent holds a live claim on the task.
+    #[error("{task_id} is claimed by {holder} until {expires_at}")]
+    Held {
+        task_id: String,
+        holder: String,
+        /// Epoch milliseconds.
+        expires_at: i64,
+    },
+    /// The task waits for blockers that are not done.
+    #[error("{task_id} is blocked by {}", .blockers.join(", "))]
+    Blocked {
+        task_id: String,
+        blockers: Vec<String>,
+    },
+    /// The task is assigned to another agent, who has not claimed it.
+    #[error("{task_id} is assigned to {agent}")]
+    AssignedToOther { task_id: String, agent: String },
+    /// The task is already done.
+    #[error("{task_id} is already done")]
+    Done { task_id: String },
+    /// Only a claimed task can be released.
+    #[error("{task_id} is not claimed by {agent}")]
+    NotHeld { task_id: String, agent: String },
+}

@@ -25,8 +25,11 @@
 //! let tasks = board.list_tasks(TaskFilter::default()).await?;
 //! assert_eq!(tasks[0].title, "Build rate limiter");
 //! assert_eq!(tasks[0].status, TaskStatus::InProgress);
-//! // The bus saw the creation (and its event-log entry) after it committed.
-//! assert!(matches!(changes.recv().await?, mission_control_core::DomainEvent::TaskCreated(_)));
+//! // The bus saw the creation (and its event-log entry) after it committed, with its place
+//! // in the change log.
+//! let first = changes.recv().await?;
+//! assert!(matches!(first.event, mission_control_core::DomainEvent::TaskCreated(_)));
+//! assert!(first.logged.as_ref().is_some_and(|l| l.seq > 0));
 //! # board.shutdown().await;
 //! # Ok(())
 //! # }
@@ -40,9 +43,12 @@ mod service;
 mod store;
 
 pub use auth::{IssuedToken, PasswordHash, SignedToken};
-pub use bus::{DomainEvent, EventBus};
+pub use bus::{Committed, DomainEvent, EventBus, Logged};
 pub use domain::*;
-pub use error::{Error, FieldError, Result};
-pub use service::{Actor, MissionControl, Options};
+pub use error::{Conflict, Error, FieldError, Result};
+pub use service::{
+    Actor, BoardReader, Catchup, ChangePage, Idempotent, LiveConnection, MissionControl, Options,
+};
+pub use service::{CommentPage, Completed, Heartbeat, TaskPage};
 pub use store::health::HealthReport;
-pub use store::{EventQuery, TaskFilter};
+pub use store::{EventPage, EventQuery, StoredChange, TaskCursor, TaskFilter};

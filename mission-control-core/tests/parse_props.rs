@@ -59,6 +59,7 @@ proptest! {
     ) {
         let req = CreateTaskRequest {
             title, description, status: status.clone(), assigned_agent: agent, priority, tags,
+            blocked_by: None,
         };
         match NewTask::parse(req) {
             Ok(task) => {

@@ -12,7 +12,9 @@ struct Board {
 const SECRET: &[u8] = b"a-test-secret-of-at-least-32-bytes!!";
 
 fn open_at(path: &std::path::Path) -> MissionControl {
-    MissionControl::open_with(Options::new(path, SECRET)).unwrap()
+    let mut options = Options::new(path, SECRET);
+    options.operator = Some(AgentId::parse("agent-patch").unwrap());
+    MissionControl::open_with(options).unwrap()
 }
 
 async fn board() -> Board {
@@ -194,6 +196,7 @@ async fn bad_writes_change_nothing() {
         b.mc.list_events(EventQuery::latest(500))
             .await
             .unwrap()
+            .events
             .len();
 
     let err =
@@ -244,6 +247,7 @@ async fn bad_writes_change_nothing() {
         b.mc.list_events(EventQuery::latest(500))
             .await
             .unwrap()
+            .events
             .len(),
         events_before
     );
@@ -278,17 +282,21 @@ async fn every_write_logs_an_event_with_a_readable_message() {
         .unwrap();
     b.mc.delete_task(&patch(), &task.id).await.unwrap();
 
-    let events = b.mc.list_events(EventQuery::latest(6)).await.unwrap();
+    let events =
+        b.mc.list_events(EventQuery::latest(6))
+            .await
+            .unwrap()
+            .events;
     let messages: Vec<&str> = events.iter().rev().map(|e| e.message.as_str()).collect();
     assert_eq!(
         messages,
         [
-            "Patch created task: Build rate limiter",
-            "Patch moved Build rate limiter to done",
-            "Patch assigned Build rate limiter to Nova",
-            "Patch updated task: Build the rate limiter",
-            "Nova is now busy",
-            "Patch deleted task: Build the rate limiter",
+            "Patch created task “Build rate limiter”",
+            "Patch moved “Build rate limiter” to Done",
+            "Patch assigned “Build rate limiter” to Nova",
+            "Patch updated task “Build the rate limiter”",
+            "Patch set Nova to busy",
+            "Patch deleted task “Build the rate limiter”",
         ]
     );
     let types: Vec<EventType> = events.iter().rev().map(|e| e.event_type).collect();
@@ -325,7 +333,11 @@ async fn a_change_that_changes_nothing_is_not_logged() {
     assert_eq!(same, task);
     assert!(bus.try_recv().is_err());
     assert_eq!(
-        b.mc.list_events(EventQuery::latest(50)).await.unwrap()[0].event_type,
+        b.mc.list_events(EventQuery::latest(50))
+            .await
+            .unwrap()
+            .events[0]
+            .event_type,
         EventType::TaskCreated
     );
 }
@@ -338,24 +350,34 @@ async fn events_are_newest_first_since_a_timestamp_and_capped() {
             .await
             .unwrap();
     }
-    let latest = b.mc.list_events(EventQuery::latest(10)).await.unwrap();
+    let latest =
+        b.mc.list_events(EventQuery::latest(10))
+            .await
+            .unwrap()
+            .events;
     assert_eq!(latest.len(), 10);
     assert!(
         latest
             .windows(2)
             .all(|w| (w[0].timestamp, &w[0].id) >= (w[1].timestamp, &w[1].id))
     );
-    assert_eq!(latest[0].message, "Patch created task: t29");
+    assert_eq!(latest[0].message, "Patch created task “t29”");
 
-    let all = b.mc.list_events(EventQuery::latest(500)).await.unwrap();
+    let all =
+        b.mc.list_events(EventQuery::latest(500))
+            .await
+            .unwrap()
+            .events;
     let cut = all[5].timestamp;
     let since =
         b.mc.list_events(EventQuery {
+            after: None,
             since: Some(cut),
             limit: 500,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .events;
     assert!(since.iter().all(|e| e.timestamp > cut));
     assert_eq!(
         since.len(),
@@ -363,11 +385,13 @@ async fn events_are_newest_first_since_a_timestamp_and_capped() {
     );
     let capped =
         b.mc.list_events(EventQuery {
+            after: None,
             since: None,
             limit: 100_000,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .events;
     assert!(capped.len() <= EventQuery::MAX_LIMIT as usize);
     assert_eq!(EventQuery::latest(9999).limit, 500);
 }
@@ -405,7 +429,7 @@ async fn agents_register_once_and_change_status() {
     .unwrap();
     assert!(matches!(
         b.mc.register_agent(None, dup.clone()).await,
-        Err(Error::Conflict { .. })
+        Err(Error::Conflict(_))
     ));
     let kept = b.mc.ensure_agent(dup).await.unwrap();
     assert_eq!((kept.name.as_str(), kept.role), ("Nova 2", AgentRole::Ops));
@@ -450,10 +474,19 @@ async fn the_bus_announces_commits_in_order() {
     let _ = b.mc.delete_task(&patch(), &task.id).await; // fails: nothing announced
 
     let mut seen = vec![];
-    while let Ok(event) = bus.try_recv() {
-        seen.push(event);
+    let mut seqs = vec![];
+    while let Ok(committed) = bus.try_recv() {
+        seqs.push(
+            committed
+                .logged
+                .as_ref()
+                .expect("every change is logged")
+                .seq,
+        );
+        seen.push(committed.event.clone());
     }
     assert_eq!(seen.len(), 6);
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
     assert_eq!(seen[0], DomainEvent::TaskCreated(task.clone()));
     assert!(
         matches!(&seen[1], DomainEvent::EventLogged(e) if e.event_type == EventType::TaskCreated)
@@ -474,7 +507,7 @@ async fn tokens_verify_until_revoked_or_expired() {
     let mut bus = b.mc.subscribe();
     assert!(b.mc.revoke_token(&issued.token).await.unwrap());
     assert_eq!(
-        bus.try_recv().unwrap(),
+        bus.try_recv().unwrap().event,
         DomainEvent::TokenRevoked {
             token_hash: auth::sha256_hex(&issued.token)
         },
@@ -578,6 +611,7 @@ async fn many_concurrent_writers_lose_nothing() {
         b.mc.list_events(EventQuery::latest(500))
             .await
             .unwrap()
+            .events
             .into_iter()
             .filter(|e| e.event_type == EventType::TaskCreated)
             .count();

@@ -7,9 +7,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use mission_control_core::auth::MIN_SECRET_BYTES;
-use mission_control_core::{AgentId, AgentName, AgentRole, PasswordHash};
+use mission_control_core::{AgentId, AgentName, AgentRole, Options, PasswordHash};
 use serde::Deserialize;
 
 use crate::secret::Secret;
@@ -30,6 +31,9 @@ struct Env {
     login_rate_limit_per_minute: Option<u32>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
+    agent_offline_after: Option<String>,
+    change_log_retention: Option<String>,
+    change_log_max_entries: Option<u64>,
     log_format: Option<String>,
     dashboard_dir: Option<PathBuf>,
 }
@@ -71,6 +75,11 @@ pub struct Config {
     /// Open connections allowed in all; `None`: as many as the open-file limit allows.
     pub max_connections: Option<usize>,
     pub max_connections_per_address: usize,
+    /// An agent not heard from for this long is marked offline.
+    pub agent_offline_after: Duration,
+    /// How long the change log keeps changes for resuming clients, and how many at most.
+    pub change_log_retention: Duration,
+    pub change_log_max_entries: u64,
     pub log_format: LogFormat,
     pub dashboard_dir: PathBuf,
 }
@@ -185,6 +194,27 @@ impl Config {
                 env.max_connections_per_address.unwrap_or(512),
                 "MAX_CONNECTIONS_PER_ADDRESS",
             )?,
+            agent_offline_after: duration(
+                env.agent_offline_after,
+                Options::DEFAULT_AGENT_OFFLINE_AFTER,
+                "AGENT_OFFLINE_AFTER",
+                Duration::from_secs(5)..=Duration::from_secs(24 * 3600),
+            )?,
+            change_log_retention: duration(
+                env.change_log_retention,
+                Options::DEFAULT_CHANGE_LOG_RETENTION,
+                "CHANGE_LOG_RETENTION",
+                Duration::from_secs(60)..=Duration::from_secs(366 * 24 * 3600),
+            )?,
+            change_log_max_entries: match env.change_log_max_entries {
+                None => Options::DEFAULT_CHANGE_LOG_MAX_ENTRIES,
+                Some(n) if (1_000..=1_000_000_000).contains(&n) => n,
+                Some(_) => {
+                    return Err(ConfigError(
+                        "CHANGE_LOG_MAX_ENTRIES must be from 1000 to 1000000000".into(),
+                    ));
+                }
+            },
             log_format,
             dashboard_dir: env
                 .dashboard_dir
@@ -206,6 +236,31 @@ fn host(value: Option<String>) -> Result<IpAddr, ConfigError> {
                 "HOST must be an IP address such as 127.0.0.1 or 0.0.0.0, or localhost; not {h}"
             ))
         }),
+    }
+}
+
+/// A duration such as `2m`, `90s`, `7d` or `1h 30m`, or a whole number of seconds.
+fn duration(
+    value: Option<String>,
+    default: Duration,
+    name: &str,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Result<Duration, ConfigError> {
+    let Some(raw) = value.filter(|v| !v.trim().is_empty()) else {
+        return Ok(default);
+    };
+    let raw = raw.trim();
+    let parsed = match raw.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(raw),
+    };
+    match parsed {
+        Ok(d) if range.contains(&d) => Ok(d),
+        _ => Err(ConfigError(format!(
+            "{name} must be a duration from {} to {} (such as 2m, 90s or 7d), not {raw}",
+            humantime::format_duration(*range.start()),
+            humantime::format_duration(*range.end())
+        ))),
     }
 }
 
@@ -320,11 +375,43 @@ mod tests {
                 },
                 "MAX_CONNECTIONS_PER_ADDRESS",
             ),
+            (
+                Env {
+                    agent_offline_after: Some("soon".into()),
+                    ..env_in(dir.path())
+                },
+                "AGENT_OFFLINE_AFTER",
+            ),
+            (
+                Env {
+                    change_log_retention: Some("1s".into()),
+                    ..env_in(dir.path())
+                },
+                "CHANGE_LOG_RETENTION",
+            ),
         ];
         for (env, name) in cases {
             let err = Config::from_parts(env).unwrap_err().to_string();
             assert!(err.contains(name), "{err} names {name}");
         }
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let config = Config::from_parts(Env {
+            agent_offline_after: Some("90s".into()),
+            change_log_retention: Some("3d".into()),
+            ..Env::default()
+        })
+        .unwrap();
+        assert_eq!(config.agent_offline_after, Duration::from_secs(90));
+        assert_eq!(config.change_log_retention, Duration::from_secs(3 * 86_400));
+        let plain = Config::from_parts(Env {
+            agent_offline_after: Some("30".into()),
+            ..Env::default()
+        })
+        .unwrap();
+        assert_eq!(plain.agent_offline_after, Duration::from_secs(30));
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub async fn open_store(
         secrets.jwt_secret.expose().as_bytes().to_vec(),
     );
     options.create = create;
+    options.operator = Some(config.admin.agent_id.clone());
+    options.agent_offline_after = config.agent_offline_after;
+    options.change_log_retention = config.change_log_retention;
+    options.change_log_max_entries = config.change_log_max_entries;
     let mc = MissionControl::open_with(options)?;
     mc.ensure_agent(NewAgent {
         id: config.admin.agent_id.clone(),
@@ -96,6 +100,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             api: Limiter::per_minute(config.rate_limit_per_minute),
         }),
         password_checks: Arc::new(PasswordChecks::default()),
+        board_streams: crate::http::board_limiter(),
     };
     tokio::spawn(forget_idle_clients(state.clone()));
 

@@ -255,10 +255,10 @@ async fn task_lifecycle_over_http() {
     assert_eq!(
         &messages[..4],
         [
-            "Patch deleted task: Build rate limiter",
-            "Patch moved Build rate limiter to done",
-            "Patch created task: Fix auth bug",
-            "Patch created task: Build rate limiter",
+            "Patch deleted task “Build rate limiter”",
+            "Patch moved “Build rate limiter” to Done",
+            "Patch created task “Fix auth bug”",
+            "Patch created task “Build rate limiter”",
         ]
     );
 }
@@ -440,7 +440,10 @@ async fn agents_register_list_and_change_status() {
         .collect();
     assert_eq!(ids, ["agent-nova", "agent-patch"]);
     let events = s.call("GET", "/api/events?limit=1", None, token).await;
-    assert_eq!(events.body["events"][0]["message"], "Nova is now busy");
+    assert_eq!(
+        events.body["events"][0]["message"],
+        "Patch set Nova to busy"
+    );
     assert_eq!(events.body["events"][0]["type"], "agent_status_changed");
 }
 
@@ -481,7 +484,7 @@ async fn agent_tokens_carry_the_agent_identity() {
         .await;
     assert_eq!(
         events.body["events"][0]["message"],
-        "Nova created task: From Nova"
+        "Nova created task “From Nova”"
     );
 
     let r = s
@@ -579,7 +582,7 @@ async fn events_feed_limits_and_since() {
     let default = s.call("GET", "/api/events", None, token).await;
     let events = default.body["events"].as_array().unwrap();
     assert_eq!(events.len(), 50);
-    assert_eq!(events[0]["message"], "Patch created task: t59");
+    assert_eq!(events[0]["message"], "Patch created task “t59”");
     let all = s.call("GET", "/api/events?limit=100000", None, token).await;
     assert_eq!(
         all.body["events"].as_array().unwrap().len(),

@@ -281,11 +281,12 @@ async fn a_full_disk_answers_503_and_reads_keep_working() {
     let list = s.call("GET", "/api/tasks", None, Some(&token)).await;
     assert_eq!(list.status, 200, "reads keep working");
     assert!(!list.body["tasks"].as_array().unwrap().is_empty());
-    assert_eq!(
-        s.call("GET", "/health", None, None).await.status,
-        200,
-        "still up"
-    );
+    // The server is up, and says what is wrong.
+    let health = s.call("GET", "/health", None, None).await;
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert_eq!(health.body["status"], "degraded");
+    let problem = health.body["problems"][0].as_str().unwrap();
+    assert!(problem.contains("last write failed"), "{problem}");
 }
 
 #[tokio::test]
@@ -328,7 +329,14 @@ async fn a_read_only_database_file_answers_503_and_reads_keep_working() {
     assert_eq!(list.status, 200, "{}", list.body);
     assert_eq!(list.body["tasks"][0]["title"], "before");
     assert_eq!(list.body["tasks"].as_array().unwrap().len(), 1);
-    assert_eq!(s.call("GET", "/health", None, None).await.status, 200);
+    let health = s.call("GET", "/health", None, None).await;
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert!(
+        health.body["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("last write failed")
+    );
 }
 
 /// Arbitrary JSON: the fuzzer's raw material.

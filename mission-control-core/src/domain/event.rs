@@ -11,6 +11,9 @@ string_enum! {
         TaskUpdated => "task_updated",
         TaskDeleted => "task_deleted",
         AgentStatusChanged => "agent_status_changed",
+        AgentUpdated => "agent_updated",
+        AgentRemoved => "agent_removed",
+        CommentCreated => "comment_created",
     }
 }
 
@@ -29,4 +32,6 @@ pub struct Event {
     pub task_id: Option<String>,
     /// Epoch milliseconds.
     pub timestamp: i64,
+    /// The event's place in the change log: `GET /api/events?after=<seq>` continues from it.
+    pub seq: Option<i64>,
 }

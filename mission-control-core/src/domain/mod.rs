@@ -6,22 +6,32 @@
 //! re-validates: a [`TaskTitle`] is never empty, a [`TaskStatus`] is one of four columns.
 
 mod agent;
+mod claim;
+mod comment;
 mod event;
 mod fields;
+mod idempotency;
 mod task;
+mod task_changes;
 mod text;
+mod token;
 
 pub use agent::{
     Agent, AgentChanges, AgentId, AgentName, AgentRole, AgentStatus, AvatarColor, NewAgent,
     NewAgentRequest, UpdateAgentRequest,
 };
-pub use event::{Event, EventType};
-pub use task::{
-    CreateTaskRequest, NewTask, Priority, Tag, Tags, Task, TaskChanges, TaskDescription,
-    TaskStatus, TaskTitle, UpdateTaskRequest,
+pub use claim::{
+    ClaimFilter, ClaimNextRequest, ClaimRequest, CompleteRequest, HeartbeatRequest, LeaseDuration,
+    Work,
 };
+pub use comment::{Comment, CommentText, NewCommentRequest};
+pub use event::{Event, EventType};
+pub use idempotency::IdempotencyKey;
+pub use task::{Priority, Tag, Tags, Task, TaskDescription, TaskRefs, TaskStatus, TaskTitle};
+pub use task_changes::{CreateTaskRequest, NewTask, TaskChanges, UpdateTaskRequest};
 
 pub use fields::Patch;
+pub use token::{TokenInfo, TokenLifetime};
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp on the wire.
 pub fn now_millis() -> i64 {

@@ -2,14 +2,23 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{Patch, Problems, parse_patch};
-use super::text;
-use super::{AgentId, string_enum};
-use crate::error::Result;
+use super::{string_enum, text};
 
 string_enum! {
     /// The board's four columns.
     TaskStatus { Backlog => "backlog", Todo => "todo", InProgress => "in-progress", Done => "done" }
+}
+
+impl TaskStatus {
+    /// The column's name as the dashboard shows it: "In progress".
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Backlog => "Backlog",
+            TaskStatus::Todo => "To do",
+            TaskStatus::InProgress => "In progress",
+            TaskStatus::Done => "Done",
+        }
+    }
 }
 
 string_enum! {
@@ -58,6 +67,11 @@ pub struct Tag(String);
 
 impl Tag {
     pub const MAX_CHARS: usize = 50;
+
+    /// A tag from text already checked with the line rules.
+    pub(crate) fn new(checked: String) -> Self {
+        Tag(checked)
+    }
 
     pub fn as_str(&self) -> &str {
         &self.0
@@ -120,189 +134,82 @@ pub struct Task {
     pub updated_at: i64,
     pub created_by: Option<String>,
     pub tags: Vec<String>,
+    /// Incremented by every change to the task: its `ETag`, and what `If-Match` names.
+    pub version: i64,
+    /// Who made the last change; `null` when the server made it (a lease ran out).
+    pub updated_by: Option<String>,
+    /// While the task is claimed: when its holder's lease ends (epoch milliseconds). The
+    /// holder is `assignedAgent`.
+    pub lease_expires_at: Option<i64>,
+    /// Tasks that must be done before this one can move to in-progress or done.
+    pub blocked_by: Vec<String>,
+    /// Whether any task in `blockedBy` is not done yet.
+    pub blocked: bool,
+    /// The lease length the holder asked for, used to renew it; not sent.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub lease_seconds: Option<i64>,
 }
 
-/// The body of `POST /api/tasks`, as sent: checked by [`NewTask::parse`].
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CreateTaskRequest {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    /// Defaults to `backlog`.
-    pub status: Option<String>,
-    pub assigned_agent: Option<String>,
-    /// Defaults to `medium`.
-    pub priority: Option<String>,
-    #[serde(default)]
-    pub tags: Option<Vec<String>>,
-}
-
-/// A task ready to be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTask {
-    pub title: TaskTitle,
-    pub description: Option<TaskDescription>,
-    pub status: TaskStatus,
-    pub assigned_agent: Option<AgentId>,
-    pub priority: Priority,
-    pub tags: Tags,
-}
-
-impl NewTask {
-    /// A task with just a title, in the backlog, at medium priority.
-    pub fn titled(title: &str) -> Result<Self> {
-        Self::parse(CreateTaskRequest {
-            title: Some(title.to_owned()),
-            ..Default::default()
-        })
-    }
-
-    pub fn parse(req: CreateTaskRequest) -> Result<Self> {
-        let mut p = Problems::default();
-        let title = match req.title {
-            Some(t) => p.check("title", TaskTitle::parse(&t)),
-            None => {
-                p.push("title", "is required");
-                None
-            }
-        };
-        let description = match req.description {
-            Some(d) => p.check("description", TaskDescription::parse(&d)).flatten(),
-            None => None,
-        };
-        let status = match req.status {
-            Some(s) => p.check("status", s.parse()),
-            None => Some(TaskStatus::Backlog),
-        };
-        let assigned_agent = match req.assigned_agent {
-            Some(a) => p.check("assignedAgent", AgentId::parse(&a)),
-            None => None,
-        };
-        let priority = match req.priority {
-            Some(s) => p.check("priority", s.parse()),
-            None => Some(Priority::Medium),
-        };
-        let tags = p.check("tags", Tags::parse(req.tags.unwrap_or_default()));
-        p.finish()?;
-        match (title, status, priority, tags) {
-            (Some(title), Some(status), Some(priority), Some(tags)) => Ok(NewTask {
-                title,
-                description,
-                status,
-                assigned_agent,
-                priority,
-                tags,
-            }),
-            _ => Err(crate::Error::Internal(
-                "validation passed with a missing field".into(),
-            )),
+impl Task {
+    /// The agent holding a live lease on the task at `now`, if any.
+    pub fn holder_at(&self, now: i64) -> Option<&str> {
+        match self.lease_expires_at {
+            Some(expires) if expires > now => self.assigned_agent.as_deref(),
+            _ => None,
         }
     }
 }
 
-/// The body of `PATCH /api/tasks/:id`: absent fields stay as they are, `null` clears the
-/// nullable ones (description, assignedAgent, priority).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UpdateTaskRequest {
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub title: Patch<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub description: Patch<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub status: Patch<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub assigned_agent: Patch<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub priority: Patch<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
-    pub tags: Patch<Vec<String>>,
-}
-
-/// A checked set of changes to one task.
+/// The ids of a task's blockers: at most 20 distinct task ids, in the order given.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskChanges {
-    pub title: Option<TaskTitle>,
-    /// `Some(None)` clears the description.
-    pub description: Option<Option<TaskDescription>>,
-    pub status: Option<TaskStatus>,
-    /// `Some(None)` unassigns the task.
-    pub assigned_agent: Option<Option<AgentId>>,
-    /// `Some(None)` clears the priority.
-    pub priority: Option<Option<Priority>>,
-    pub tags: Option<Tags>,
-}
+pub struct TaskRefs(Vec<String>);
 
-impl TaskChanges {
-    /// Only a move to another column.
-    pub fn move_to(status: TaskStatus) -> Self {
-        TaskChanges {
-            status: Some(status),
-            ..Default::default()
+impl TaskRefs {
+    pub const MAX_COUNT: usize = 20;
+    /// Longest task id accepted (ours are 41 characters).
+    pub const MAX_ID_CHARS: usize = 64;
+
+    pub fn parse(raw: Vec<String>) -> Result<Self, String> {
+        if raw.len() > Self::MAX_COUNT {
+            return Err(format!(
+                "must hold at most {} task ids (got {})",
+                Self::MAX_COUNT,
+                raw.len()
+            ));
         }
+        let mut ids: Vec<String> = Vec::with_capacity(raw.len());
+        for (i, id) in raw.into_iter().enumerate() {
+            let ok = !id.is_empty()
+                && id.len() <= Self::MAX_ID_CHARS
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(format!("item {i} is not a task id (like task-0192...)"));
+            }
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(TaskRefs(ids))
     }
 
-    pub fn parse(req: UpdateTaskRequest) -> Result<Self> {
-        let mut p = Problems::default();
-        let title = parse_patch(&mut p, "title", req.title, false, |t| TaskTitle::parse(&t));
-        let description = parse_patch(&mut p, "description", req.description, true, |d| {
-            TaskDescription::parse(&d)
-        });
-        let status = parse_patch(&mut p, "status", req.status, false, |s| s.parse());
-        let assigned_agent = parse_patch(&mut p, "assignedAgent", req.assigned_agent, true, |a| {
-            AgentId::parse(&a)
-        });
-        let priority = parse_patch(&mut p, "priority", req.priority, true, |s| s.parse());
-        let tags = parse_patch(&mut p, "tags", req.tags, false, Tags::parse);
-        p.finish()?;
-        Ok(TaskChanges {
-            title: into_set(title),
-            description: into_nullable(description).map(Option::flatten),
-            status: into_set(status),
-            assigned_agent: into_nullable(assigned_agent),
-            priority: into_nullable(priority),
-            tags: into_set(tags),
-        })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == TaskChanges::default()
-    }
-}
-
-fn into_set<T>(patch: Patch<T>) -> Option<T> {
-    match patch {
-        Patch::Value(v) => Some(v),
-        Patch::Absent | Patch::Null => None,
-    }
-}
-
-fn into_nullable<T>(patch: Patch<T>) -> Option<Option<T>> {
-    match patch {
-        Patch::Absent => None,
-        Patch::Null => Some(None),
-        Patch::Value(v) => Some(Some(v)),
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
 
-    fn fields(err: Error) -> Vec<String> {
-        match err {
-            Error::Validation(f) => f.into_iter().map(|f| f.field).collect(),
-            other => panic!("expected a validation error, got {other:?}"),
-        }
+    #[test]
+    fn blocker_ids_are_bounded_and_distinct() {
+        let ids = TaskRefs::parse(vec!["task-a".into(), "task-b".into(), "task-a".into()]);
+        assert_eq!(ids.unwrap().as_slice(), ["task-a", "task-b"]);
+        assert!(TaskRefs::parse(vec!["Task A".into()]).is_err());
+        assert!(TaskRefs::parse(vec!["task-x".into(); 21]).is_err());
     }
 
     #[test]
@@ -361,56 +268,5 @@ mod tests {
         );
         assert!("High".parse::<Priority>().is_err());
         assert_eq!("critical".parse::<Priority>(), Ok(Priority::Critical));
-    }
-
-    #[test]
-    fn new_task_defaults_and_reports_every_bad_field() {
-        let t = NewTask::titled("Write docs").unwrap();
-        assert_eq!(t.status, TaskStatus::Backlog);
-        assert_eq!(t.priority, Priority::Medium);
-        assert!(t.tags.iter().next().is_none());
-
-        let err = NewTask::parse(CreateTaskRequest {
-            title: Some(" ".into()),
-            status: Some("doing".into()),
-            priority: Some("urgent".into()),
-            assigned_agent: Some("Not An Id".into()),
-            tags: Some(vec!["".into()]),
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert_eq!(
-            fields(err),
-            ["title", "status", "assignedAgent", "priority", "tags"]
-        );
-
-        let err = NewTask::parse(CreateTaskRequest::default()).unwrap_err();
-        assert_eq!(fields(err), ["title"]);
-    }
-
-    #[test]
-    fn patch_tells_absent_from_null() {
-        let req: UpdateTaskRequest =
-            serde_json::from_str(r#"{"assignedAgent": null, "status": "done"}"#).unwrap();
-        let changes = TaskChanges::parse(req).unwrap();
-        assert_eq!(changes.assigned_agent, Some(None));
-        assert_eq!(changes.status, Some(TaskStatus::Done));
-        assert_eq!(changes.title, None);
-        assert_eq!(changes.priority, None);
-
-        let req: UpdateTaskRequest =
-            serde_json::from_str(r#"{"title": null, "tags": null}"#).unwrap();
-        assert_eq!(
-            fields(TaskChanges::parse(req).unwrap_err()),
-            ["title", "tags"]
-        );
-
-        let unknown = serde_json::from_str::<UpdateTaskRequest>(r#"{"newStatus": "done"}"#);
-        assert!(unknown.is_err(), "unknown fields are refused, not ignored");
-        assert!(
-            TaskChanges::parse(UpdateTaskRequest::default())
-                .unwrap()
-                .is_empty()
-        );
     }
 }

@@ -1,13 +1,69 @@
-//! The event log behind the activity feed.
+//! What clients read to follow the board: the event log behind the activity feed, and the
+//! change log a client (or another process) resumes from after a disconnect.
 
 use super::MissionControl;
-use crate::domain::Event;
 use crate::error::Result;
-use crate::store::{EventQuery, events};
+use crate::store::{EventPage, EventQuery, StoredChange, changes, events};
+
+/// The changes after a client's last seq, or word that they are no longer all kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Catchup {
+    /// Every change after the seq asked for, in order, up to the page size; `latest` is the
+    /// newest seq at the time of the read.
+    Changes(ChangePage),
+    /// Some changes after that seq have been swept (or the seq is not this board's): the
+    /// client must reload the snapshot (`GET /api/tasks`, `GET /api/agents`).
+    ResyncRequired { oldest: Option<i64>, latest: i64 },
+}
+
+/// One page of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePage {
+    pub changes: Vec<StoredChange>,
+    pub latest: i64,
+}
 
 impl MissionControl {
-    /// The event log, newest first.
-    pub async fn list_events(&self, query: EventQuery) -> Result<Vec<Event>> {
+    /// The event log: newest first, or with `after`, oldest first from a seq.
+    pub async fn list_events(&self, query: EventQuery) -> Result<EventPage> {
         self.read(move |conn| events::list(conn, query)).await
+    }
+
+    /// The newest seq handed out so far (0 on a new board).
+    pub async fn latest_seq(&self) -> Result<i64> {
+        self.read(changes::latest).await
+    }
+
+    /// Up to `limit` changes after `after`, in order, or [`Catchup::ResyncRequired`] when
+    /// the log no longer holds all of them.
+    pub async fn changes_after(&self, after: i64, limit: usize) -> Result<Catchup> {
+        self.read_snapshot(move |conn| {
+            let latest = changes::latest(conn)?;
+            let oldest = changes::oldest(conn)?;
+            let gap = match oldest {
+                _ if after > latest || after < 0 => true,
+                _ if after == latest => false,
+                None => true,
+                Some(oldest) => after < oldest - 1,
+            };
+            if gap {
+                return Ok(Catchup::ResyncRequired { oldest, latest });
+            }
+            Ok(Catchup::Changes(ChangePage {
+                changes: changes::after(conn, after, limit)?,
+                latest,
+            }))
+        })
+        .await
+    }
+
+    /// Forgets changes past the retention window and count; how many.
+    pub(crate) async fn sweep_change_log(&self, now: i64) -> Result<usize> {
+        let retention =
+            i64::try_from(self.inner.change_log_retention.as_millis()).unwrap_or(i64::MAX);
+        let before = now.saturating_sub(retention);
+        let keep = self.inner.change_log_max_entries;
+        self.write(move |conn| Ok((changes::sweep(conn, before, keep)?, vec![])))
+            .await
     }
 }

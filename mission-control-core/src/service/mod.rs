@@ -1,21 +1,24 @@
 //! [`MissionControl`]: the one API through which everything reads and writes.
 //!
 //! Every write follows the same path: the caller hands over already-validated domain values;
-//! the store's writer thread checks what needs the database (does the task exist, is the
-//! assignee registered), writes the row and its event-log row in one transaction, refreshes the
-//! acting agent's `lastActive`, and after the commit publishes the change on the bus. The server,
-//! an embedding program and tests all go through here, so they all behave the same way.
+//! the store's writer thread checks what needs the database (does the task exist, may this
+//! actor do this, is the assignee registered), writes the rows, their event-log row and their
+//! change-log entries in one transaction, and after the commit publishes the change on the bus.
+//! The server, an embedding program and tests all go through here, so they all behave the same
+//! way. One module per concept: [`tasks`](self) and their claims, comments, agents, presence,
+//! tokens, the feed and the change log, and the sweeper that runs the clock-driven rules.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::broadcast;
 
 use crate::auth::JwtKeys;
-use crate::bus::{DomainEvent, EventBus};
-use crate::domain::{Event, EventType, now_millis};
+use crate::bus::{Committed, EventBus};
+use crate::domain::{AgentId, Event, EventType, now_millis};
 use crate::error::{Error, Result};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::health::{HealthReport, StoreHealth};
@@ -23,11 +26,28 @@ use crate::store::writer::{Writer, Written};
 use crate::store::{self, ReadPool};
 
 mod agents;
+mod claims;
+mod comments;
 mod feed;
+mod idempotency;
+mod policy;
+mod presence;
+mod sweeper;
 mod tasks;
 mod tokens;
 
-/// Who is making a change: a registered agent (or the operator signed in as one).
+pub use claims::{Completed, Heartbeat};
+pub use comments::CommentPage;
+pub use feed::{Catchup, ChangePage};
+pub use idempotency::Idempotent;
+pub use presence::LiveConnection;
+pub use tasks::{BoardReader, TaskPage};
+
+use policy::Policy;
+use presence::Presence;
+use sweeper::Sweeper;
+
+/// Who is making a change: a registered agent, or the operator signed in as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub agent_id: String,
@@ -50,15 +70,32 @@ pub struct Options {
     /// Whether to create the database when the file is missing (default). Tools that must
     /// find an existing board set it to `false`.
     pub create: bool,
+    /// The operator's agent: the one actor who may register, rename, re-role or remove
+    /// agents, mint and revoke their tokens, and override claims. `None`: nobody may.
+    pub operator: Option<AgentId>,
+    /// An agent not heard from for this long is marked offline. Two minutes by default.
+    pub agent_offline_after: Duration,
+    /// How long the change log keeps each change (seven days by default) ...
+    pub change_log_retention: Duration,
+    /// ... and how many changes it keeps at most (a million by default).
+    pub change_log_max_entries: u64,
 }
 
 impl Options {
+    pub const DEFAULT_AGENT_OFFLINE_AFTER: Duration = Duration::from_secs(120);
+    pub const DEFAULT_CHANGE_LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+    pub const DEFAULT_CHANGE_LOG_MAX_ENTRIES: u64 = 1_000_000;
+
     /// The defaults for a database file and a signing key.
     pub fn new(database_path: impl Into<PathBuf>, jwt_secret: impl Into<Vec<u8>>) -> Self {
         Options {
             database_path: database_path.into(),
             jwt_secret: jwt_secret.into(),
             create: true,
+            operator: None,
+            agent_offline_after: Self::DEFAULT_AGENT_OFFLINE_AFTER,
+            change_log_retention: Self::DEFAULT_CHANGE_LOG_RETENTION,
+            change_log_max_entries: Self::DEFAULT_CHANGE_LOG_MAX_ENTRIES,
         }
     }
 }
@@ -69,6 +106,10 @@ impl std::fmt::Debug for Options {
             .field("database_path", &self.database_path)
             .field("jwt_secret", &"..")
             .field("create", &self.create)
+            .field("operator", &self.operator)
+            .field("agent_offline_after", &self.agent_offline_after)
+            .field("change_log_retention", &self.change_log_retention)
+            .field("change_log_max_entries", &self.change_log_max_entries)
             .finish()
     }
 }
@@ -85,15 +126,33 @@ struct Inner {
     readers: ReadPool,
     bus: EventBus,
     keys: JwtKeys,
-    /// Tokens already checked against `auth_tokens`, by SHA-256 of the token, with their
-    /// expiry: most requests then need no database read to authenticate. Revoking a token
-    /// removes it here too.
-    verified: Mutex<HashMap<String, (Actor, i64)>>,
+    policy: Policy,
+    agent_offline_after: Duration,
+    change_log_retention: Duration,
+    change_log_max_entries: u64,
+    /// Tokens already checked against `auth_tokens`, by SHA-256 of the token: who they act
+    /// as, their id, their expiry, and when they were checked. Most requests then need no
+    /// database read to authenticate. Revoking a token removes it here; an entry is trusted
+    /// for [`VERIFIED_FOR_MS`] only, so a revocation made by another process takes effect too.
+    verified: Mutex<HashMap<String, VerifiedToken>>,
+    /// When each token (by id) was last used, gathered between flushes to the database.
+    token_use: Mutex<HashMap<String, i64>>,
+    presence: Arc<Presence>,
     health: Arc<StoreHealth>,
+    sweeper: Mutex<Option<Sweeper>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct VerifiedToken {
+    pub actor: Actor,
+    pub expires_at: i64,
+    pub checked_at: i64,
 }
 
 /// Most verified tokens remembered; past that the cache starts over.
 pub(crate) const VERIFIED_CACHE: usize = 10_000;
+/// How long a verified token is trusted before it is checked against the database again.
+pub(crate) const VERIFIED_FOR_MS: i64 = 30_000;
 
 impl MissionControl {
     /// Opens (or creates) the database at `path` with a random signing key, so tokens last only
@@ -112,24 +171,38 @@ impl MissionControl {
         if swept > 0 {
             tracing::debug!(swept, "removed expired tokens");
         }
+        let presence = Arc::new(Presence::load(&conn)?);
         let bus = EventBus::new();
         let writer = Writer::start(conn, bus.clone(), health.clone())?;
         let checkpointer = Checkpointer::start(&options.database_path)?;
-        Ok(MissionControl {
+        let mc = MissionControl {
             inner: Arc::new(Inner {
                 writer,
                 checkpointer,
                 readers,
                 bus,
                 keys,
+                policy: Policy::new(options.operator.map(|id| id.as_str().to_owned())),
+                agent_offline_after: options.agent_offline_after,
+                change_log_retention: options.change_log_retention,
+                change_log_max_entries: options.change_log_max_entries,
                 verified: Mutex::default(),
+                token_use: Mutex::default(),
+                presence,
                 health,
+                sweeper: Mutex::new(None),
             }),
-        })
+        };
+        let sweeper = Sweeper::start(Arc::downgrade(&mc.inner))?;
+        if let Ok(mut slot) = mc.inner.sweeper.lock() {
+            *slot = Some(sweeper);
+        }
+        Ok(mc)
     }
 
-    /// Every change committed from now on, in commit order.
-    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
+    /// Every change committed from now on, in commit order; each change a client can see
+    /// carries its place in the change log.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
         self.inner.bus.subscribe()
     }
 
@@ -138,10 +211,19 @@ impl MissionControl {
     pub async fn shutdown(&self) {
         let inner = self.inner.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            let sweeper = inner.sweeper.lock().ok().and_then(|mut s| s.take());
+            if let Some(sweeper) = sweeper {
+                sweeper.stop_blocking();
+            }
             inner.checkpointer.stop_blocking();
             inner.writer.shutdown_blocking();
         })
         .await;
+    }
+
+    /// Whether `actor` is the operator (see the policy in `service/policy.rs`).
+    pub fn is_operator(&self, actor: &Actor) -> bool {
+        self.inner.policy.is_operator(actor)
     }
 
     /// Whether the database answers a query.
@@ -176,6 +258,21 @@ impl MissionControl {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         self.inner.readers.read(f).await
+    }
+
+    /// Runs `f` in one read transaction, so that everything it reads is one consistent view.
+    pub(crate) async fn read_snapshot<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.read(move |conn| {
+            store::sql(conn.execute_batch("BEGIN"))?;
+            let result = f(conn);
+            let _ = conn.execute_batch("COMMIT");
+            result
+        })
+        .await
     }
 }
 
@@ -221,7 +318,13 @@ pub(crate) fn insert_event(
         agent_id: agent_id.map(str::to_owned),
         task_id: task_id.map(str::to_owned),
         timestamp: now,
+        seq: None,
     };
     store::events::insert(conn, &event)?;
     Ok(event)
+}
+
+/// A title as it appears inside a sentence of the feed: quoted.
+pub(crate) fn quoted(title: &str) -> String {
+    format!("“{title}”")
 }

@@ -1,72 +1,155 @@
 //! Tasks: creating, changing, moving and deleting the board's cards, and reading them.
+//!
+//! Rules every change obeys, whoever makes it:
+//! - every change to a task increments its `version`; a caller that names the version it saw
+//!   (`If-Match`) gets [`Error::Stale`] with the current task when it changed meanwhile;
+//! - a task waiting for an unfinished blocker cannot move to in-progress or done; blockers must
+//!   exist and must not make a task wait for itself;
+//! - a claim (a lease) holds only while the task is in progress and assigned to its holder:
+//!   any change that moves it elsewhere or reassigns it ends the claim, and only the holder or
+//!   the operator may make such a change while the claim is live;
+//! - when a task is done, the tasks waiting for it are told (and say when they are unblocked).
 
 use rusqlite::Connection;
 
-use super::{Actor, MissionControl, log, not_found};
+use super::policy::Policy;
+use super::{Actor, MissionControl, idempotency, log, not_found, quoted};
 use crate::bus::DomainEvent;
-use crate::domain::{AgentId, EventType, NewTask, Task, TaskChanges, TaskStatus, now_millis};
-use crate::error::{Error, Result};
-use crate::store::{TaskFilter, agents, tasks};
+use crate::domain::{
+    AgentId, EventType, IdempotencyKey, NewTask, Task, TaskChanges, TaskRefs, TaskStatus,
+    now_millis,
+};
+use crate::error::{Conflict, Error, Result};
+use crate::store::{self, TaskCursor, TaskFilter, agents, changes, tasks};
+
+/// One page of the board, and where the board stood when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskPage {
+    pub tasks: Vec<Task>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<TaskCursor>,
+    /// The change log's position at the time of the read.
+    pub seq: i64,
+}
 
 impl MissionControl {
     pub async fn create_task(&self, actor: &Actor, new: NewTask) -> Result<Task> {
+        self.create_task_keyed(actor, new, None).await
+    }
+
+    pub(crate) async fn create_task_keyed(
+        &self,
+        actor: &Actor,
+        new: NewTask,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Task> {
         let actor = actor.clone();
         self.write(move |conn| {
-            let now = now_millis();
-            if let Some(agent) = &new.assigned_agent {
-                ensure_agent_exists(conn, agent)?;
-            }
-            let task = Task {
-                id: format!("task-{}", uuid::Uuid::now_v7()),
-                title: new.title.as_str().to_owned(),
-                description: new.description.map(|d| d.as_str().to_owned()),
-                status: new.status,
-                assigned_agent: new.assigned_agent.map(|a| a.as_str().to_owned()),
-                priority: Some(new.priority),
-                created_at: now,
-                updated_at: now,
-                created_by: Some(actor.agent_id.clone()),
-                tags: new.tags.iter().map(str::to_owned).collect(),
-            };
-            tasks::insert(conn, &task)?;
-            let who = agents::display_name(conn, &actor.agent_id)?;
-            let message = format!("{who} created task: {}", task.title);
-            let event = log(
-                conn,
-                &actor,
-                EventType::TaskCreated,
-                message,
-                Some(&task.id),
-                now,
-            )?;
-            Ok((
-                task.clone(),
-                vec![
-                    DomainEvent::TaskCreated(task),
-                    DomainEvent::EventLogged(event),
-                ],
-            ))
+            idempotency::once(conn, &actor, key.as_ref(), |conn| {
+                let now = now_millis();
+                if let Some(agent) = &new.assigned_agent {
+                    ensure_agent_exists(conn, agent)?;
+                }
+                check_blockers_exist(conn, &new.blocked_by)?;
+                let mut task = Task {
+                    id: format!("task-{}", uuid::Uuid::now_v7()),
+                    title: new.title.as_str().to_owned(),
+                    description: new.description.map(|d| d.as_str().to_owned()),
+                    status: new.status,
+                    assigned_agent: new.assigned_agent.map(|a| a.as_str().to_owned()),
+                    priority: Some(new.priority),
+                    created_at: now,
+                    updated_at: now,
+                    created_by: Some(actor.agent_id.clone()),
+                    tags: new.tags.iter().map(str::to_owned).collect(),
+                    version: 1,
+                    updated_by: Some(actor.agent_id.clone()),
+                    lease_expires_at: None,
+                    blocked_by: new.blocked_by.as_slice().to_vec(),
+                    blocked: false,
+                    lease_seconds: None,
+                };
+                if task.status.is_started() {
+                    ensure_unblocked(conn, &task.id, new.blocked_by.as_slice())?;
+                }
+                tasks::insert(conn, &task)?;
+                tasks::set_blockers(conn, &task.id, new.blocked_by.as_slice())?;
+                task = reload(conn, &task.id)?;
+                let who = agents::display_name(conn, &actor.agent_id)?;
+                let message = format!("{who} created task {}", quoted(&task.title));
+                let event = log(
+                    conn,
+                    &actor,
+                    EventType::TaskCreated,
+                    message,
+                    Some(&task.id),
+                    now,
+                )?;
+                Ok((
+                    task.clone(),
+                    vec![
+                        DomainEvent::TaskCreated(task),
+                        DomainEvent::EventLogged(event),
+                    ],
+                ))
+            })
         })
         .await
     }
 
     /// Applies `changes`; a change that alters nothing writes nothing and announces nothing.
     pub async fn update_task(&self, actor: &Actor, id: &str, changes: TaskChanges) -> Result<Task> {
+        self.update_task_if(actor, id, None, changes).await
+    }
+
+    /// Applies `changes` if the task is still at `expected_version` (when given).
+    pub async fn update_task_if(
+        &self,
+        actor: &Actor,
+        id: &str,
+        expected_version: Option<i64>,
+        changes: TaskChanges,
+    ) -> Result<Task> {
         let actor = actor.clone();
         let id = id.to_owned();
+        let policy = self.inner.policy.clone();
         self.write(move |conn| {
+            let now = now_millis();
             let before = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
+            check_version(&before, expected_version)?;
+            policy.may_change_task(&actor, &before, &changes, now)?;
             if let Some(Some(agent)) = &changes.assigned_agent {
                 ensure_agent_exists(conn, agent)?;
             }
+            if let Some(blockers) = &changes.blocked_by {
+                check_blockers_exist(conn, blockers)?;
+                if let Some(via) = tasks::closes_cycle(conn, &id, blockers.as_slice())? {
+                    return Err(Error::field(
+                        "blockedBy",
+                        format!("{via} already waits for this task; a task cannot wait for itself"),
+                    ));
+                }
+            }
             let mut task = before.clone();
+            let blockers = changes.blocked_by.clone();
             apply_changes(&mut task, changes);
-            if task == before {
+            let blockers_changed = blockers
+                .as_ref()
+                .is_some_and(|b| b.as_slice() != before.blocked_by.as_slice());
+            if task.status.is_started() && (task.status != before.status || blockers_changed) {
+                let waiting_for = blockers
+                    .as_ref()
+                    .map_or(before.blocked_by.as_slice(), TaskRefs::as_slice);
+                ensure_unblocked(conn, &task.id, waiting_for)?;
+            }
+            keep_lease_rules(&mut task, &actor, now);
+            if task == before && !blockers_changed {
                 return Ok((task, vec![]));
             }
-            let now = now_millis();
-            task.updated_at = now.max(before.updated_at);
-            tasks::update(conn, &task)?;
+            if let Some(blockers) = &blockers {
+                tasks::set_blockers(conn, &task.id, blockers.as_slice())?;
+            }
+            let task = save(conn, &before, task, Some(&actor), now)?;
             let message = describe_update(conn, &actor, &before, &task)?;
             let event = log(
                 conn,
@@ -76,13 +159,12 @@ impl MissionControl {
                 Some(&task.id),
                 now,
             )?;
-            Ok((
-                task.clone(),
-                vec![
-                    DomainEvent::TaskUpdated(task),
-                    DomainEvent::EventLogged(event),
-                ],
-            ))
+            let mut published = vec![
+                DomainEvent::TaskUpdated(task.clone()),
+                DomainEvent::EventLogged(event),
+            ];
+            published.extend(tell_dependents(conn, &before, &task, now)?);
+            Ok((task, published))
         })
         .await
     }
@@ -94,14 +176,29 @@ impl MissionControl {
     }
 
     pub async fn delete_task(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.delete_task_if(actor, id, None).await
+    }
+
+    /// Deletes a task if it is still at `expected_version` (when given). A task another agent
+    /// holds can be deleted by the operator only.
+    pub async fn delete_task_if(
+        &self,
+        actor: &Actor,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<()> {
         let actor = actor.clone();
         let id = id.to_owned();
+        let policy = self.inner.policy.clone();
         self.write(move |conn| {
-            let task = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
-            tasks::delete(conn, &id)?;
             let now = now_millis();
+            let task = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
+            check_version(&task, expected_version)?;
+            policy.may_override_claim(&actor, &task, now)?;
+            let dependents = tasks::dependents(conn, &id)?;
+            tasks::delete(conn, &id)?;
             let who = agents::display_name(conn, &actor.agent_id)?;
-            let message = format!("{who} deleted task: {}", task.title);
+            let message = format!("{who} deleted task {}", quoted(&task.title));
             let event = log(
                 conn,
                 &actor,
@@ -110,13 +207,18 @@ impl MissionControl {
                 Some(&id),
                 now,
             )?;
-            Ok((
-                (),
-                vec![
-                    DomainEvent::TaskDeleted { task_id: id },
-                    DomainEvent::EventLogged(event),
-                ],
-            ))
+            let mut published = vec![
+                DomainEvent::TaskDeleted { task_id: id },
+                DomainEvent::EventLogged(event),
+            ];
+            // The edges went with the task: the tasks that waited for it changed too.
+            for dependent in dependents {
+                if let Some(before) = tasks::get(conn, &dependent)? {
+                    let after = save(conn, &before, before.clone(), Some(&actor), now)?;
+                    published.push(DomainEvent::TaskUpdated(after));
+                }
+            }
+            Ok(((), published))
         })
         .await
     }
@@ -132,9 +234,143 @@ impl MissionControl {
         self.read(move |conn| tasks::list(conn, &filter)).await
     }
 
+    /// Up to `limit` matching tasks after `after`, oldest first, with where the next page
+    /// starts and the change log's position, all from one consistent read.
+    pub async fn list_tasks_page(
+        &self,
+        filter: TaskFilter,
+        after: Option<TaskCursor>,
+        limit: usize,
+    ) -> Result<TaskPage> {
+        self.read_snapshot(move |conn| {
+            let seq = changes::latest(conn)?;
+            let mut tasks = tasks::page(conn, &filter, after.as_ref(), limit + 1)?;
+            let next = if tasks.len() > limit {
+                tasks.truncate(limit);
+                tasks.last().map(TaskCursor::after)
+            } else {
+                None
+            };
+            Ok(TaskPage { tasks, next, seq })
+        })
+        .await
+    }
+
+    /// A reader of the whole board (or the tasks matching `filter`) page by page, from one
+    /// consistent snapshot, so that a large board is never held in memory at once.
+    pub async fn read_board(&self, filter: TaskFilter) -> Result<BoardReader> {
+        let pool = self.inner.readers.clone();
+        let (conn, seq) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let conn = pool.checkout()?;
+            store::sql(conn.execute_batch("BEGIN"))?;
+            let seq = changes::latest(&conn)?;
+            Ok((conn, seq))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("read task failed: {e}")))??;
+        Ok(BoardReader {
+            conn: Some(conn),
+            pool: self.inner.readers.clone(),
+            filter,
+            after: None,
+            done: false,
+            seq,
+        })
+    }
+
     pub async fn count_tasks(&self) -> Result<i64> {
         self.read(tasks::count).await
     }
+}
+
+/// The board read page by page inside one read transaction; see
+/// [`MissionControl::read_board`]. Dropping it ends the transaction.
+pub struct BoardReader {
+    conn: Option<Connection>,
+    pool: store::ReadPool,
+    filter: TaskFilter,
+    after: Option<TaskCursor>,
+    done: bool,
+    seq: i64,
+}
+
+impl BoardReader {
+    /// The change log's position the snapshot was taken at.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// The next `size` tasks; empty once the board has been read.
+    pub async fn next_page(&mut self, size: usize) -> Result<Vec<Task>> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let Some(conn) = self.conn.take() else {
+            return Ok(Vec::new());
+        };
+        let filter = self.filter.clone();
+        let after = self.after.clone();
+        let (conn, page) = tokio::task::spawn_blocking(move || {
+            let page = tasks::page(&conn, &filter, after.as_ref(), size);
+            (conn, page)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("read task failed: {e}")))?;
+        self.conn = Some(conn);
+        let page = page?;
+        if page.len() < size {
+            self.done = true;
+        }
+        self.after = page.last().map(TaskCursor::after);
+        Ok(page)
+    }
+}
+
+impl Drop for BoardReader {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.execute_batch("ROLLBACK");
+            self.pool.checkin(conn);
+        }
+    }
+}
+
+impl TaskStatus {
+    /// In progress or done: the columns a task waiting for a blocker cannot enter.
+    pub fn is_started(self) -> bool {
+        matches!(self, TaskStatus::InProgress | TaskStatus::Done)
+    }
+}
+
+/// [`Error::Stale`] unless the task is at `expected` (when given).
+pub(crate) fn check_version(task: &Task, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(v) if v != task.version => Err(Error::Stale {
+            expected: v,
+            current: Box::new(task.clone()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn reload(conn: &Connection, id: &str) -> Result<Task> {
+    tasks::get(conn, id)?.ok_or_else(|| not_found("task", id))
+}
+
+/// Writes `after` as the next version of `before`, by `actor` (`None`: the server itself);
+/// the task as read back.
+pub(crate) fn save(
+    conn: &Connection,
+    before: &Task,
+    mut after: Task,
+    actor: Option<&Actor>,
+    now: i64,
+) -> Result<Task> {
+    after.version = before.version + 1;
+    after.updated_at = now.max(before.updated_at);
+    after.updated_by = actor.map(|a| a.agent_id.clone());
+    tasks::update(conn, &after)?;
+    reload(conn, &after.id)
 }
 
 fn ensure_agent_exists(conn: &Connection, agent: &AgentId) -> Result<()> {
@@ -145,6 +381,73 @@ fn ensure_agent_exists(conn: &Connection, agent: &AgentId) -> Result<()> {
             "assignedAgent",
             format!("no agent is registered with the id {agent}"),
         ))
+    }
+}
+
+fn check_blockers_exist(conn: &Connection, blockers: &TaskRefs) -> Result<()> {
+    let missing = tasks::missing(conn, blockers.as_slice())?;
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::field(
+            "blockedBy",
+            format!("no task with the id {}", missing.join(", ")),
+        ))
+    }
+}
+
+/// [`Conflict::Blocked`] when any of `blockers` is not done.
+pub(crate) fn ensure_unblocked(
+    conn: &Connection,
+    task_id: &str,
+    blockers: &[String],
+) -> Result<()> {
+    let mut waiting = Vec::new();
+    for id in blockers {
+        if let Some(blocker) = tasks::get(conn, id)?
+            && blocker.status != TaskStatus::Done
+        {
+            waiting.push(blocker.id);
+        }
+    }
+    if waiting.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Conflict(Conflict::Blocked {
+            task_id: task_id.to_owned(),
+            blockers: waiting,
+        }))
+    }
+}
+
+/// Keeps a claim consistent with the task: it ends when the task leaves in-progress or its
+/// holder; work by the holder renews it once less than half of it is left.
+pub(crate) fn keep_lease_rules(task: &mut Task, actor: &Actor, now: i64) {
+    let Some(expires) = task.lease_expires_at else {
+        return;
+    };
+    let holder_kept = task.assigned_agent.is_some() && task.status == TaskStatus::InProgress;
+    if !holder_kept {
+        task.lease_expires_at = None;
+        task.lease_seconds = None;
+        return;
+    }
+    if task.assigned_agent.as_deref() == Some(actor.agent_id.as_str()) && expires > now {
+        renew_if_due(task, now);
+    }
+}
+
+/// Renews a live lease to its full length when less than half of it is left; whether it did.
+pub(crate) fn renew_if_due(task: &mut Task, now: i64) -> bool {
+    let (Some(expires), Some(seconds)) = (task.lease_expires_at, task.lease_seconds) else {
+        return false;
+    };
+    let length = seconds * 1000;
+    if expires > now && expires - now < length / 2 {
+        task.lease_expires_at = Some(now + length);
+        true
+    } else {
+        false
     }
 }
 
@@ -167,9 +470,54 @@ fn apply_changes(task: &mut Task, changes: TaskChanges) {
     if let Some(tags) = changes.tags {
         task.tags = tags.iter().map(str::to_owned).collect();
     }
+    if let Some(blockers) = changes.blocked_by {
+        task.blocked_by = blockers.as_slice().to_vec();
+    }
 }
 
-/// "Patch moved Build rate limiter to done", or the closest sentence for what changed.
+/// When a task became done (or stopped being done), the tasks waiting for it changed too:
+/// their new versions, and a line for each that no longer waits for anything.
+pub(crate) fn tell_dependents(
+    conn: &Connection,
+    before: &Task,
+    after: &Task,
+    now: i64,
+) -> Result<Vec<DomainEvent>> {
+    let was_done = before.status == TaskStatus::Done;
+    let is_done = after.status == TaskStatus::Done;
+    if was_done == is_done {
+        return Ok(vec![]);
+    }
+    let mut published = Vec::new();
+    for id in tasks::dependents(conn, &after.id)? {
+        let Some(dependent) = tasks::get(conn, &id)? else {
+            continue;
+        };
+        let updated = save(conn, &dependent, dependent.clone(), None, now)?;
+        if is_done && !updated.blocked {
+            let message = format!(
+                "{} is unblocked: {} is done",
+                quoted(&updated.title),
+                quoted(&after.title)
+            );
+            let event = super::insert_event(
+                conn,
+                EventType::TaskUpdated,
+                message,
+                None,
+                Some(&updated.id),
+                now,
+            )?;
+            published.push(DomainEvent::TaskUpdated(updated));
+            published.push(DomainEvent::EventLogged(event));
+        } else {
+            published.push(DomainEvent::TaskUpdated(updated));
+        }
+    }
+    Ok(published)
+}
+
+/// "Patch moved “Build rate limiter” to Done", or the closest sentence for what changed.
 fn describe_update(
     conn: &Connection,
     actor: &Actor,
@@ -177,17 +525,29 @@ fn describe_update(
     after: &Task,
 ) -> Result<String> {
     let who = agents::display_name(conn, &actor.agent_id)?;
+    let title = quoted(&after.title);
     Ok(if before.status != after.status {
-        format!("{who} moved {} to {}", after.title, after.status)
+        format!("{who} moved {title} to {}", after.status.label())
     } else if before.assigned_agent != after.assigned_agent && before.title == after.title {
         match &after.assigned_agent {
             Some(agent) => {
                 let name = agents::display_name(conn, agent)?;
-                format!("{who} assigned {} to {name}", after.title)
+                format!("{who} assigned {title} to {name}")
             }
-            None => format!("{who} unassigned {}", after.title),
+            None => format!("{who} unassigned {title}"),
+        }
+    } else if before.blocked_by != after.blocked_by && before.title == after.title {
+        if after.blocked_by.is_empty() {
+            format!("{who} removed the blockers of {title}")
+        } else {
+            format!("{who} set what {title} waits for")
         }
     } else {
-        format!("{who} updated task: {}", after.title)
+        format!("{who} updated task {title}")
     })
+}
+
+/// The policy in force for a board; for the modules that need it in a write.
+pub(crate) fn policy_of(mc: &MissionControl) -> Policy {
+    mc.inner.policy.clone()
 }

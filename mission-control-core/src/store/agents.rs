@@ -70,6 +70,29 @@ pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
     sql(stmt.exists([id]))
 }
 
+/// The agent other than `except` that goes by `name` (case-insensitively), if any.
+pub(crate) fn named(conn: &Connection, name: &str, except: &str) -> Result<Option<String>> {
+    let mut stmt =
+        sql(conn
+            .prepare_cached("SELECT id FROM agents WHERE name = ?1 COLLATE NOCASE AND id != ?2"))?;
+    sql(stmt
+        .query_row(params![name, except], |r| r.get(0))
+        .optional())
+}
+
+pub(crate) fn delete(conn: &Connection, id: &str) -> Result<bool> {
+    let mut stmt = sql(conn.prepare_cached("DELETE FROM agents WHERE id = ?1"))?;
+    Ok(sql(stmt.execute([id]))? > 0)
+}
+
+/// Records the last signs of life seen in memory (never moving `last_active` back).
+pub(crate) fn touch_all(conn: &Connection, seen: &[(String, i64)]) -> Result<()> {
+    for (id, at) in seen {
+        touch(conn, id, *at)?;
+    }
+    Ok(())
+}
+
 /// The name to write in event messages: the agent's display name, else its id.
 pub(crate) fn display_name(conn: &Connection, id: &str) -> Result<String> {
     let mut stmt = sql(conn.prepare_cached("SELECT name FROM agents WHERE id = ?1"))?;

@@ -6,12 +6,23 @@ use super::sql;
 use crate::domain::Event;
 use crate::error::Result;
 
-/// Which events `list` returns: newest first, at most `limit`, only later than `since`.
+/// Which events `list` returns: at most `limit`; newest first, only later than `since`; or,
+/// with `after`, the events that followed a seq, oldest first (a cursor that cannot skip).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventQuery {
     /// Epoch milliseconds; only events strictly later are returned.
     pub since: Option<i64>,
+    /// A seq: only events after it, in order.
+    pub after: Option<i64>,
     pub limit: u32,
+}
+
+/// One page of the event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    /// Whether more events matched than `limit` allowed.
+    pub has_more: bool,
 }
 
 impl EventQuery {
@@ -22,6 +33,7 @@ impl EventQuery {
     pub fn latest(limit: u32) -> Self {
         EventQuery {
             since: None,
+            after: None,
             limit: limit.min(Self::MAX_LIMIT),
         }
     }
@@ -33,6 +45,8 @@ impl Default for EventQuery {
     }
 }
 
+const COLUMNS: &str = "id, type, message, agent_id, task_id, timestamp, seq";
+
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {
         id: row.get(0)?,
@@ -41,6 +55,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
         agent_id: row.get(3)?,
         task_id: row.get(4)?,
         timestamp: row.get(5)?,
+        seq: row.get(6)?,
     })
 }
 
@@ -60,24 +75,43 @@ pub(crate) fn insert(conn: &Connection, event: &Event) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn list(conn: &Connection, query: EventQuery) -> Result<Vec<Event>> {
-    let limit = query.limit.min(EventQuery::MAX_LIMIT);
-    // Two statements rather than `?1 IS NULL OR`: the range scan on the timestamp index only
-    // happens when SQLite can see the bound.
-    match query.since {
-        Some(since) => {
-            let mut stmt = sql(conn.prepare_cached(
-                "SELECT id, type, message, agent_id, task_id, timestamp FROM events \
-                 WHERE timestamp > ?1 ORDER BY timestamp DESC, id DESC LIMIT ?2",
-            ))?;
-            sql(stmt.query_map(params![since, limit], from_row)?.collect())
+/// Records the `seq` of the event's `event.new` change.
+pub(crate) fn set_seq(conn: &Connection, id: &str, seq: i64) -> Result<()> {
+    let mut stmt = sql(conn.prepare_cached("UPDATE events SET seq = ?2 WHERE id = ?1"))?;
+    sql(stmt.execute(params![id, seq]))?;
+    Ok(())
+}
+
+pub(crate) fn list(conn: &Connection, query: EventQuery) -> Result<EventPage> {
+    let limit = query.limit.clamp(1, EventQuery::MAX_LIMIT);
+    // One more than asked for says whether the page is the last. Separate statements rather
+    // than `?1 IS NULL OR`: SQLite range-scans an index only when it can see the bound.
+    let fetch = i64::from(limit) + 1;
+    let mut events: Vec<Event> = match (query.after, query.since) {
+        (Some(after), since) => {
+            let mut stmt = sql(conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM events WHERE seq > ?1 AND timestamp > ?2 \
+                 ORDER BY seq LIMIT ?3"
+            )))?;
+            sql(stmt
+                .query_map(params![after, since.unwrap_or(i64::MIN), fetch], from_row)?
+                .collect())?
         }
-        None => {
-            let mut stmt = sql(conn.prepare_cached(
-                "SELECT id, type, message, agent_id, task_id, timestamp FROM events \
-                 ORDER BY timestamp DESC, id DESC LIMIT ?1",
-            ))?;
-            sql(stmt.query_map(params![limit], from_row)?.collect())
+        (None, Some(since)) => {
+            let mut stmt = sql(conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM events WHERE timestamp > ?1 \
+                 ORDER BY timestamp DESC, id DESC LIMIT ?2"
+            )))?;
+            sql(stmt.query_map(params![since, fetch], from_row)?.collect())?
         }
-    }
+        (None, None) => {
+            let mut stmt = sql(conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM events ORDER BY timestamp DESC, id DESC LIMIT ?1"
+            )))?;
+            sql(stmt.query_map(params![fetch], from_row)?.collect())?
+        }
+    };
+    let has_more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    Ok(EventPage { events, has_more })
 }

@@ -9,11 +9,28 @@ use crate::domain::now_millis;
 use crate::error::{Error, Result};
 
 /// (version, name, SQL), in order. Add new files at the end with the next number.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_initial",
-    include_str!("../../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_initial",
+        include_str!("../../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "0002_hardening",
+        include_str!("../../../migrations/0002_hardening.sql"),
+    ),
+    (
+        3,
+        "0003_agents_at_work",
+        include_str!("../../../migrations/0003_agents_at_work.sql"),
+    ),
+    (
+        4,
+        "0004_change_log",
+        include_str!("../../../migrations/0004_change_log.sql"),
+    ),
+];
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<()> {
     sql(conn.execute_batch(

@@ -6,9 +6,12 @@
 //! connections on tokio's blocking threads; WAL mode lets them proceed while a write commits.
 
 pub(crate) mod agents;
+pub(crate) mod changes;
 pub(crate) mod checkpoint;
+pub(crate) mod comments;
 pub(crate) mod events;
 pub mod health;
+pub(crate) mod idempotency;
 mod migrate;
 pub(crate) mod tasks;
 pub(crate) mod tokens;
@@ -20,8 +23,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use events::EventQuery;
-pub use tasks::TaskFilter;
+pub use changes::StoredChange;
+pub use events::{EventPage, EventQuery};
+pub use tasks::{TaskCursor, TaskFilter};
 
 use crate::error::{Error, Result};
 use health::StoreHealth;
@@ -135,25 +139,34 @@ impl ReadPool {
 
     /// Runs `f` on a read connection on the calling thread.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = match self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
-            Some(conn) => conn,
-            None => {
-                let conn = connect(&self.path)?;
-                conn.pragma_update(None, "query_only", true)
-                    .map_err(Error::from_sqlite)?;
-                conn
-            }
-        };
+        let conn = self.checkout()?;
         let result = f(&conn);
         if let Err(e) = &result {
             self.health.note_error(e);
         }
-        if let Ok(mut idle) = self.idle.lock()
+        self.checkin(conn);
+        result
+    }
+
+    /// A read connection of one's own, until [`ReadPool::checkin`].
+    pub fn checkout(&self) -> Result<Connection> {
+        if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(conn);
+        }
+        let conn = connect(&self.path)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(Error::from_sqlite)?;
+        Ok(conn)
+    }
+
+    /// Gives a connection back (it is closed when enough are idle already).
+    pub fn checkin(&self, conn: Connection) {
+        if conn.is_autocommit()
+            && let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE_READERS
         {
             idle.push(conn);
         }
-        result
     }
 }
 

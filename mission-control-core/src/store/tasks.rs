@@ -1,13 +1,19 @@
-//! SQL for the `tasks` table.
+//! SQL for the `tasks` table and its `task_blockers` edges.
+//!
+//! A task read from here always comes with its blockers (`blockedBy`, `blocked`), filled in
+//! by one query for any number of tasks ([`attach_blockers`]).
+
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::sql;
-use crate::domain::{Task, TaskStatus};
+use crate::domain::{ClaimFilter, Priority, Task, TaskStatus};
 use crate::error::Result;
 
 const COLUMNS: &str = "id, title, description, status, assigned_agent, priority, created_at, \
-                       updated_at, created_by, tags";
+                       updated_at, created_by, tags, version, updated_by, lease_expires_at, \
+                       lease_seconds";
 
 /// Which tasks `list` returns; `None` fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,6 +21,40 @@ pub struct TaskFilter {
     pub status: Option<TaskStatus>,
     /// Only tasks assigned to this agent id.
     pub agent: Option<String>,
+}
+
+/// Where a page of the board starts: after this task, in creation order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskCursor {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl TaskCursor {
+    pub fn after(task: &Task) -> Self {
+        TaskCursor {
+            created_at: task.created_at,
+            id: task.id.clone(),
+        }
+    }
+
+    /// The cursor as an opaque token for a URL: `<created_at>.<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at, self.id)
+    }
+
+    pub fn decode(token: &str) -> Option<Self> {
+        let (at, id) = token.split_once('.')?;
+        let ok_id = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        Some(TaskCursor {
+            created_at: at.parse().ok()?,
+            id: ok_id.then(|| id.to_owned())?,
+        })
+    }
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
@@ -32,6 +72,12 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
         tags: tags
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default(),
+        version: row.get(10)?,
+        updated_by: row.get(11)?,
+        lease_expires_at: row.get(12)?,
+        lease_seconds: row.get(13)?,
+        blocked_by: Vec::new(),
+        blocked: false,
     })
 }
 
@@ -39,9 +85,19 @@ fn tags_json(task: &Task) -> String {
     serde_json::to_string(&task.tags).unwrap_or_else(|_| "[]".into())
 }
 
+/// Runs a query of whole tasks and fills in their blockers.
+fn query(conn: &Connection, sql_text: &str, params: impl rusqlite::Params) -> Result<Vec<Task>> {
+    let mut stmt = sql(conn.prepare_cached(sql_text))?;
+    let rows = sql(stmt.query_map(params, from_row))?;
+    let mut tasks: Vec<Task> = sql(rows.collect())?;
+    attach_blockers(conn, &mut tasks)?;
+    Ok(tasks)
+}
+
 pub(crate) fn insert(conn: &Connection, task: &Task) -> Result<()> {
     let mut stmt = sql(conn.prepare_cached(&format!(
-        "INSERT INTO tasks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT INTO tasks ({COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     )))?;
     sql(stmt.execute(params![
         task.id,
@@ -54,15 +110,20 @@ pub(crate) fn insert(conn: &Connection, task: &Task) -> Result<()> {
         task.updated_at,
         task.created_by,
         tags_json(task),
+        task.version,
+        task.updated_by,
+        task.lease_expires_at,
+        task.lease_seconds,
     ]))?;
     Ok(())
 }
 
-/// Writes every field but the id and creation data.
+/// Writes every field but the id, the creation data and the blockers.
 pub(crate) fn update(conn: &Connection, task: &Task) -> Result<()> {
     let mut stmt = sql(conn.prepare_cached(
         "UPDATE tasks SET title = ?2, description = ?3, status = ?4, assigned_agent = ?5, \
-         priority = ?6, updated_at = ?7, tags = ?8 WHERE id = ?1",
+         priority = ?6, updated_at = ?7, tags = ?8, version = ?9, updated_by = ?10, \
+         lease_expires_at = ?11, lease_seconds = ?12 WHERE id = ?1",
     ))?;
     sql(stmt.execute(params![
         task.id,
@@ -73,6 +134,10 @@ pub(crate) fn update(conn: &Connection, task: &Task) -> Result<()> {
         task.priority,
         task.updated_at,
         tags_json(task),
+        task.version,
+        task.updated_by,
+        task.lease_expires_at,
+        task.lease_seconds,
     ]))?;
     Ok(())
 }
@@ -84,22 +149,229 @@ pub(crate) fn delete(conn: &Connection, id: &str) -> Result<bool> {
 
 pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Task>> {
     let mut stmt = sql(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE id = ?1")))?;
-    sql(stmt.query_row([id], from_row).optional())
+    let Some(task) = sql(stmt.query_row([id], from_row).optional())? else {
+        return Ok(None);
+    };
+    let mut tasks = [task];
+    attach_blockers(conn, &mut tasks)?;
+    let [task] = tasks;
+    Ok(Some(task))
+}
+
+pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
+    let mut stmt = sql(conn.prepare_cached("SELECT 1 FROM tasks WHERE id = ?1"))?;
+    sql(stmt.exists([id]))
 }
 
 /// Matching tasks, oldest first (the order cards were added to the board).
 pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> Result<Vec<Task>> {
     // `?1 IS NULL OR ...` keeps one cached statement for every filter combination; SQLite still
     // uses the status or assignee index when the parameter is bound.
-    let mut stmt = sql(conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM tasks \
-         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assigned_agent = ?2) \
-         ORDER BY created_at, id"
-    )))?;
-    let rows = sql(stmt.query_map(params![filter.status, filter.agent], from_row))?;
-    sql(rows.collect())
+    query(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM tasks \
+             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assigned_agent = ?2) \
+             ORDER BY created_at, id"
+        ),
+        params![filter.status, filter.agent],
+    )
+}
+
+/// Up to `limit` matching tasks after `after`, oldest first: one page of the board.
+pub(crate) fn page(
+    conn: &Connection,
+    filter: &TaskFilter,
+    after: Option<&TaskCursor>,
+    limit: usize,
+) -> Result<Vec<Task>> {
+    let (at, id) = after.map_or((i64::MIN, ""), |c| (c.created_at, c.id.as_str()));
+    query(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM tasks \
+             WHERE (created_at, id) > (?3, ?4) \
+               AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assigned_agent = ?2) \
+             ORDER BY created_at, id LIMIT ?5"
+        ),
+        params![filter.status, filter.agent, at, id, limit as i64],
+    )
 }
 
 pub(crate) fn count(conn: &Connection) -> Result<i64> {
     sql(conn.query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0)))
+}
+
+/// Fills in `blocked_by` and `blocked` for every task, in one query.
+fn attach_blockers(conn: &Connection, tasks: &mut [Task]) -> Result<()> {
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into());
+    let mut stmt = sql(conn.prepare_cached(
+        "SELECT b.task_id, b.blocker_id, t.status FROM task_blockers b \
+         JOIN tasks t ON t.id = b.blocker_id \
+         WHERE b.task_id IN (SELECT value FROM json_each(?1)) \
+         ORDER BY b.task_id, b.blocker_id",
+    ))?;
+    let mut edges: HashMap<String, Vec<(String, TaskStatus)>> = HashMap::new();
+    let rows = sql(stmt.query_map([ids], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+    }))?;
+    for row in rows {
+        let (task_id, blocker, status) = sql(row)?;
+        edges.entry(task_id).or_default().push((blocker, status));
+    }
+    if edges.is_empty() {
+        return Ok(());
+    }
+    for task in tasks.iter_mut() {
+        if let Some(blockers) = edges.remove(&task.id) {
+            task.blocked = blockers.iter().any(|(_, s)| *s != TaskStatus::Done);
+            task.blocked_by = blockers.into_iter().map(|(id, _)| id).collect();
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a task's blockers.
+pub(crate) fn set_blockers(conn: &Connection, task_id: &str, blockers: &[String]) -> Result<()> {
+    let mut clear = sql(conn.prepare_cached("DELETE FROM task_blockers WHERE task_id = ?1"))?;
+    sql(clear.execute([task_id]))?;
+    let mut add = sql(conn.prepare_cached(
+        "INSERT OR IGNORE INTO task_blockers (task_id, blocker_id) VALUES (?1, ?2)",
+    ))?;
+    for blocker in blockers {
+        sql(add.execute(params![task_id, blocker]))?;
+    }
+    Ok(())
+}
+
+/// Of `ids`, those that are not tasks.
+pub(crate) fn missing(conn: &Connection, ids: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for id in ids {
+        if !exists(conn, id)? {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Of `blockers`, the first that already waits (directly or through others) for `task_id`:
+/// making `task_id` wait for it would close a cycle.
+pub(crate) fn closes_cycle(
+    conn: &Connection,
+    task_id: &str,
+    blockers: &[String],
+) -> Result<Option<String>> {
+    let mut stmt = sql(conn.prepare_cached(
+        "WITH RECURSIVE upstream(id) AS ( \
+           SELECT ?1 \
+           UNION SELECT b.blocker_id FROM task_blockers b JOIN upstream u ON b.task_id = u.id \
+         ) SELECT 1 FROM upstream WHERE id = ?2 LIMIT 1",
+    ))?;
+    for blocker in blockers {
+        if blocker == task_id || sql(stmt.exists(params![blocker, task_id]))? {
+            return Ok(Some(blocker.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// The ids of tasks that wait for `blocker_id`.
+pub(crate) fn dependents(conn: &Connection, blocker_id: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        sql(conn.prepare_cached("SELECT task_id FROM task_blockers WHERE blocker_id = ?1"))?;
+    let rows = sql(stmt.query_map([blocker_id], |r| r.get(0)))?;
+    sql(rows.collect())
+}
+
+/// The task `claim-next` gives `agent`: the highest priority, then oldest, `todo` task that
+/// is unassigned or assigned to `agent`, matches `filter`, and waits for nothing unfinished.
+pub(crate) fn claimable(
+    conn: &Connection,
+    agent: &str,
+    filter: &ClaimFilter,
+) -> Result<Option<Task>> {
+    // One indexed query per priority, highest first, each stopping at its first match.
+    let mut priorities: Vec<Option<Priority>> =
+        Priority::ALL.iter().rev().copied().map(Some).collect();
+    priorities.push(None);
+    let tag = filter.tag.as_ref().map(|t| t.as_str());
+    for priority in priorities {
+        if filter.priority.is_some() && filter.priority != priority {
+            continue;
+        }
+        let mut stmt = sql(conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM tasks t \
+             WHERE t.status = 'todo' AND t.priority IS ?1 \
+               AND (t.assigned_agent IS NULL OR t.assigned_agent = ?2) \
+               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?3)) \
+               AND NOT EXISTS (SELECT 1 FROM task_blockers b JOIN tasks bt ON bt.id = b.blocker_id \
+                               WHERE b.task_id = t.id AND bt.status != 'done') \
+             ORDER BY t.created_at, t.id LIMIT 1"
+        )))?;
+        if let Some(task) = sql(stmt
+            .query_row(params![priority, agent, tag], from_row)
+            .optional())?
+        {
+            let mut tasks = [task];
+            attach_blockers(conn, &mut tasks)?;
+            let [task] = tasks;
+            return Ok(Some(task));
+        }
+    }
+    Ok(None)
+}
+
+/// Tasks whose lease has ended by `now`.
+pub(crate) fn expired_leases(conn: &Connection, now: i64) -> Result<Vec<Task>> {
+    query(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM tasks WHERE lease_expires_at IS NOT NULL \
+             AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT 500"
+        ),
+        [now],
+    )
+}
+
+/// Tasks `agent` holds a live lease on.
+pub(crate) fn held_by(conn: &Connection, agent: &str, now: i64) -> Result<Vec<Task>> {
+    query(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM tasks WHERE assigned_agent = ?1 \
+             AND lease_expires_at > ?2 ORDER BY created_at, id"
+        ),
+        params![agent, now],
+    )
+}
+
+/// Tasks assigned to `agent`.
+pub(crate) fn assigned_to(conn: &Connection, agent: &str) -> Result<Vec<Task>> {
+    query(
+        conn,
+        &format!("SELECT {COLUMNS} FROM tasks WHERE assigned_agent = ?1 ORDER BY created_at, id"),
+        [agent],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_junk() {
+        let cursor = TaskCursor {
+            created_at: 1708099200000,
+            id: "task-0192".into(),
+        };
+        assert_eq!(TaskCursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(TaskCursor::decode("x.task-1"), None);
+        assert_eq!(TaskCursor::decode("1.Task 1"), None);
+        assert_eq!(TaskCursor::decode("12"), None);
+    }
 }

@@ -16,7 +16,9 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::health::StoreHealth;
-use crate::bus::{DomainEvent, EventBus};
+use super::{changes, events};
+use crate::bus::{Committed, DomainEvent, EventBus, Logged};
+use crate::domain::now_millis;
 use crate::error::{Error, Result};
 
 /// Most jobs folded into one transaction: enough to amortise the commit, small enough that one
@@ -37,7 +39,7 @@ trait Job: Send {
 
 struct Op<T, F> {
     work: Option<F>,
-    outcome: Option<Result<Written<T>>>,
+    outcome: Option<Result<(T, Vec<Committed>)>>,
     reply: oneshot::Sender<Result<T>>,
 }
 
@@ -55,7 +57,8 @@ where
         // A panic in one job must not take down the writer thread (and with it every later
         // write); it becomes that job's error and its savepoint is rolled back.
         let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
-            .unwrap_or_else(|_| Err(Error::Internal("a write panicked".into())));
+            .unwrap_or_else(|_| Err(Error::Internal("a write panicked".into())))
+            .and_then(|(value, events)| Ok((value, log_changes(conn, events)?)));
         let end = if outcome.is_ok() {
             "RELEASE job"
         } else {
@@ -69,9 +72,9 @@ where
 
     fn finish(self: Box<Self>, committed: Result<(), String>, bus: &EventBus) {
         let answer = match (committed, self.outcome) {
-            (Ok(()), Some(Ok((value, events)))) => {
-                for event in events {
-                    bus.publish(event);
+            (Ok(()), Some(Ok((value, committed)))) => {
+                for change in committed {
+                    bus.publish(change);
                 }
                 Ok(value)
             }
@@ -82,6 +85,52 @@ where
         // The caller may have gone away (request cancelled); the write stands regardless.
         let _ = self.reply.send(answer);
     }
+}
+
+/// Writes each change a client can see to the change log, in the job's transaction, and pairs
+/// it with its `seq`. The single writer hands out seqs itself (the next after the last ever
+/// used), so that an event-log row can carry its own seq in the payload that announces it.
+fn log_changes(conn: &Connection, events: Vec<DomainEvent>) -> Result<Vec<Committed>> {
+    if events.iter().all(|e| e.wire_name().is_none()) {
+        return Ok(events
+            .into_iter()
+            .map(|event| Committed {
+                event,
+                logged: None,
+            })
+            .collect());
+    }
+    let now = now_millis();
+    let mut next = changes::latest(conn)? + 1;
+    let mut committed = Vec::with_capacity(events.len());
+    for mut event in events {
+        let Some(name) = event.wire_name() else {
+            committed.push(Committed {
+                event,
+                logged: None,
+            });
+            continue;
+        };
+        let seq = next;
+        next += 1;
+        if let DomainEvent::EventLogged(logged) = &mut event {
+            logged.seq = Some(seq);
+            events::set_seq(conn, &logged.id, seq)?;
+        }
+        let payload = event
+            .wire_payload()
+            .map_err(|e| Error::Internal(format!("cannot serialise a change: {e}")))?;
+        changes::insert(conn, seq, name, &payload, now)?;
+        committed.push(Committed {
+            event,
+            logged: Some(Logged {
+                seq,
+                name,
+                payload: payload.into(),
+            }),
+        });
+    }
+    Ok(committed)
 }
 
 /// Handle to the writer thread. Dropping the last handle (or calling `shutdown`) lets the

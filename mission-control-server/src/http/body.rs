@@ -12,6 +12,8 @@ use super::error::ApiError;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long a client may take to send a request body, from the end of its head.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The body type of every response (JSON, static files, Socket.io all fit).
 pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
@@ -53,7 +55,11 @@ pub async fn read_body(headers: &http::HeaderMap, body: Incoming) -> Result<Byte
             limit: MAX_BODY_BYTES,
         });
     }
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    let collected =
+        tokio::time::timeout(BODY_DEADLINE, Limited::new(body, MAX_BODY_BYTES).collect())
+            .await
+            .map_err(|_| ApiError::RequestTimeout)?;
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::PayloadTooLarge {
             limit: MAX_BODY_BYTES,
@@ -95,6 +101,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         message: strip_position(&e.to_string()),
     })?;
     Ok(value)
+}
+
+/// Parses an optional JSON body: an empty one is `T::default()`.
+pub fn parse_optional_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(bytes)
+    }
 }
 
 /// serde names an unknown field only in its message: "unknown field `newStatus`, expected ...".

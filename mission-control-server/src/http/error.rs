@@ -1,12 +1,14 @@
 //! The server's one error type and the one place where errors become HTTP responses.
 //!
 //! Every error leaves as `{"error": {"code", "message", "details": [{"field", "message"}]}}`,
-//! so that a person, a dashboard or an agent can always tell which field was at fault.
+//! so that a person, a dashboard or an agent can always tell which field was at fault. A
+//! conflict over a claim also names the holder and when its lease ends; a failed `If-Match`
+//! (412) carries the task as it is now, beside the error.
 
 use std::time::Duration;
 
 use http::{StatusCode, header};
-use mission_control_core::{Error as CoreError, FieldError};
+use mission_control_core::{Conflict, Error as CoreError, FieldError, Task, now_millis};
 use serde::Serialize;
 
 use super::body::{Body, json_response};
@@ -26,6 +28,10 @@ pub enum ApiError {
     /// A query parameter that does not parse.
     #[error("invalid query parameter {}", .0.field)]
     InvalidQuery(FieldError),
+
+    /// A request header that does not parse (`If-Match`, `Idempotency-Key`).
+    #[error("invalid header {}", .0.field)]
+    InvalidHeader(FieldError),
 
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -69,143 +75,193 @@ pub enum ApiError {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
+    /// With `412 precondition_failed`: the task as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `validation_failed`, `invalid_json`, `unauthorized`,
-    /// `forbidden`, `not_found`, `conflict`, `payload_too_large`, `rate_limited`, `method_not_allowed`,
-    /// `unavailable`, `internal`.
+    /// `forbidden`, `not_found`, `conflict` (an id or name taken), `held` (another agent's
+    /// claim), `blocked`, `assigned`, `done`, `not_held`, `precondition_failed`,
+    /// `idempotency_key_reused`, `payload_too_large`, `header_too_large`, `request_timeout`,
+    /// `rate_limited`, `busy`, `method_not_allowed`, `unavailable`, `internal`.
     pub code: &'static str,
     pub message: String,
     pub details: Vec<FieldError>,
+    /// With `held`: the agent holding the task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// With `held`: when its lease ends (epoch milliseconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_expires_at: Option<i64>,
+    /// With `blocked`: the unfinished tasks it waits for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blockers: Option<Vec<String>>,
+}
+
+impl ErrorDetail {
+    fn new(code: &'static str, message: impl Into<String>, details: Vec<FieldError>) -> Self {
+        ErrorDetail {
+            code,
+            message: message.into(),
+            details,
+            holder: None,
+            lease_expires_at: None,
+            blockers: None,
+        }
+    }
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, String, Vec<FieldError>) {
+    fn status_and_detail(&self) -> (StatusCode, ErrorDetail) {
         use StatusCode as S;
+        let plain =
+            |status, code, message: String| (status, ErrorDetail::new(code, message, vec![]));
         match self {
             ApiError::Core(CoreError::Validation(fields)) => (
                 S::BAD_REQUEST,
-                "validation_failed",
-                "some fields are invalid".into(),
-                fields.clone(),
+                ErrorDetail::new(
+                    "validation_failed",
+                    "some fields are invalid",
+                    fields.clone(),
+                ),
             ),
-            ApiError::Core(CoreError::NotFound { kind, id }) => (
-                S::NOT_FOUND,
-                "not_found",
-                format!("no {kind} with id {id}"),
-                vec![],
+            ApiError::Core(CoreError::NotFound { kind, id }) => {
+                plain(S::NOT_FOUND, "not_found", format!("no {kind} with id {id}"))
+            }
+            ApiError::Core(CoreError::Conflict(conflict)) => {
+                (S::CONFLICT, conflict_detail(conflict))
+            }
+            ApiError::Core(CoreError::Stale { expected, current }) => plain(
+                S::PRECONDITION_FAILED,
+                "precondition_failed",
+                format!(
+                    "the task changed since version {expected}: it is at version {}{}",
+                    current.version,
+                    current
+                        .updated_by
+                        .as_deref()
+                        .map(|who| format!(", last changed by {who}"))
+                        .unwrap_or_default()
+                ),
             ),
-            ApiError::Core(CoreError::Conflict { kind, id }) => (
-                S::CONFLICT,
-                "conflict",
-                format!("an {kind} with id {id} already exists"),
-                vec![FieldError::new("id", "is already taken")],
+            ApiError::Core(CoreError::KeyReused) => (
+                S::UNPROCESSABLE_ENTITY,
+                ErrorDetail::new(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for a different request",
+                    vec![FieldError::new(
+                        "Idempotency-Key",
+                        "use a new key for a new request",
+                    )],
+                ),
             ),
             ApiError::Core(CoreError::Unauthorized(why)) | ApiError::Unauthorized(why) => {
-                (S::UNAUTHORIZED, "unauthorized", (*why).into(), vec![])
+                plain(S::UNAUTHORIZED, "unauthorized", (*why).into())
             }
-            ApiError::Core(CoreError::Forbidden(why)) => {
-                (S::FORBIDDEN, "forbidden", (*why).into(), vec![])
+            ApiError::Core(CoreError::Forbidden(why)) | ApiError::Forbidden(why) => {
+                plain(S::FORBIDDEN, "forbidden", (*why).into())
             }
-            ApiError::Core(CoreError::Unavailable(_)) => (
+            ApiError::Core(CoreError::Unavailable(_)) => plain(
                 S::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the database cannot take this request right now; try again later".into(),
-                vec![],
             ),
             // Internal details go to the log, not to the client.
-            ApiError::Core(CoreError::Storage(_) | CoreError::Internal(_)) => (
+            ApiError::Core(CoreError::Storage(_) | CoreError::Internal(_)) => plain(
                 S::INTERNAL_SERVER_ERROR,
                 "internal",
                 "something went wrong on the server; it has been logged".into(),
-                vec![],
             ),
-            ApiError::Forbidden(why) => (S::FORBIDDEN, "forbidden", (*why).into(), vec![]),
             ApiError::InvalidJson { field, message } => (
                 S::BAD_REQUEST,
-                if field.is_some() {
-                    "validation_failed"
-                } else {
-                    "invalid_json"
-                },
-                format!("the body is not valid: {message}"),
-                field
-                    .iter()
-                    .map(|f| FieldError::new(f.clone(), message.clone()))
-                    .collect(),
+                ErrorDetail::new(
+                    if field.is_some() {
+                        "validation_failed"
+                    } else {
+                        "invalid_json"
+                    },
+                    format!("the body is not valid: {message}"),
+                    field
+                        .iter()
+                        .map(|f| FieldError::new(f.clone(), message.clone()))
+                        .collect(),
+                ),
             ),
             ApiError::InvalidQuery(field) => (
                 S::BAD_REQUEST,
-                "validation_failed",
-                format!("query parameter {} is invalid", field.field),
-                vec![field.clone()],
+                ErrorDetail::new(
+                    "validation_failed",
+                    format!("query parameter {} is invalid", field.field),
+                    vec![field.clone()],
+                ),
             ),
-            ApiError::PayloadTooLarge { limit } => (
+            ApiError::InvalidHeader(field) => (
+                S::BAD_REQUEST,
+                ErrorDetail::new(
+                    "validation_failed",
+                    format!("header {} is invalid", field.field),
+                    vec![field.clone()],
+                ),
+            ),
+            ApiError::PayloadTooLarge { limit } => plain(
                 S::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 format!("the body must be at most {limit} bytes"),
-                vec![],
             ),
             ApiError::HeaderTooLarge { header, limit } => (
                 S::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "header_too_large",
-                format!("{header} must be at most {limit} bytes"),
-                vec![FieldError::new(*header, format!("at most {limit} bytes"))],
+                ErrorDetail::new(
+                    "header_too_large",
+                    format!("{header} must be at most {limit} bytes"),
+                    vec![FieldError::new(*header, format!("at most {limit} bytes"))],
+                ),
             ),
-            ApiError::RateLimited { retry_after } => (
+            ApiError::RateLimited { retry_after } => plain(
                 S::TOO_MANY_REQUESTS,
                 "rate_limited",
                 format!(
                     "too many requests; retry in {} s",
                     retry_seconds(*retry_after)
                 ),
-                vec![],
             ),
-            ApiError::NoRoute => (S::NOT_FOUND, "not_found", "no such endpoint".into(), vec![]),
-            ApiError::MalformedRequest => (
+            ApiError::NoRoute => plain(S::NOT_FOUND, "not_found", "no such endpoint".into()),
+            ApiError::MalformedRequest => plain(
                 S::BAD_REQUEST,
                 "bad_request",
                 "the request is not valid HTTP/1.1".into(),
-                vec![],
             ),
-            ApiError::RequestTimeout => (
+            ApiError::RequestTimeout => plain(
                 S::REQUEST_TIMEOUT,
                 "request_timeout",
                 "the request did not arrive in time".into(),
-                vec![],
             ),
             ApiError::Busy {
                 reason,
                 retry_after,
-            } => (
+            } => plain(
                 S::SERVICE_UNAVAILABLE,
                 "busy",
                 format!("{reason}; retry in {} s", retry_seconds(*retry_after)),
-                vec![],
             ),
-            ApiError::MethodNotAllowed { allow } => (
+            ApiError::MethodNotAllowed { allow } => plain(
                 S::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 format!("this endpoint accepts {allow}"),
-                vec![],
             ),
         }
     }
 
     fn body(&self) -> (StatusCode, ErrorBody) {
-        let (status, code, message, details) = self.parts();
-        (
-            status,
-            ErrorBody {
-                error: ErrorDetail {
-                    code,
-                    message,
-                    details,
-                },
-            },
-        )
+        let (status, error) = self.status_and_detail();
+        let task = match self {
+            ApiError::Core(CoreError::Stale { current, .. }) => Some((**current).clone()),
+            _ => None,
+        };
+        (status, ErrorBody { error, task })
     }
 
     /// The status and JSON bytes of this error, for the rare answers written outside hyper's
@@ -243,6 +299,11 @@ impl ApiError {
             ApiError::Core(CoreError::Unavailable(_)) => {
                 headers.insert(header::RETRY_AFTER, 5.into());
             }
+            ApiError::Core(CoreError::Stale { current, .. }) => {
+                if let Ok(tag) = header::HeaderValue::from_str(&super::conditional::etag(current)) {
+                    headers.insert(header::ETAG, tag);
+                }
+            }
             ApiError::Unauthorized(_) | ApiError::Core(CoreError::Unauthorized(_)) => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
@@ -252,6 +313,72 @@ impl ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// The code, message and extras of a conflict.
+fn conflict_detail(conflict: &Conflict) -> ErrorDetail {
+    match conflict {
+        Conflict::Exists { kind, id } => ErrorDetail::new(
+            "conflict",
+            format!("an {kind} with id {id} already exists"),
+            vec![FieldError::new("id", "is already taken")],
+        ),
+        Conflict::NameTaken { name } => ErrorDetail::new(
+            "conflict",
+            format!("another agent is already called {name}"),
+            vec![FieldError::new("name", "is already taken")],
+        ),
+        Conflict::Held {
+            task_id,
+            holder,
+            expires_at,
+        } => ErrorDetail {
+            holder: Some(holder.clone()),
+            lease_expires_at: Some(*expires_at),
+            ..ErrorDetail::new(
+                "held",
+                format!(
+                    "{task_id} is claimed by {holder} for another {}",
+                    remaining(*expires_at)
+                ),
+                vec![],
+            )
+        },
+        Conflict::Blocked { task_id, blockers } => ErrorDetail {
+            blockers: Some(blockers.clone()),
+            ..ErrorDetail::new(
+                "blocked",
+                format!(
+                    "{task_id} waits for {} to be done first",
+                    blockers.join(", ")
+                ),
+                vec![],
+            )
+        },
+        Conflict::AssignedToOther { task_id, agent } => ErrorDetail::new(
+            "assigned",
+            format!("{task_id} is assigned to {agent}; ask the operator to reassign it"),
+            vec![],
+        ),
+        Conflict::Done { task_id } => {
+            ErrorDetail::new("done", format!("{task_id} is already done"), vec![])
+        }
+        Conflict::NotHeld { task_id, agent } => ErrorDetail::new(
+            "not_held",
+            format!("{task_id} is not claimed by {agent}"),
+            vec![],
+        ),
+    }
+}
+
+/// "14 min", "40 s": how long until `at`.
+fn remaining(at: i64) -> String {
+    let seconds = (at - now_millis()).max(0) / 1000;
+    if seconds >= 120 {
+        format!("{} min", seconds / 60)
+    } else {
+        format!("{seconds} s")
     }
 }
 

@@ -2,7 +2,9 @@
 //! headers, composed into one service that Socket.io wraps.
 
 pub mod auth;
+mod board_stream;
 pub mod body;
+pub mod conditional;
 mod dashboard;
 pub mod error;
 mod openapi;
@@ -24,6 +26,7 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use board_stream::limiter as board_limiter;
 pub use body::Body;
 pub use dashboard::Dashboard;
 pub use state::AppState;
@@ -43,9 +46,16 @@ async fn route(
             .extensions()
             .get::<ClientAddr>()
             .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0);
-        router::dispatch(&state, req, client)
+        let mut response = router::dispatch(&state, req, client)
             .await
-            .unwrap_or_else(error::ApiError::into_response)
+            .unwrap_or_else(error::ApiError::into_response);
+        // Answers are about a board that changes under them, and some carry tokens: nothing
+        // may keep them.
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+        response
     } else {
         dashboard.serve(req).await
     }

@@ -16,7 +16,10 @@ use super::wire;
     paths(
         routes::auth::login, routes::auth::logout, routes::auth::mint,
         routes::tasks::list, routes::tasks::create, routes::tasks::get, routes::tasks::update, routes::tasks::delete,
+        routes::tasks::claim, routes::tasks::claim_next, routes::tasks::release, routes::tasks::complete,
+        routes::tasks::add_comment, routes::tasks::list_comments,
         routes::agents::list, routes::agents::register, routes::agents::get, routes::agents::update,
+        routes::agents::remove, routes::agents::heartbeat, routes::agents::tokens, routes::agents::revoke_all, routes::agents::revoke,
         routes::events::list, routes::health::health, routes::health::openapi,
     ),
     components(schemas(ErrorBody, ErrorDetail, mission_control_core::FieldError, wire::Health)),

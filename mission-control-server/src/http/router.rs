@@ -89,43 +89,36 @@ pub fn table() -> Vec<Route> {
         path,
         handler,
     };
-    vec![
+    #[rustfmt::skip]
+    let routes = vec![
         r(Method::POST, "/api/auth/login", public!(auth::login)),
-        r(
-            Method::POST,
-            "/api/auth/logout",
-            authenticated!(auth::logout),
-        ),
+        r(Method::POST, "/api/auth/logout", authenticated!(auth::logout)),
         r(Method::POST, "/api/auth/tokens", authenticated!(auth::mint)),
         r(Method::GET, "/api/tasks", authenticated!(tasks::list)),
         r(Method::POST, "/api/tasks", authenticated!(tasks::create)),
+        r(Method::POST, "/api/tasks/claim-next", authenticated!(tasks::claim_next)),
         r(Method::GET, "/api/tasks/{id}", authenticated!(tasks::get)),
-        r(
-            Method::PATCH,
-            "/api/tasks/{id}",
-            authenticated!(tasks::update),
-        ),
-        r(
-            Method::DELETE,
-            "/api/tasks/{id}",
-            authenticated!(tasks::delete),
-        ),
+        r(Method::PATCH, "/api/tasks/{id}", authenticated!(tasks::update)),
+        r(Method::DELETE, "/api/tasks/{id}", authenticated!(tasks::delete)),
+        r(Method::POST, "/api/tasks/{id}/claim", authenticated!(tasks::claim)),
+        r(Method::POST, "/api/tasks/{id}/release", authenticated!(tasks::release)),
+        r(Method::POST, "/api/tasks/{id}/complete", authenticated!(tasks::complete)),
+        r(Method::GET, "/api/tasks/{id}/comments", authenticated!(tasks::list_comments)),
+        r(Method::POST, "/api/tasks/{id}/comments", authenticated!(tasks::add_comment)),
         r(Method::GET, "/api/agents", authenticated!(agents::list)),
-        r(
-            Method::POST,
-            "/api/agents",
-            authenticated!(agents::register),
-        ),
+        r(Method::POST, "/api/agents", authenticated!(agents::register)),
         r(Method::GET, "/api/agents/{id}", authenticated!(agents::get)),
-        r(
-            Method::PATCH,
-            "/api/agents/{id}",
-            authenticated!(agents::update),
-        ),
+        r(Method::PATCH, "/api/agents/{id}", authenticated!(agents::update)),
+        r(Method::DELETE, "/api/agents/{id}", authenticated!(agents::remove)),
+        r(Method::POST, "/api/agents/{id}/heartbeat", authenticated!(agents::heartbeat)),
+        r(Method::GET, "/api/agents/{id}/tokens", authenticated!(agents::tokens)),
+        r(Method::DELETE, "/api/agents/{id}/tokens", authenticated!(agents::revoke_all)),
+        r(Method::DELETE, "/api/agents/{id}/tokens/{tokenId}", authenticated!(agents::revoke)),
         r(Method::GET, "/api/events", authenticated!(events::list)),
         r(Method::GET, "/health", public!(health::health)),
         r(Method::GET, "/api/openapi.json", public!(health::openapi)),
-    ]
+    ];
+    routes
 }
 
 /// The routes of one path: each method's handler, and the `Allow` header listing them.
@@ -220,6 +213,10 @@ mod tests {
         let m = ROUTES.at("/api/tasks/task-1").unwrap();
         assert_eq!(m.params.get("id"), Some("task-1"));
         assert_eq!(m.value.allow, "GET, PATCH, DELETE");
+        let m = ROUTES.at("/api/tasks/claim-next").unwrap();
+        assert_eq!(m.value.allow, "POST", "a fixed segment wins over {{id}}");
+        let m = ROUTES.at("/api/agents/agent-nova/tokens/abc").unwrap();
+        assert_eq!(m.params.get("tokenId"), Some("abc"));
         assert_eq!(ROUTES.at("/api/tasks").unwrap().value.allow, "GET, POST");
         assert!(ROUTES.at("/api/tasks/a/b").is_err());
         assert!(ROUTES.at("/api/nothing").is_err());

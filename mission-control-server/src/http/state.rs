@@ -14,4 +14,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limits: Arc<Limits>,
     pub password_checks: Arc<PasswordChecks>,
+    /// Bounds the board downloads streamed at once (see `board_stream`).
+    pub board_streams: Arc<tokio::sync::Semaphore>,
 }

@@ -2,7 +2,7 @@
 //! writes them. The handlers build these and the OpenAPI document describes these, so the two
 //! cannot drift apart.
 
-use mission_control_core::{Agent, Event, Task};
+use mission_control_core::{Agent, Comment, Event, Task, TokenInfo};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,8 +12,64 @@ pub struct TaskEnvelope {
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct TaskList {
     pub tasks: Vec<Task>,
+    /// The change log's position when the list was read: resume live updates after it.
+    pub seq: i64,
+    /// With `limit`: where the next page starts (pass it as `cursor`); absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// What `claim-next` answers: the task claimed, or `null` when there was none to take.
+#[derive(Serialize, ToSchema)]
+pub struct MaybeTask {
+    pub task: Option<Task>,
+}
+
+/// What `complete` answers.
+#[derive(Serialize, ToSchema)]
+pub struct CompletedEnvelope {
+    pub task: Task,
+    /// The closing note, when one was given.
+    pub comment: Option<Comment>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommentEnvelope {
+    pub comment: Comment,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentList {
+    /// Oldest first.
+    pub comments: Vec<Comment>,
+    /// Whether more follow (continue with `after=<last id>`).
+    pub has_more: bool,
+}
+
+/// What a heartbeat answers: the agent, the tasks it holds and what it could take next.
+#[derive(Serialize, ToSchema)]
+pub struct HeartbeatAnswer {
+    pub agent: Agent,
+    /// Tasks the agent holds a claim on, with their (renewed) `leaseExpiresAt`.
+    pub held: Vec<Task>,
+    /// The task `claim-next` would give the agent now (not claimed).
+    pub next: Option<Task>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    /// Newest first; never the tokens themselves.
+    pub tokens: Vec<TokenInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    /// How many tokens were revoked.
+    pub revoked: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -24,11 +80,16 @@ pub struct AgentEnvelope {
 #[derive(Serialize, ToSchema)]
 pub struct AgentList {
     pub agents: Vec<Agent>,
+    /// The change log's position when the list was read.
+    pub seq: i64,
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EventList {
     pub events: Vec<Event>,
+    /// Whether more events matched than `limit` allowed: page on with `after=<last seq>`.
+    pub has_more: bool,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1,23 +1,50 @@
-//! Socket authentication: the handshake token, the `authenticate` event, and the deadline.
+//! Socket sign-in: the handshake token or the `authenticate` event, optionally with `since`
+//! (the last seq the client saw) to resume from; the deadline for anonymous sockets; and
+//! sign-out when the socket goes.
 
-use mission_control_core::auth::sha256_hex;
-use mission_control_core::{Error as CoreError, MissionControl};
+use std::sync::Arc;
+
+use mission_control_core::{Actor, Error as CoreError, MissionControl, SignedToken};
 use serde::{Deserialize, Serialize};
 use socketioxide::SocketIo;
 use socketioxide::extract::{SocketRef, TryData};
 
-use super::{AUTH_DEADLINE, SIGNED_IN};
+use super::session::Session;
+use super::{AUTH_DEADLINE, Hub, SIGNED_IN, replay};
 use crate::http::wire::User;
 
+/// `authenticate` attempts one socket may make before it is let go.
+const MAX_ATTEMPTS: u32 = 5;
+
 #[derive(Debug, Default, Deserialize)]
-struct TokenPayload {
+struct AuthPayload {
     token: Option<String>,
+    /// The last seq the client saw: it first receives every change after it.
+    since: Option<serde_json::Value>,
 }
 
-/// The hex SHA-256 of the token a socket signed in with, kept in the socket's extensions so
-/// that signing out with that token can end the connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedInWith(pub String);
+impl AuthPayload {
+    fn token(&self) -> Option<&str> {
+        self.token.as_deref().filter(|t| !t.is_empty())
+    }
+
+    /// `since` as a number (or a numeric string); `None` when absent or not a seq.
+    fn since(&self) -> Option<i64> {
+        match self.since.as_ref()? {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .filter(|n| *n >= 0)
+    }
+}
+
+/// A token the handshake checked, handed from the middleware to the connect handler.
+#[derive(Clone)]
+struct Checked(Actor, SignedToken, Option<i64>);
+
+#[derive(Clone, Copy, Default)]
+struct Attempts(u32);
 
 #[derive(Serialize)]
 struct Authenticated {
@@ -34,28 +61,32 @@ struct AuthError {
 #[error("{0}")]
 struct Refused(String);
 
-pub fn register(io: &SocketIo, mc: MissionControl) {
+pub fn register(io: &SocketIo, hub: Arc<Hub>) {
     let on_connect = {
-        let mc = mc.clone();
-        async move |socket: SocketRef, TryData(auth): TryData<TokenPayload>| {
-            let token = auth.ok().and_then(|a| a.token).filter(|t| !t.is_empty());
-            if let Some(token) = token {
-                // The middleware already checked it.
-                socket.extensions.insert(SignedInWith(sha256_hex(&token)));
-                socket.join(SIGNED_IN);
-            } else {
-                disconnect_if_anonymous_later(socket.clone());
+        let hub = hub.clone();
+        async move |socket: SocketRef| {
+            match socket.extensions.remove::<Checked>() {
+                Some(Checked(actor, token, since)) => start(&hub, &socket, actor, token, since),
+                None => disconnect_if_anonymous_later(hub.clone(), socket.clone()),
             }
-            let mc = mc.clone();
+            socket.on_disconnect(async |socket: SocketRef| {
+                socket.extensions.remove::<Arc<Session>>();
+            });
+            let hub = hub.clone();
             socket.on(
                 "authenticate",
-                async move |socket: SocketRef, TryData(payload): TryData<TokenPayload>| {
-                    let token = payload.ok().and_then(|p| p.token).unwrap_or_default();
-                    match sign_in(&mc, &token).await {
-                        Ok(user) => {
-                            socket.extensions.insert(SignedInWith(sha256_hex(&token)));
-                            socket.join(SIGNED_IN);
+                async move |socket: SocketRef, TryData(payload): TryData<AuthPayload>| {
+                    let attempts = socket.extensions.get::<Attempts>().unwrap_or_default().0 + 1;
+                    socket.extensions.insert(Attempts(attempts));
+                    if attempts > MAX_ATTEMPTS {
+                        hub.gate.kick(&socket);
+                        return;
+                    }
+                    let payload = payload.unwrap_or_default();
+                    match sign_in(&hub.mc, payload.token().unwrap_or_default()).await {
+                        Ok((actor, token, user)) => {
                             let _ = socket.emit("authenticated", &Authenticated { user });
+                            start(&hub, &socket, actor, token, payload.since());
                         }
                         Err(message) => {
                             let _ = socket.emit("auth_error", &AuthError { message });
@@ -65,38 +96,65 @@ pub fn register(io: &SocketIo, mc: MissionControl) {
             );
         }
     };
-    let check_handshake = async move |TryData(auth): TryData<TokenPayload>| {
-        match auth.ok().and_then(|a| a.token).filter(|t| !t.is_empty()) {
-            // No token yet: the socket may still use the `authenticate` event.
-            None => Ok(()),
-            Some(token) => sign_in(&mc, &token).await.map(|_| ()).map_err(Refused),
+    let check_handshake = {
+        let hub = hub.clone();
+        async move |socket: SocketRef, TryData(auth): TryData<AuthPayload>| {
+            let auth = auth.unwrap_or_default();
+            match auth.token() {
+                // No token yet: the socket may still use the `authenticate` event.
+                None => Ok::<(), Refused>(()),
+                Some(token) => {
+                    let (actor, signed, _) = sign_in(&hub.mc, token).await.map_err(Refused)?;
+                    socket
+                        .extensions
+                        .insert(Checked(actor, signed, auth.since()));
+                    Ok(())
+                }
+            }
         }
     };
     use socketioxide::handler::ConnectHandler;
     io.ns("/", on_connect.with(check_handshake));
 }
 
-/// Verifies `token`; the user it acts as, or a message for the client.
-async fn sign_in(mc: &MissionControl, token: &str) -> Result<User, String> {
+/// The socket is signed in: it joins the live stream, after catching up from `since`.
+fn start(hub: &Arc<Hub>, socket: &SocketRef, actor: Actor, token: SignedToken, since: Option<i64>) {
+    let live = hub.mc.live_connection(&actor);
+    let session = Arc::new(Session::new(token, live, since.is_some()));
+    socket.extensions.insert(session.clone());
+    socket.join(SIGNED_IN);
+    if let Some(since) = since {
+        tokio::spawn(replay::catch_up(
+            hub.clone(),
+            socket.clone(),
+            session,
+            since,
+        ));
+    }
+}
+
+/// Verifies `token`; who it acts as, the checked token and the user, or a message.
+async fn sign_in(mc: &MissionControl, token: &str) -> Result<(Actor, SignedToken, User), String> {
     if token.is_empty() {
         return Err("a token is required".into());
     }
-    let actor = mc.verify_token(token).await.map_err(|e| match e {
+    let refused = |e: CoreError| match e {
         CoreError::Unauthorized(why) => why.to_owned(),
         _ => "authentication is unavailable right now".to_owned(),
-    })?;
+    };
+    let signed = mc.check_signature(token).map_err(refused)?;
+    let actor = mc.authorize(&signed).await.map_err(refused)?;
     match mc.get_agent(&actor.agent_id).await {
-        Ok(agent) => Ok(User::from(agent)),
+        Ok(agent) => Ok((actor, signed, User::from(agent))),
         Err(_) => Err("the token's agent is not registered".into()),
     }
 }
 
-fn disconnect_if_anonymous_later(socket: SocketRef) {
+fn disconnect_if_anonymous_later(hub: Arc<Hub>, socket: SocketRef) {
     tokio::spawn(async move {
         tokio::time::sleep(AUTH_DEADLINE).await;
-        let signed_in = socket.rooms().iter().any(|room| room == SIGNED_IN);
-        if socket.connected() && !signed_in {
-            let _ = socket.disconnect();
+        if socket.connected() && socket.extensions.get::<Arc<Session>>().is_none() {
+            hub.gate.kick(&socket);
         }
     });
 }

@@ -1,131 +1,153 @@
 //! Relays the core's committed changes to every signed-in socket.
+//!
+//! Each change's payload, with its `seq`, is serialised once for all sockets. The relay takes
+//! every change waiting on the bus at once and offers them to each socket in turn, so a socket
+//! gets a burst (a task and its event-log line) in one wake-up. If the relay falls behind the
+//! bus, it reads what it missed from the change log rather than dropping anyone.
 
-use mission_control_core::DomainEvent;
-use serde::Serialize;
-use serde_json::value::RawValue;
-use socketioxide::SocketIo;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use std::sync::Arc;
 
-use super::SIGNED_IN;
-use super::auth::SignedInWith;
+use mission_control_core::{Catchup, Committed, DomainEvent};
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-/// The Socket.io event name and payload of a domain event, as the specification writes them;
-/// `None` for changes that are not sent to clients.
-pub fn wire_event(
-    event: &DomainEvent,
-) -> Option<(&'static str, serde_json::Result<Box<RawValue>>)> {
-    use serde_json::value::to_raw_value as raw;
-    Some(match event {
-        DomainEvent::TaskCreated(task) => ("task.created", raw(&TaskPayload { task })),
-        DomainEvent::TaskUpdated(task) => ("task.updated", raw(&TaskPayload { task })),
-        DomainEvent::TaskDeleted { task_id } => ("task.deleted", raw(&Deleted { task_id })),
-        DomainEvent::AgentStatusChanged(agent) => {
-            ("agent.status_changed", raw(&AgentPayload { agent }))
-        }
-        DomainEvent::EventLogged(event) => ("event.new", raw(&EventPayload { event })),
-        DomainEvent::TokenRevoked { .. } => return None,
-    })
-}
+use super::session::{Delivered, Outgoing, Session};
+use super::{Hub, SIGNED_IN};
 
-#[derive(Serialize)]
-struct TaskPayload<'a> {
-    task: &'a mission_control_core::Task,
-}
+/// Changes taken from the bus per round.
+const BATCH: usize = 256;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Deleted<'a> {
-    task_id: &'a str,
-}
-
-#[derive(Serialize)]
-struct AgentPayload<'a> {
-    agent: &'a mission_control_core::Agent,
-}
-
-#[derive(Serialize)]
-struct EventPayload<'a> {
-    event: &'a mission_control_core::Event,
-}
-
-pub async fn relay(io: SocketIo, mut events: Receiver<DomainEvent>) {
+pub async fn relay(hub: Arc<Hub>, mut bus: Receiver<Arc<Committed>>) {
+    // Only changes committed from now on are live; earlier ones are what `since` is for.
+    let mut relayed = hub.mc.latest_seq().await.unwrap_or(0);
     loop {
-        match events.recv().await {
-            Ok(DomainEvent::TokenRevoked { token_hash }) => sign_out(&io, &token_hash),
-            Ok(event) => broadcast(&io, &event),
+        let first = match bus.recv().await {
+            Ok(change) => change,
             Err(RecvError::Lagged(missed)) => {
-                // Events were lost between the bus and the sockets: every client's view may be
-                // stale now, so make them all reconnect and resynchronise.
                 tracing::warn!(
                     missed,
-                    "real-time relay fell behind; disconnecting clients to force a resync"
+                    "real-time relay fell behind the bus; reading the change log"
                 );
-                if let Some(root) = io.of("/") {
-                    let _ = root.to(SIGNED_IN).disconnect().await;
-                }
+                recover(&hub, &mut relayed).await;
+                continue;
             }
             Err(RecvError::Closed) => break,
+        };
+        let mut batch = vec![first];
+        let mut lagged = false;
+        while batch.len() < BATCH {
+            match bus.try_recv() {
+                Ok(change) => batch.push(change),
+                Err(TryRecvError::Lagged(_)) => {
+                    lagged = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        let mut outgoing = Vec::with_capacity(batch.len());
+        for change in &batch {
+            match (&change.event, &change.logged) {
+                (DomainEvent::TokenRevoked { token_hash }, _) => {
+                    deliver(&hub, &std::mem::take(&mut outgoing));
+                    sign_out(&hub, token_hash);
+                }
+                (_, Some(logged)) if logged.seq > relayed => {
+                    relayed = logged.seq;
+                    if let Some(out) = Outgoing::new(logged.seq, logged.name, &logged.payload) {
+                        outgoing.push(Arc::new(out));
+                    }
+                }
+                _ => {}
+            }
+        }
+        deliver(&hub, &outgoing);
+        if lagged {
+            recover(&hub, &mut relayed).await;
         }
     }
 }
 
-fn broadcast(io: &SocketIo, event: &DomainEvent) {
+/// Offers changes to every signed-in socket.
+fn deliver(hub: &Hub, outgoing: &[Arc<Outgoing>]) {
+    if outgoing.is_empty() {
+        return;
+    }
     // The namespace is gone once the server is shutting down; writes still draining then have
     // nobody left to tell.
-    let Some(root) = io.of("/") else { return };
-    let Some((name, payload)) = wire_event(event) else {
-        return;
-    };
-    let payload = match payload {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, name, "cannot serialise a real-time event");
-            return;
-        }
-    };
+    let Some(root) = hub.io.of("/") else { return };
     for socket in root.to(SIGNED_IN).sockets() {
-        let full = matches!(
-            socket.emit(name, &*payload),
-            Err(socketioxide::SendError::Socket(
-                socketioxide::SocketError::InternalChannelFull
-            ))
-        );
-        if full {
-            drop_slow_client(socket);
+        let Some(session) = socket.extensions.get::<Arc<Session>>() else {
+            continue;
+        };
+        for change in outgoing {
+            match session.offer(&socket, change) {
+                Delivered::Sent | Delivered::Held => {}
+                Delivered::Closed => break,
+                Delivered::Full => {
+                    tracing::warn!(socket = %socket.id, "client too slow for real-time updates; dropping its connection");
+                    socket.leave(SIGNED_IN);
+                    hub.gate.drop_transport(&socket);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Reads the changes after `relayed` from the log and delivers them.
+async fn recover(hub: &Hub, relayed: &mut i64) {
+    loop {
+        match hub.mc.changes_after(*relayed, 500).await {
+            Ok(Catchup::Changes(page)) => {
+                let count = page.changes.len();
+                let outgoing: Vec<_> = page
+                    .changes
+                    .iter()
+                    .filter_map(|c| Outgoing::new(c.seq, &c.name, &c.payload).map(Arc::new))
+                    .collect();
+                if let Some(last) = page.changes.last() {
+                    *relayed = last.seq;
+                }
+                deliver(hub, &outgoing);
+                if count < 500 {
+                    return;
+                }
+            }
+            Ok(Catchup::ResyncRequired { latest, .. }) => {
+                // The log lost what the relay missed: every socket must reload.
+                *relayed = latest;
+                drop_everyone(hub);
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the change log; dropping live sockets so they resume");
+                drop_everyone(hub);
+                return;
+            }
+        }
+    }
+}
+
+fn drop_everyone(hub: &Hub) {
+    if let Some(root) = hub.io.of("/") {
+        for socket in root.to(SIGNED_IN).sockets() {
+            hub.gate.drop_transport(&socket);
         }
     }
 }
 
 /// Ends the connections signed in with a token that has just been revoked.
-fn sign_out(io: &SocketIo, token_hash: &str) {
-    let Some(root) = io.of("/") else { return };
+fn sign_out(hub: &Hub, token_hash: &str) {
+    let Some(root) = hub.io.of("/") else { return };
     for socket in root.to(SIGNED_IN).sockets() {
-        if socket
+        let signed_out = socket
             .extensions
-            .get::<SignedInWith>()
-            .is_some_and(|s| s.0 == token_hash)
-        {
+            .get::<Arc<Session>>()
+            .is_some_and(|s| s.token.token_hash() == token_hash);
+        if signed_out {
             socket.leave(SIGNED_IN);
-            let _ = socket.disconnect();
+            hub.gate.kick(&socket);
         }
     }
 }
-
-/// Stops sending to a socket whose buffer is full, then disconnects it as soon as the
-/// disconnect packet fits (a slow client drains, gets it, reconnects and resynchronises). A
-/// dead client never drains; the Engine.IO heartbeat closes it.
-fn drop_slow_client(socket: socketioxide::extract::SocketRef) {
-    tracing::warn!(socket = %socket.id, "client too slow for real-time updates; disconnecting it");
-    socket.leave(SIGNED_IN);
-    tokio::spawn(async move {
-        for _ in 0..DISCONNECT_ATTEMPTS {
-            if !socket.connected() || socket.clone().disconnect().is_ok() {
-                return;
-            }
-            tokio::time::sleep(DISCONNECT_RETRY).await;
-        }
-    });
-}
-
-const DISCONNECT_ATTEMPTS: u32 = 120;
-const DISCONNECT_RETRY: std::time::Duration = std::time::Duration::from_millis(500);

@@ -10,18 +10,25 @@ use mission_control_testkit::ServerProcess;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-/// The fields of a task and of an agent on the wire, sorted: the specification's, no more.
+/// The fields of a task and of an agent on the wire, sorted: the specification's, and the
+/// additions a client written to the specification can ignore (`version`, `updatedBy`,
+/// `leaseExpiresAt`, `blockedBy`, `blocked`).
 pub const TASK_KEYS: &[&str] = &[
     "assignedAgent",
+    "blocked",
+    "blockedBy",
     "createdAt",
     "createdBy",
     "description",
     "id",
+    "leaseExpiresAt",
     "priority",
     "status",
     "tags",
     "title",
     "updatedAt",
+    "updatedBy",
+    "version",
 ];
 pub const AGENT_KEYS: &[&str] = &["avatarColor", "id", "lastActive", "name", "role", "status"];
 

@@ -1,27 +1,29 @@
-//! `/api/agents`: who works on the board, and their status.
+//! `/api/agents`: who works on the board, their presence, and their tokens.
 
 use http::StatusCode;
-use mission_control_core::{AgentChanges, NewAgent, NewAgentRequest, UpdateAgentRequest};
+use mission_control_core::{
+    Actor, AgentChanges, HeartbeatRequest, NewAgent, NewAgentRequest, UpdateAgentRequest,
+};
 
 use super::Result;
 use crate::http::auth::Caller;
-use crate::http::body::{json_response, parse_json};
-use crate::http::error::ErrorBody;
+use crate::http::body::{json_response, parse_json, parse_optional_json};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::router::Ctx;
-use crate::http::wire::{AgentEnvelope, AgentList};
+use crate::http::wire::{AgentEnvelope, AgentList, HeartbeatAnswer, Revoked, Success, TokenList};
 
-/// Every agent, by name.
+/// Every agent, by name, and where the list stands in the change log.
 #[utoipa::path(get, path = "/api/agents", tag = "agents",
-    responses((status = 200, body = AgentList), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = AgentList), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
-    let agents = ctx.state.mc.list_agents().await?;
-    Ok(json_response(StatusCode::OK, &AgentList { agents }))
+    let (agents, seq) = ctx.state.mc.list_agents_at().await?;
+    Ok(json_response(StatusCode::OK, &AgentList { agents, seq }))
 }
 
-/// Register an agent. Emits `agent.status_changed` and `event.new`.
+/// Register an agent (the operator only). Emits `agent.status_changed` and `event.new`.
 #[utoipa::path(post, path = "/api/agents", tag = "agents", request_body = NewAgentRequest,
-    responses((status = 201, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 201, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn register(ctx: Ctx, caller: Caller) -> Result {
     let new = NewAgent::parse(parse_json::<NewAgentRequest>(ctx.req.body())?)?;
@@ -36,18 +38,18 @@ pub async fn register(ctx: Ctx, caller: Caller) -> Result {
 /// One agent.
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents",
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = AgentEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = AgentEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     let agent = ctx.state.mc.get_agent(ctx.params.id()).await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
 }
 
-/// Change an agent's status (or name, role, colour). Emits `agent.status_changed`, and
-/// `event.new` when the status changed.
+/// Change an agent's card: an agent its own status and colour; the operator anything (name,
+/// role too). Emits `agent.status_changed`, and `event.new` for each kind of change.
 #[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", request_body = UpdateAgentRequest,
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(ctx.req.body())?)?;
@@ -57,4 +59,104 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
         .update_agent(&caller.actor, ctx.params.id(), changes)
         .await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
+}
+
+/// Remove an agent (the operator only): its tokens are revoked and its live connections end,
+/// its tasks are unassigned; its history stays. Emits `agent.removed`.
+#[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents",
+    params(("id" = String, Path, description = "Agent id")),
+    responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
+    ctx.state
+        .mc
+        .remove_agent(Some(&caller.actor), ctx.params.id())
+        .await?;
+    Ok(json_response(StatusCode::OK, &Success { success: true }))
+}
+
+/// An agent's sign of life (`me` or its own id), optionally with a status (`online` or
+/// `busy`). Renews its claims; answers what it holds and the task it could claim next.
+#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", request_body = Option<HeartbeatRequest>,
+    params(("id" = String, Path, description = "`me`, or the caller's own agent id")),
+    responses((status = 200, body = HeartbeatAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
+    own_id(&caller.actor, ctx.params.id())?;
+    let status = parse_optional_json::<HeartbeatRequest>(ctx.req.body())?.parse()?;
+    let beat = ctx.state.mc.heartbeat(&caller.actor, status).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &HeartbeatAnswer {
+            agent: beat.agent,
+            held: beat.work.held,
+            next: beat.work.next,
+        },
+    ))
+}
+
+/// An agent's tokens (the operator, or the agent itself): id, created, expires, last used;
+/// never the token.
+#[utoipa::path(get, path = "/api/agents/{id}/tokens", tag = "tokens",
+    params(("id" = String, Path, description = "Agent id, or `me`")),
+    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
+    let agent = resolve(&caller.actor, ctx.params.id());
+    let tokens = ctx
+        .state
+        .mc
+        .list_tokens(Some(&caller.actor), &agent)
+        .await?;
+    Ok(json_response(StatusCode::OK, &TokenList { tokens }))
+}
+
+/// Revoke every token of an agent; its live connections end at once.
+#[utoipa::path(delete, path = "/api/agents/{id}/tokens", tag = "tokens",
+    params(("id" = String, Path, description = "Agent id, or `me`")),
+    responses((status = 200, body = Revoked), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
+    let agent = resolve(&caller.actor, ctx.params.id());
+    let revoked = ctx
+        .state
+        .mc
+        .revoke_all_tokens(Some(&caller.actor), &agent)
+        .await?;
+    Ok(json_response(StatusCode::OK, &Revoked { revoked }))
+}
+
+/// Revoke one token of an agent by its id; connections made with it end at once.
+#[utoipa::path(delete, path = "/api/agents/{id}/tokens/{tokenId}", tag = "tokens",
+    params(("id" = String, Path, description = "Agent id, or `me`"),
+           ("tokenId" = String, Path, description = "The token's id, from the list")),
+    responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke(ctx: Ctx, caller: Caller) -> Result {
+    let agent = resolve(&caller.actor, ctx.params.id());
+    ctx.state
+        .mc
+        .revoke_token_id(Some(&caller.actor), &agent, ctx.params.get("tokenId"))
+        .await?;
+    Ok(json_response(StatusCode::OK, &Success { success: true }))
+}
+
+/// `me` is the caller's own id.
+fn resolve(actor: &Actor, id: &str) -> String {
+    if id == "me" {
+        actor.agent_id.clone()
+    } else {
+        id.to_owned()
+    }
+}
+
+/// A heartbeat speaks for the caller only.
+fn own_id(actor: &Actor, id: &str) -> std::result::Result<(), ApiError> {
+    if id == "me" || id == actor.agent_id {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "a heartbeat is an agent's own sign of life: use your own id or `me`",
+        ))
+    }
 }

@@ -1,6 +1,7 @@
 //! `/api/auth`: signing in and out, and minting agent tokens.
 
 use http::StatusCode;
+use mission_control_core::TokenLifetime;
 use mission_control_core::auth::constant_time_eq;
 
 use super::Result;
@@ -12,8 +13,6 @@ use crate::http::router::Ctx;
 use crate::http::wire::{
     LoginRequest, LoginResponse, MintTokenRequest, MintTokenResponse, Success, User,
 };
-
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Sign in as the operator; the token lasts 7 days. Limited per client address.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
@@ -37,8 +36,11 @@ pub async fn login(ctx: Ctx) -> Result {
     if !(username_ok && password_ok) {
         return Err(ApiError::Unauthorized("wrong username or password"));
     }
-    let issued = state.mc.issue_login_token(admin.agent_id.as_str()).await?;
-    let agent = state.mc.get_agent(admin.agent_id.as_str()).await?;
+    let operator = mission_control_core::Actor::new(admin.agent_id.as_str());
+    let issued = state.mc.issue_login_token(&operator.agent_id).await?;
+    // Signing in is the operator's sign of life.
+    state.mc.saw(&operator).await?;
+    let agent = state.mc.get_agent(&operator.agent_id).await?;
     Ok(json_response(
         StatusCode::OK,
         &LoginResponse {
@@ -64,20 +66,12 @@ pub async fn logout(ctx: Ctx, caller: Caller) -> Result {
     security(("bearer" = [])))]
 pub async fn mint(ctx: Ctx, caller: Caller) -> Result {
     let state = &ctx.state;
-    if caller.actor.agent_id != state.config.admin.agent_id.as_str() {
-        return Err(ApiError::Forbidden(
-            "only the operator can mint agent tokens",
-        ));
-    }
     let body = parse_json::<MintTokenRequest>(ctx.req.body())?;
-    let days = body.expires_in_days.unwrap_or(365);
-    if !(1..=3650).contains(&days) {
-        return Err(mission_control_core::Error::field(
-            "expiresInDays",
-            "must be a whole number from 1 to 3650",
-        )
-        .into());
-    }
+    let lifetime = match body.expires_in_days {
+        None => TokenLifetime::DEFAULT,
+        Some(days) => TokenLifetime::days(days)
+            .map_err(|e| mission_control_core::Error::field("expiresInDays", e))?,
+    };
     let agent = state
         .mc
         .get_agent(&body.agent_id)
@@ -91,7 +85,7 @@ pub async fn mint(ctx: Ctx, caller: Caller) -> Result {
         })?;
     let issued = state
         .mc
-        .issue_token(&agent.id, i64::from(days) * DAY_MS)
+        .mint_token(Some(&caller.actor), &agent.id, lifetime)
         .await?;
     Ok(json_response(
         StatusCode::CREATED,

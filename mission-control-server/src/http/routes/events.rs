@@ -11,11 +11,13 @@ use crate::http::query::Query;
 use crate::http::router::Ctx;
 use crate::http::wire::EventList;
 
-/// The event log, newest first.
+/// The event log: newest first; or, with `after`, the events that followed a seq, oldest
+/// first (a cursor that never skips). `hasMore` says when the page was cut at `limit`.
 #[utoipa::path(get, path = "/api/events", tag = "events",
     params(
         ("limit" = Option<u32>, Query, description = "At most this many (default 50; values above 500 are capped at 500)"),
         ("since" = Option<i64>, Query, description = "Epoch milliseconds: only events strictly later"),
+        ("after" = Option<i64>, Query, description = "A seq: only the events after it, oldest first"),
     ),
     responses((status = 200, body = EventList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -27,10 +29,21 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
             n.min(i64::from(EventQuery::MAX_LIMIT)) as u32
         });
     let since = query.integer("since", 0, i64::MAX)?;
-    let events = ctx
+    let after = query.integer("after", 0, i64::MAX)?;
+    let page = ctx
         .state
         .mc
-        .list_events(EventQuery { since, limit })
+        .list_events(EventQuery {
+            since,
+            after,
+            limit,
+        })
         .await?;
-    Ok(json_response(StatusCode::OK, &EventList { events }))
+    Ok(json_response(
+        StatusCode::OK,
+        &EventList {
+            events: page.events,
+            has_more: page.has_more,
+        },
+    ))
 }

@@ -1,0 +1,56 @@
+//! What the operator sees of an agent's tokens: never the token, only when it was made, when
+//! it ends and when it was last used.
+
+use serde::{Deserialize, Serialize};
+
+/// One issued token, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenInfo {
+    /// The token's id (a digest of its `jti`), for revoking it.
+    pub id: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub expires_at: i64,
+    /// Epoch milliseconds, to within half a minute; `null` if never used.
+    pub last_used_at: Option<i64>,
+}
+
+/// How long a minted agent token lives: 1 to 3650 days, a year by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLifetime(u32);
+
+impl TokenLifetime {
+    pub const MAX_DAYS: u32 = 3650;
+    pub const DEFAULT: TokenLifetime = TokenLifetime(365);
+
+    pub fn days(days: u32) -> Result<Self, String> {
+        if (1..=Self::MAX_DAYS).contains(&days) {
+            Ok(TokenLifetime(days))
+        } else {
+            Err(format!(
+                "must be a whole number of days from 1 to {}",
+                Self::MAX_DAYS
+            ))
+        }
+    }
+
+    pub fn as_millis(self) -> i64 {
+        i64::from(self.0) * 24 * 60 * 60 * 1000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_are_bounded() {
+        assert!(TokenLifetime::days(0).is_err());
+        assert!(TokenLifetime::days(3651).is_err());
+        assert_eq!(TokenLifetime::days(1).unwrap().as_millis(), 86_400_000);
+        assert_eq!(TokenLifetime::DEFAULT, TokenLifetime::days(365).unwrap());
+    }
+}

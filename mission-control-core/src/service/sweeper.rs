@@ -1,0 +1,135 @@
+//! The sweeper: the rules that run on the clock rather than on a request.
+//!
+//! Once a second it returns expired claims to `todo`; every few seconds it marks silent agents
+//! offline; every half minute it writes signs of life and token use to the database; every
+//! minute it forgets expired tokens, day-old idempotency keys and changes past the change
+//! log's retention. It runs on its own thread with a small runtime of its own, and holds the
+//! board only weakly, so that dropping the last handle still closes the database.
+
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::{Inner, MissionControl};
+use crate::domain::now_millis;
+use crate::error::{Error, Result};
+
+const TICK: Duration = Duration::from_secs(1);
+const PRESENCE_EVERY: u64 = 5;
+const FLUSH_EVERY: u64 = 30;
+const FORGET_EVERY: u64 = 60;
+
+pub(crate) struct Sweeper {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sweeper {
+    pub fn start(board: Weak<Inner>) -> Result<Self> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let signal = stop.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the sweeper: {e}")))?;
+        let thread = std::thread::Builder::new()
+            .name("mission-control-sweeper".into())
+            .spawn(move || run(&runtime, &board, &signal))
+            .map_err(|e| Error::Internal(format!("cannot start the sweeper: {e}")))?;
+        Ok(Sweeper {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the sweeper after its current round; blocks until it has.
+    pub fn stop_blocking(mut self) {
+        self.signal_stop();
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
+
+    fn signal_stop(&self) {
+        let (flag, wake) = &*self.stop;
+        if let Ok(mut stopped) = flag.lock() {
+            *stopped = true;
+        }
+        wake.notify_all();
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        // Never joins: the last handle may be dropped on the sweeper's own thread.
+        self.signal_stop();
+    }
+}
+
+fn run(runtime: &tokio::runtime::Runtime, board: &Weak<Inner>, stop: &(Mutex<bool>, Condvar)) {
+    let (flag, wake) = stop;
+    let mut round: u64 = 0;
+    loop {
+        {
+            let Ok(stopped) = flag.lock() else { return };
+            let Ok((stopped, _)) = wake.wait_timeout_while(stopped, TICK, |s| !*s) else {
+                return;
+            };
+            if *stopped {
+                return;
+            }
+        }
+        round += 1;
+        let Some(inner) = board.upgrade() else { return };
+        let mc = MissionControl { inner };
+        runtime.block_on(sweep(&mc, round));
+    }
+}
+
+async fn sweep(mc: &MissionControl, round: u64) {
+    let now = now_millis();
+    report("expire claims", mc.expire_leases(now).await);
+    if round.is_multiple_of(PRESENCE_EVERY) {
+        report("mark silent agents offline", mc.sweep_presence(now).await);
+    }
+    if round.is_multiple_of(FLUSH_EVERY) {
+        report(
+            "record signs of life",
+            mc.flush_presence().await.map(|()| 0),
+        );
+        report("record token use", mc.flush_token_use().await.map(|()| 0));
+    }
+    if round.is_multiple_of(FORGET_EVERY) {
+        report("forget expired tokens", mc.sweep_expired_tokens(now).await);
+        report(
+            "forget old idempotency keys",
+            mc.sweep_idempotency_keys(now).await,
+        );
+        report("trim the change log", mc.sweep_change_log(now).await);
+    }
+}
+
+/// Logs what a sweep did, and its failures at most once a minute per kind (a full disk would
+/// otherwise say the same thing every second).
+fn report(what: &'static str, result: Result<usize>) {
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+    use std::time::Instant;
+    static LAST_WARNED: LazyLock<Mutex<HashMap<&'static str, Instant>>> =
+        LazyLock::new(Mutex::default);
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(n, "{what}"),
+        Err(e) => {
+            let mut last = LAST_WARNED.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last
+                .get(what)
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+            if due {
+                last.insert(what, Instant::now());
+                tracing::warn!(error = %e, "could not {what}; will keep trying");
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The gate in front of Socket.io: how a socket that must go (its welcome ran out, its token
+//! was revoked or expired, it never signed in) loses its transport, not just its namespace.
+//!
+//! socketioxide ends a socket's namespace but keeps the Engine.IO session and its TCP
+//! connection open, from which a client could simply join again. So a kicked socket's
+//! session id is banned for a while (every later request naming it is refused), and the
+//! connections that carry it, the one it was opened on and any WebSocket it upgraded to, are
+//! closed through their [`ConnectionControl`].
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use socketioxide::extract::SocketRef;
+
+use crate::http::Body;
+use crate::http::body::full;
+use crate::net::guarded::ConnectionControl;
+
+/// How long a kicked session's id stays refused.
+const BANNED_FOR: Duration = Duration::from_secs(10 * 60);
+/// Kicked session ids remembered at most.
+const MAX_BANNED: usize = 100_000;
+
+#[derive(Default)]
+pub struct Gate {
+    banned: Mutex<HashMap<String, Instant>>,
+    /// The connections carrying each session's WebSocket, by session id.
+    carriers: Mutex<HashMap<String, Vec<Weak<ConnectionControl>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Gate {
+    /// Ends `socket` for good: its namespace (the client is told, and does not reconnect),
+    /// its Engine.IO session and the connections under it.
+    pub fn kick(&self, socket: &SocketRef) {
+        let _ = socket.clone().disconnect();
+        self.drop_transport(socket);
+    }
+
+    /// Closes the connections under `socket` without a word: the client sees its transport
+    /// close, reconnects, and resumes from its last seq. For clients too slow to keep up.
+    pub fn drop_transport(&self, socket: &SocketRef) {
+        let sid = socket.id.to_string();
+        {
+            let mut banned = lock(&self.banned);
+            if banned.len() >= MAX_BANNED {
+                banned.retain(|_, at| at.elapsed() < BANNED_FOR);
+                if banned.len() >= MAX_BANNED {
+                    banned.clear();
+                }
+            }
+            banned.insert(sid.clone(), Instant::now());
+        }
+        if let Some(control) = socket
+            .req_parts()
+            .extensions
+            .get::<Arc<ConnectionControl>>()
+        {
+            control.close();
+        }
+        for carrier in lock(&self.carriers).remove(&sid).unwrap_or_default() {
+            if let Some(control) = carrier.upgrade() {
+                control.close();
+            }
+        }
+    }
+
+    fn is_banned(&self, sid: &str) -> bool {
+        lock(&self.banned)
+            .get(sid)
+            .is_some_and(|at| at.elapsed() < BANNED_FOR)
+    }
+
+    fn note_carrier(&self, sid: &str, control: &Arc<ConnectionControl>) {
+        let mut carriers = lock(&self.carriers);
+        let list = carriers.entry(sid.to_owned()).or_default();
+        list.retain(|c| c.strong_count() > 0);
+        list.push(Arc::downgrade(control));
+    }
+
+    /// Forgets what has expired: old bans, closed connections.
+    pub fn tidy(&self) {
+        lock(&self.banned).retain(|_, at| at.elapsed() < BANNED_FOR);
+        let mut carriers = lock(&self.carriers);
+        carriers.retain(|_, list| {
+            list.retain(|c| c.strong_count() > 0);
+            !list.is_empty()
+        });
+        carriers.shrink_to_fit();
+    }
+}
+
+/// The Engine.IO session id a Socket.io request names, and whether it is a WebSocket.
+fn session_of(req: &http::Request<Incoming>) -> Option<(String, bool)> {
+    if !req.uri().path().starts_with("/socket.io") {
+        return None;
+    }
+    let query = req.uri().query()?;
+    let mut sid = None;
+    let mut websocket = false;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "sid" => sid = Some(v.into_owned()),
+            "transport" => websocket = v == "websocket",
+            _ => {}
+        }
+    }
+    sid.map(|s| (s, websocket))
+}
+
+/// `inner` (Socket.io around the API) behind the gate.
+#[derive(Clone)]
+pub struct Gated<S> {
+    gate: Arc<Gate>,
+    inner: S,
+}
+
+impl<S> Gated<S> {
+    pub fn new(gate: Arc<Gate>, inner: S) -> Self {
+        Gated { gate, inner }
+    }
+}
+
+type Reply<E> = Pin<Box<dyn Future<Output = Result<http::Response<Body>, E>> + Send>>;
+
+impl<S, B> Service<http::Request<Incoming>> for Gated<S>
+where
+    S: Service<http::Request<Incoming>, Response = http::Response<B>>,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = Reply<S::Error>;
+
+    fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+        if let Some((sid, websocket)) = session_of(&req) {
+            if self.gate.is_banned(&sid) {
+                return Box::pin(async { Ok(session_refused()) });
+            }
+            if websocket && let Some(control) = req.extensions().get::<Arc<ConnectionControl>>() {
+                self.gate.note_carrier(&sid, control);
+            }
+        }
+        let response = self.inner.call(req);
+        Box::pin(async move {
+            let response = response.await?;
+            Ok(response.map(|b| {
+                b.map_err(|e| std::io::Error::other(e.into()))
+                    .boxed_unsync()
+            }))
+        })
+    }
+}
+
+/// What Engine.IO answers for a session it does not know, and the connection closes.
+fn session_refused() -> http::Response<Body> {
+    let mut response = http::Response::new(full(r#"{"code":1,"message":"Session ID unknown"}"#));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
