@@ -10,7 +10,10 @@ fn open_copy() -> (tempfile::TempDir, MissionControl) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mission-control.db");
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/previous-main.db"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/previous-main.db"
+        ),
         &path,
     )
     .unwrap();
@@ -27,7 +30,11 @@ async fn a_board_from_the_previous_release_upgrades_in_place() {
     let tasks = mc.list_tasks(TaskFilter::default()).await.unwrap();
     let titles: Vec<&str> = tasks.iter().map(|t| t.title.as_str()).collect();
     assert_eq!(titles, ["Fix auth bug", "Build rate limiter", "Write docs"]);
-    assert!(tasks.iter().all(|t| t.version == 1 && t.blocked_by.is_empty() && !t.blocked));
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.version == 1 && t.blocked_by.is_empty() && !t.blocked)
+    );
     assert!(tasks.iter().all(|t| t.lease_expires_at.is_none()));
     assert_eq!(tasks[0].tags, ["bug", "auth"]);
     assert_eq!(tasks[1].assigned_agent.as_deref(), Some("agent-nova"));
