@@ -571,7 +571,7 @@ async fn blockers_hold_a_task_back_until_they_are_done() {
     b.mc.delete_task(&p, &c.id).await.unwrap();
     assert_eq!(
         b.mc.get_task(&bt.id).await.unwrap().blocked_by,
-        [a.id.clone()]
+        vec![a.id.clone()]
     );
     let mut bus = b.mc.subscribe();
     b.mc.move_task(&p, &a.id, TaskStatus::Done).await.unwrap();
