@@ -48,7 +48,10 @@ pub use domain::*;
 pub use error::{Conflict, Error, FieldError, Result};
 pub use service::{
     Actor, BoardReader, Catchup, ChangePage, Idempotent, LiveConnection, MissionControl, Options,
+    Snapshot,
 };
-pub use service::{CommentPage, Completed, Heartbeat, TaskPage};
+pub use service::{
+    BoardExport, CommentPage, Completed, EXPORT_PAGE, Heartbeat, ImportReport, TaskPage,
+};
 pub use store::health::HealthReport;
 pub use store::{EventPage, EventQuery, StoredChange, TaskCursor, TaskFilter};

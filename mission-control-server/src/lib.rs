@@ -6,10 +6,13 @@
 //! JSON mapping, status codes, rate limits, CORS, Socket.io authentication and fan-out, serving
 //! the dashboard, and graceful shutdown.
 //!
-//! `main.rs` is a thin command-line front over [`startup`].
+//! `main.rs` is a thin command-line front ([`cli`]) over [`commands`] and [`startup`].
 
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod http;
+pub mod lock;
 pub mod net;
 pub mod provision;
 pub mod realtime;

@@ -1,86 +1,15 @@
-//! `mission-control-server`: run the server, or mint a token for an agent.
+//! `mission-control-server`: the server, and the commands that look after its data
+//! (`--help` lists them). A thin front over [`commands`].
 
 use std::process::ExitCode;
 
-use mission_control_core::{AgentId, AgentName, AgentRole, AgentStatus, NewAgent};
+use clap::Parser;
+use mission_control_server::cli::Cli;
 use mission_control_server::config::Config;
-use mission_control_server::{startup, telemetry};
-
-const USAGE: &str = "\
-Usage:
-  mission-control-server                 run the server (settings from the environment or .env)
-  mission-control-server token --agent <id> [--days <n>] [--name <name> --role <Main|Dev|Research|Ops>]
-                                         print a token for an agent (its MISSION_CONTROL_TOKEN);
-                                         with --name and --role the agent is registered if new
-  mission-control-server --help | --version";
-
-enum Command {
-    Serve,
-    Token {
-        agent: String,
-        days: u32,
-        name: Option<String>,
-        role: Option<String>,
-    },
-}
-
-fn parse_args(args: &[String]) -> Result<Command, String> {
-    match args.first().map(String::as_str) {
-        None | Some("serve") => Ok(Command::Serve),
-        Some("token") => {
-            let mut agent = None;
-            let mut days = 365;
-            let mut name = None;
-            let mut role = None;
-            let mut rest = args[1..].iter();
-            while let Some(flag) = rest.next() {
-                let value = rest
-                    .next()
-                    .ok_or_else(|| format!("{flag} needs a value"))?
-                    .clone();
-                match flag.as_str() {
-                    "--agent" => agent = Some(value),
-                    "--days" => {
-                        days = value
-                            .parse()
-                            .ok()
-                            .filter(|d| (1..=3650).contains(d))
-                            .ok_or("--days must be a whole number from 1 to 3650")?
-                    }
-                    "--name" => name = Some(value),
-                    "--role" => role = Some(value),
-                    other => return Err(format!("unknown option {other}")),
-                }
-            }
-            let agent = agent.ok_or("token needs --agent <id>")?;
-            Ok(Command::Token {
-                agent,
-                days,
-                name,
-                role,
-            })
-        }
-        Some(other) => Err(format!("unknown command {other}")),
-    }
-}
+use mission_control_server::{commands, telemetry};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    if args.iter().any(|a| a == "--version" || a == "-V") {
-        println!("mission-control-server {}", env!("CARGO_PKG_VERSION"));
-        return ExitCode::SUCCESS;
-    }
-    let command = match parse_args(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -102,61 +31,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async move {
-        match command {
-            Command::Serve => startup::run(config).await.map_err(|e| e.to_string()),
-            Command::Token {
-                agent,
-                days,
-                name,
-                role,
-            } => mint_token(config, agent, days, name, role).await,
-        }
-    });
-    match result {
+    let command = cli
+        .command
+        .unwrap_or(mission_control_server::cli::Command::Serve);
+    match runtime.block_on(commands::run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
-}
-
-async fn mint_token(
-    config: Config,
-    agent: String,
-    days: u32,
-    name: Option<String>,
-    role: Option<String>,
-) -> Result<(), String> {
-    let mc = startup::open_existing_store(&config)
-        .await
-        .map_err(|e| e.to_string())?;
-    if let (Some(name), Some(role)) = (name, role) {
-        let new = NewAgent {
-            id: AgentId::parse(&agent).map_err(|e| format!("--agent {e}"))?,
-            name: AgentName::parse(&name).map_err(|e| format!("--name {e}"))?,
-            role: role
-                .parse::<AgentRole>()
-                .map_err(|e| format!("--role {e}"))?,
-            status: AgentStatus::Online,
-            avatar_color: None,
-        };
-        match mc.register_agent(None, new).await {
-            Ok(_) | Err(mission_control_core::Error::Conflict { .. }) => {}
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    let issued = mc
-        .issue_token(&agent, i64::from(days) * 24 * 60 * 60 * 1000)
-        .await
-        .map_err(|e| match e {
-            mission_control_core::Error::NotFound { .. } => {
-                format!("no agent {agent} is registered; add --name and --role to register it")
-            }
-            other => other.to_string(),
-        })?;
-    mc.shutdown().await;
-    println!("{}", issued.token);
-    Ok(())
 }

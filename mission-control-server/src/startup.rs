@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::http::password_check::PasswordChecks;
 use crate::http::rate_limit::{GlobalLimiter, Limiter, Limits};
 use crate::http::{AppState, Dashboard};
+use crate::lock::ServerLock;
 use crate::net::admission::{Admission, ConnectionCaps};
 use crate::net::descriptors;
 use crate::provision::{self, Generated, ProvisionError, Secrets};
@@ -32,6 +33,8 @@ pub enum StartupError {
     Core(#[from] mission_control_core::Error),
     #[error(transparent)]
     Provision(#[from] ProvisionError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -76,6 +79,8 @@ pub async fn open_existing_store(config: &Config) -> Result<MissionControl, Star
 /// Runs the server until a shutdown signal, then shuts down gracefully.
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let config = Arc::new(config);
+    crate::provision::create_private_dir(&config.data_dir)?;
+    let _lock = ServerLock::acquire(&config.database_path)?;
     let open_files = descriptors::raise_open_file_limit();
     let listener = TcpListener::bind(config.listen)
         .await
@@ -100,7 +105,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             api: Limiter::per_minute(config.rate_limit_per_minute),
         }),
         password_checks: Arc::new(PasswordChecks::default()),
-        board_streams: crate::http::board_limiter(),
+        snapshot_streams: Arc::new(crate::http::SnapshotStreams::new()),
     };
     tokio::spawn(forget_idle_clients(state.clone()));
 

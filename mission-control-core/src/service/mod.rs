@@ -28,20 +28,24 @@ use crate::store::{self, ReadPool};
 mod agents;
 mod claims;
 mod comments;
+mod export;
 mod feed;
 mod idempotency;
 mod policy;
 mod presence;
+mod snapshot;
 mod sweeper;
 mod tasks;
 mod tokens;
 
 pub use claims::{Completed, Heartbeat};
 pub use comments::CommentPage;
+pub use export::{BoardExport, EXPORT_PAGE, ImportReport};
 pub use feed::{Catchup, ChangePage};
 pub use idempotency::Idempotent;
 pub use presence::LiveConnection;
-pub use tasks::{BoardReader, TaskPage};
+pub use snapshot::{BoardReader, Snapshot};
+pub use tasks::TaskPage;
 
 use policy::Policy;
 use presence::Presence;

@@ -20,7 +20,7 @@ use crate::domain::{
     now_millis,
 };
 use crate::error::{Conflict, Error, Result};
-use crate::store::{self, TaskCursor, TaskFilter, agents, changes, tasks};
+use crate::store::{TaskCursor, TaskFilter, agents, changes, tasks};
 
 /// One page of the board, and where the board stood when it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,82 +256,8 @@ impl MissionControl {
         .await
     }
 
-    /// A reader of the whole board (or the tasks matching `filter`) page by page, from one
-    /// consistent snapshot, so that a large board is never held in memory at once.
-    pub async fn read_board(&self, filter: TaskFilter) -> Result<BoardReader> {
-        let pool = self.inner.readers.clone();
-        let (conn, seq) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let conn = pool.checkout()?;
-            store::sql(conn.execute_batch("BEGIN"))?;
-            let seq = changes::latest(&conn)?;
-            Ok((conn, seq))
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("read task failed: {e}")))??;
-        Ok(BoardReader {
-            conn: Some(conn),
-            pool: self.inner.readers.clone(),
-            filter,
-            after: None,
-            done: false,
-            seq,
-        })
-    }
-
     pub async fn count_tasks(&self) -> Result<i64> {
         self.read(tasks::count).await
-    }
-}
-
-/// The board read page by page inside one read transaction; see
-/// [`MissionControl::read_board`]. Dropping it ends the transaction.
-pub struct BoardReader {
-    conn: Option<Connection>,
-    pool: store::ReadPool,
-    filter: TaskFilter,
-    after: Option<TaskCursor>,
-    done: bool,
-    seq: i64,
-}
-
-impl BoardReader {
-    /// The change log's position the snapshot was taken at.
-    pub fn seq(&self) -> i64 {
-        self.seq
-    }
-
-    /// The next `size` tasks; empty once the board has been read.
-    pub async fn next_page(&mut self, size: usize) -> Result<Vec<Task>> {
-        if self.done {
-            return Ok(Vec::new());
-        }
-        let Some(conn) = self.conn.take() else {
-            return Ok(Vec::new());
-        };
-        let filter = self.filter.clone();
-        let after = self.after.clone();
-        let (conn, page) = tokio::task::spawn_blocking(move || {
-            let page = tasks::page(&conn, &filter, after.as_ref(), size);
-            (conn, page)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("read task failed: {e}")))?;
-        self.conn = Some(conn);
-        let page = page?;
-        if page.len() < size {
-            self.done = true;
-        }
-        self.after = page.last().map(TaskCursor::after);
-        Ok(page)
-    }
-}
-
-impl Drop for BoardReader {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            let _ = conn.execute_batch("ROLLBACK");
-            self.pool.checkin(conn);
-        }
     }
 }
 

@@ -44,3 +44,21 @@ pub(crate) fn list(
     let rows = sql(stmt.query_map(params![task_id, after.unwrap_or(""), limit], from_row))?;
     sql(rows.collect())
 }
+
+/// Up to `limit` comments on any task after the comment `after`, in the order they were made.
+pub(crate) fn page_all(
+    conn: &Connection,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Comment>> {
+    let mut stmt = sql(conn.prepare_cached(
+        "SELECT id, task_id, author, text, created_at FROM comments WHERE id > ?1 ORDER BY id LIMIT ?2",
+    ))?;
+    let rows = sql(stmt.query_map(params![after.unwrap_or(""), limit as i64], from_row))?;
+    sql(rows.collect())
+}
+
+pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
+    let mut stmt = sql(conn.prepare_cached("SELECT 1 FROM comments WHERE id = ?1"))?;
+    sql(stmt.exists([id]))
+}

@@ -115,3 +115,25 @@ pub(crate) fn list(conn: &Connection, query: EventQuery) -> Result<EventPage> {
     events.truncate(limit as usize);
     Ok(EventPage { events, has_more })
 }
+
+/// Up to `limit` events after `after` (a timestamp and an id), oldest first: the whole log,
+/// page by page.
+pub(crate) fn page_all(
+    conn: &Connection,
+    after: Option<&(i64, String)>,
+    limit: usize,
+) -> Result<Vec<Event>> {
+    let (at, id) = after.map_or((i64::MIN, ""), |(at, id)| (*at, id.as_str()));
+    let mut stmt = sql(conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM events WHERE (timestamp, id) > (?1, ?2) \
+         ORDER BY timestamp, id LIMIT ?3"
+    )))?;
+    sql(stmt
+        .query_map(params![at, id, limit as i64], from_row)?
+        .collect())
+}
+
+pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
+    let mut stmt = sql(conn.prepare_cached("SELECT 1 FROM events WHERE id = ?1"))?;
+    sql(stmt.exists([id]))
+}

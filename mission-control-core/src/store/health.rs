@@ -155,7 +155,7 @@ pub(crate) fn quick_check(conn: &rusqlite::Connection, path: &Path) -> Result<()
     }
 }
 
-fn damaged(path: &Path, detail: &str) -> Error {
+pub(crate) fn damaged(path: &Path, detail: &str) -> Error {
     Error::Unavailable(format!(
         "the database file {} is damaged ({detail}); restore it from a backup, or move it \
          away to start with an empty board",

@@ -34,6 +34,8 @@ use health::StoreHealth;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 8;
+/// Page cache of a read connection, in KiB, as SQLite's negative `cache_size` says it.
+const READER_CACHE_KIB: i64 = -512;
 
 /// Opens and configures one connection to the database file, which must exist: only
 /// [`open`] creates it, so a file deleted under a running server is never silently replaced
@@ -69,9 +71,16 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<(Connection, ReadPool, A
             path.display()
         )));
     }
-    let mut conn = connect(path)?;
+    let damaged = |e: Error| {
+        if e.is_corruption() {
+            health::damaged(path, &e.to_string())
+        } else {
+            e
+        }
+    };
+    let mut conn = connect(path).map_err(damaged)?;
     health::quick_check(&conn, path)?;
-    migrate::apply(&mut conn)?;
+    migrate::apply(&mut conn).map_err(damaged)?;
     // Checkpoints run on their own thread (see `checkpoint`); the WAL file is cut back to this
     // size whenever a checkpoint lets SQLite start it over.
     conn.pragma_update(None, "wal_autocheckpoint", 0)
@@ -155,6 +164,10 @@ impl ReadPool {
         }
         let conn = connect(&self.path)?;
         conn.pragma_update(None, "query_only", true)
+            .map_err(Error::from_sqlite)?;
+        // Reads of the whole board scan rather than revisit: a small cache per connection
+        // keeps many concurrent readers cheap; the OS page cache does the rest.
+        conn.pragma_update(None, "cache_size", READER_CACHE_KIB)
             .map_err(Error::from_sqlite)?;
         Ok(conn)
     }

@@ -2,7 +2,6 @@
 //! headers, composed into one service that Socket.io wraps.
 
 pub mod auth;
-mod board_stream;
 pub mod body;
 pub mod conditional;
 mod dashboard;
@@ -13,6 +12,7 @@ pub mod query;
 pub mod rate_limit;
 pub mod router;
 mod routes;
+mod snapshot_stream;
 pub mod state;
 pub mod wire;
 
@@ -26,9 +26,9 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use board_stream::limiter as board_limiter;
 pub use body::Body;
 pub use dashboard::Dashboard;
+pub use snapshot_stream::SnapshotStreams;
 pub use state::AppState;
 
 /// The address of the client, put in each request's extensions by the connection loop.

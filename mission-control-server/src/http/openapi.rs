@@ -20,7 +20,7 @@ use super::wire;
         routes::tasks::add_comment, routes::tasks::list_comments,
         routes::agents::list, routes::agents::register, routes::agents::get, routes::agents::update,
         routes::agents::remove, routes::agents::heartbeat, routes::agents::tokens, routes::agents::revoke_all, routes::agents::revoke,
-        routes::events::list, routes::health::health, routes::health::openapi,
+        routes::events::list, routes::export::export, routes::health::health, routes::health::openapi,
     ),
     components(schemas(ErrorBody, ErrorDetail, mission_control_core::FieldError, wire::Health)),
     modifiers(&BearerAuth),

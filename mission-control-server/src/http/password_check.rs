@@ -64,7 +64,7 @@ impl PasswordChecks {
         password: String,
     ) -> Result<bool, ApiError> {
         let key = client_key(client);
-        let permit = self.place(self.is_suspect(key)).await?;
+        let permit = self.place(self.is_suspect(client)).await?;
         let matched = tokio::task::spawn_blocking(move || hash.verify(&password))
             .await
             .unwrap_or(false);
@@ -104,7 +104,9 @@ impl PasswordChecks {
         }
     }
 
-    fn is_suspect(&self, key: IpAddr) -> bool {
+    /// Whether the client's address failed a sign-in in the last [`SUSPECT_FOR`].
+    pub fn is_suspect(&self, client: IpAddr) -> bool {
+        let key = client_key(client);
         self.failures
             .lock()
             .ok()
@@ -143,7 +145,7 @@ mod tests {
         let checks = PasswordChecks::default();
         let attacker: IpAddr = "10.0.0.9".parse().unwrap();
         let operator: IpAddr = "10.0.0.1".parse().unwrap();
-        checks.note_failure(attacker);
+        checks.note_failure(client_key(attacker));
         assert!(checks.is_suspect(attacker) && !checks.is_suspect(operator));
         let held = checks.place(true).await.unwrap();
         // The shared place is taken: a suspect would wait, a clean address does not.

@@ -75,8 +75,8 @@ impl GlobalLimiter {
 pub struct Limits {
     /// Sign-in attempts per client address.
     pub login: Limiter<IpAddr>,
-    /// Sign-in attempts from everywhere together: a flood from many addresses still cannot
-    /// keep the password check busy.
+    /// Sign-in attempts from addresses that failed lately, all together: a flood from many
+    /// addresses still cannot keep the password check busy.
     pub login_global: GlobalLimiter,
     /// Failed authentications (junk, forged, expired or revoked tokens) per client address.
     pub failed_auth: Limiter<IpAddr>,

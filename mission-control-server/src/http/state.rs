@@ -14,6 +14,21 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limits: Arc<Limits>,
     pub password_checks: Arc<PasswordChecks>,
-    /// Bounds the board downloads streamed at once (see `board_stream`).
-    pub board_streams: Arc<tokio::sync::Semaphore>,
+    /// Bounds the board downloads and exports streamed at once (see `snapshot_stream`).
+    pub snapshot_streams: Arc<super::snapshot_stream::SnapshotStreams>,
+}
+
+impl AppState {
+    /// A place among the snapshot streams, or 503 when all are taken.
+    pub fn snapshot_permit(
+        &self,
+        client: std::net::IpAddr,
+    ) -> Result<super::snapshot_stream::StreamPermit, super::error::ApiError> {
+        self.snapshot_streams
+            .admit(client)
+            .ok_or(super::error::ApiError::Busy {
+                reason: "too many board downloads at once",
+                retry_after: std::time::Duration::from_secs(1),
+            })
+    }
 }

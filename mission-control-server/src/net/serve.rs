@@ -27,6 +27,8 @@ use crate::http::{Body, ClientAddr};
 /// The largest request head (request line and headers) hyper reads; beyond it hyper answers
 /// 431 (or 414 for the URI), with the API's JSON body.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// What hyper buffers per connection at most, reading or writing.
+const MAX_BUFFER_BYTES: usize = 128 * 1024;
 /// Most header fields in one request.
 const MAX_HEADERS: usize = 100;
 /// How long a client may take to send a request head, and how long an idle keep-alive
@@ -207,7 +209,8 @@ impl Connections {
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
-            .max_buf_size(MAX_HEAD_BYTES)
+            .max_header_size(MAX_HEAD_BYTES)
+            .max_buf_size(MAX_BUFFER_BYTES)
             .max_headers(MAX_HEADERS)
             .serve_connection(
                 TokioIo::new(GuardedStream::new(stream, control)),

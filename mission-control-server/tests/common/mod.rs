@@ -103,14 +103,31 @@ impl Server {
         server
     }
 
+    /// Starts a server whose stderr goes to `<dir>/server.stderr` (to read its log).
+    pub async fn start_in_capturing(dir: &Path, extra: &[(&str, &str)]) -> Server {
+        let log = std::fs::File::create(dir.join("server.stderr")).unwrap();
+        Self::spawn_in(dir, extra, Stdio::from(log)).await
+    }
+
+    /// Stops the server (SIGTERM) and returns what it wrote to stderr.
+    pub async fn stop_and_read_stderr(self) -> String {
+        let dir = self.dir.clone();
+        self.terminate().await;
+        std::fs::read_to_string(dir.join("server.stderr")).unwrap_or_default()
+    }
+
     /// Starts a server on an existing data folder (to test restarts).
     pub async fn start_in(dir: &Path, extra: &[(&str, &str)]) -> Server {
+        Self::spawn_in(dir, extra, Stdio::inherit()).await
+    }
+
+    async fn spawn_in(dir: &Path, extra: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut cmd = Command::new(binary());
         cmd.current_dir(dir)
             .env_clear()
             .envs(base_env(dir))
             .envs(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         let process = ServerProcess::spawn(cmd).await.expect("start the server");
         Server {
             url: process.url.clone(),

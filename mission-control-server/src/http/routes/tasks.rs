@@ -8,12 +8,12 @@ use mission_control_core::{
 
 use super::Result;
 use crate::http::auth::Caller;
-use crate::http::board_stream;
 use crate::http::body::{json_response, parse_json, parse_optional_json};
 use crate::http::conditional::{idempotency_key, if_match, with_etag};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::Query;
 use crate::http::router::Ctx;
+use crate::http::snapshot_stream;
 use crate::http::wire::{
     CommentEnvelope, CommentList, CompletedEnvelope, MaybeTask, Success, TaskEnvelope, TaskList,
 };
@@ -49,17 +49,9 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
         })?),
     };
     if limit.is_none() && cursor.is_none() {
-        let permit = ctx
-            .state
-            .board_streams
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::Busy {
-                reason: "too many board downloads at once",
-                retry_after: std::time::Duration::from_secs(1),
-            })?;
-        let reader = ctx.state.mc.read_board(filter).await?;
-        return Ok(board_stream::response(reader, permit));
+        let permit = ctx.state.snapshot_permit(ctx.client)?;
+        let snapshot = ctx.state.mc.read_board(filter).await?;
+        return Ok(snapshot_stream::board(snapshot, permit));
     }
     let limit = limit.unwrap_or(MAX_PAGE) as usize;
     let page = ctx.state.mc.list_tasks_page(filter, cursor, limit).await?;

@@ -1,0 +1,188 @@
+//! What each command line command does. `serve` is [`startup::run`]; the others open the
+//! board the server uses (never a new one) and act through the core, as the system itself.
+
+use std::io::Write;
+
+use mission_control_core::{
+    AgentId, AgentName, AgentRole, AgentStatus, BoardExport, Error as CoreError, NewAgent,
+    TokenLifetime,
+};
+
+use crate::cli::{AgentsCommand, Command, TokensCommand};
+use crate::config::Config;
+use crate::lock::ServerLock;
+use crate::{provision, startup};
+
+/// Runs one command; a message for the person on failure.
+pub async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => startup::run(config).await.map_err(|e| e.to_string()),
+        Command::Token {
+            agent,
+            days,
+            name,
+            role,
+        } => token(config, agent, days, name, role).await,
+        Command::ResetAdminPassword => reset_admin_password(&config),
+        Command::Tokens { action } => tokens(config, action).await,
+        Command::Agents { action } => agents(config, action).await,
+        Command::Backup { file } => {
+            let mc = open(&config).await?;
+            mc.backup(&file).await.map_err(|e| e.to_string())?;
+            mc.shutdown().await;
+            println!(
+                "Backed up {} to {}",
+                config.database_path.display(),
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Export { output } => {
+            let mc = open(&config).await?;
+            let export = mc.export().await.map_err(|e| e.to_string())?;
+            mc.shutdown().await;
+            let json = serde_json::to_vec_pretty(&export).map_err(|e| e.to_string())?;
+            match output {
+                Some(path) => std::fs::write(&path, json)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+                None => std::io::stdout()
+                    .write_all(&json)
+                    .map_err(|e| e.to_string())?,
+            }
+            Ok(())
+        }
+        Command::Import { file } => {
+            ServerLock::ensure_free(&config.database_path).map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let export: BoardExport = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not an export: {e}", file.display()))?;
+            let mc = open(&config).await?;
+            let report = mc.import(export).await.map_err(|e| e.to_string())?;
+            mc.shutdown().await;
+            println!(
+                "Imported {} agents, {} tasks, {} comments, {} events ({} already there)",
+                report.agents, report.tasks, report.comments, report.events, report.skipped
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn open(config: &Config) -> Result<mission_control_core::MissionControl, String> {
+    startup::open_existing_store(config)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn token(
+    config: Config,
+    agent: String,
+    days: u32,
+    name: Option<String>,
+    role: Option<String>,
+) -> Result<(), String> {
+    let lifetime = TokenLifetime::days(days).map_err(|e| format!("--days {e}"))?;
+    let mc = open(&config).await?;
+    if let (Some(name), Some(role)) = (name, role) {
+        let new = NewAgent {
+            id: AgentId::parse(&agent).map_err(|e| format!("--agent {e}"))?,
+            name: AgentName::parse(&name).map_err(|e| format!("--name {e}"))?,
+            role: role
+                .parse::<AgentRole>()
+                .map_err(|e| format!("--role {e}"))?,
+            status: AgentStatus::Online,
+            avatar_color: None,
+        };
+        match mc.register_agent(None, new).await {
+            Ok(_) | Err(CoreError::Conflict(mission_control_core::Conflict::Exists { .. })) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let issued = mc
+        .mint_token(None, &agent, lifetime)
+        .await
+        .map_err(|e| match e {
+            CoreError::NotFound { .. } => {
+                format!("no agent {agent} is registered; add --name and --role to register it")
+            }
+            other => other.to_string(),
+        })?;
+    mc.shutdown().await;
+    println!("{}", issued.token);
+    Ok(())
+}
+
+fn reset_admin_password(config: &Config) -> Result<(), String> {
+    if config.admin.password.is_some() {
+        return Err(
+            "ADMIN_PASSWORD is set in the environment (or .env): change it there instead".into(),
+        );
+    }
+    provision::existing(config).map_err(|e| e.to_string())?;
+    let (password, path) = provision::reset_admin_password(config).map_err(|e| e.to_string())?;
+    println!(
+        "New password for '{}': {}\n(shown once; only its hash is kept, in {}. A running server uses it from its next sign-in.)",
+        config.admin.username,
+        password.expose(),
+        path.display()
+    );
+    Ok(())
+}
+
+async fn tokens(config: Config, action: TokensCommand) -> Result<(), String> {
+    let mc = open(&config).await?;
+    let result = match action {
+        TokensCommand::List { agent } => mc.list_tokens(None, &agent).await.map(|tokens| {
+            if tokens.is_empty() {
+                println!("{agent} has no live tokens");
+            }
+            for t in tokens {
+                println!(
+                    "{}  created {}  expires {}  last used {}",
+                    t.id,
+                    when(t.created_at),
+                    when(t.expires_at),
+                    t.last_used_at.map_or("never".into(), when)
+                );
+            }
+        }),
+        TokensCommand::Revoke { agent, id, all } => {
+            if all {
+                mc.revoke_all_tokens(None, &agent)
+                    .await
+                    .map(|n| println!("Revoked {n} tokens of {agent}"))
+            } else {
+                let id = id.unwrap_or_default();
+                mc.revoke_token_id(None, &agent, &id)
+                    .await
+                    .map(|()| println!("Revoked token {id} of {agent}"))
+            }
+        }
+    };
+    mc.shutdown().await;
+    result.map_err(|e| e.to_string())
+}
+
+async fn agents(config: Config, action: AgentsCommand) -> Result<(), String> {
+    let mc = open(&config).await?;
+    let result = match action {
+        AgentsCommand::List => mc.list_agents().await.map(|agents| {
+            for a in agents {
+                println!("{}  {}  {}  {}", a.id, a.name, a.role, a.status);
+            }
+        }),
+        AgentsCommand::Remove { id } => mc
+            .remove_agent(None, &id)
+            .await
+            .map(|()| println!("Removed {id}")),
+    };
+    mc.shutdown().await;
+    result.map_err(|e| e.to_string())
+}
+
+/// An instant for people: RFC 3339 in UTC, to the second.
+fn when(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
