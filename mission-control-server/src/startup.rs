@@ -78,6 +78,7 @@ pub async fn open_existing_store(config: &Config) -> Result<MissionControl, Star
 
 /// Runs the server until a shutdown signal, then shuts down gracefully.
 pub async fn run(config: Config) -> Result<(), StartupError> {
+    let signal = shutdown_signal();
     let config = Arc::new(config);
     crate::provision::create_private_dir(&config.data_dir)?;
     let _lock = ServerLock::acquire(&config.database_path)?;
@@ -115,7 +116,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     announce(&config, addr, &generated, admission.caps());
 
     let shutdown = async {
-        shutdown_signal().await;
+        signal.await;
         // Live sockets first: their long polls would otherwise hold the drain up.
         io.close().await;
     };
@@ -190,23 +191,31 @@ async fn forget_idle_clients(state: AppState) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Listens for SIGTERM and Ctrl-C from this call on (so that a signal arriving while the
+/// server starts is not lost to the default action); the future resolves at the first.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(terminate) => {},
+                () = wait(interrupt) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -169,6 +169,29 @@ impl Server {
         reply(req.send().await.unwrap()).await
     }
 
+    /// A JSON request with extra headers (`If-Match`, `Idempotency-Key`); `null` sends no body.
+    pub async fn raw_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: Value,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.url, path))
+            .bearer_auth(token);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        reply(req.send().await.unwrap()).await
+    }
+
     pub async fn login(&self) -> String {
         let r = self
             .call(
