@@ -169,43 +169,41 @@ async fn next_json_chunk(state: &mut JsonState) -> Option<Chunk> {
     if let Some(prefix) = state.prefix.take() {
         return Some(data(prefix.into_bytes()));
     }
-    loop {
-        let Some((section, first)) = state.current else {
-            match state.sections.next() {
-                Some(section) => {
-                    let comma = if state.first_section { "" } else { "," };
-                    state.first_section = false;
-                    state.current = Some((section, true));
-                    return Some(data(format!("{comma}\"{}\":[", section.key()).into_bytes()));
-                }
-                None => return state.suffix.take().map(|s| data(s.into_bytes())),
+    let Some((section, first)) = state.current else {
+        match state.sections.next() {
+            Some(section) => {
+                let comma = if state.first_section { "" } else { "," };
+                state.first_section = false;
+                state.current = Some((section, true));
+                return Some(data(format!("{comma}\"{}\":[", section.key()).into_bytes()));
             }
-        };
-        let page = match page_of(&mut state.snapshot, section).await {
-            Ok(page) => page,
-            // Too late for a status: the client sees a truncated body and a reset.
-            Err(e) => {
-                tracing::error!(error = %e, "reading a snapshot failed mid-stream");
-                state.suffix = None;
-                state.sections = Vec::new().into_iter();
-                state.current = None;
-                return Some(Err(std::io::Error::other(e)));
-            }
-        };
-        if page.is_empty() {
+            None => return state.suffix.take().map(|s| data(s.into_bytes())),
+        }
+    };
+    let page = match page_of(&mut state.snapshot, section).await {
+        Ok(page) => page,
+        // Too late for a status: the client sees a truncated body and a reset.
+        Err(e) => {
+            tracing::error!(error = %e, "reading a snapshot failed mid-stream");
+            state.suffix = None;
+            state.sections = Vec::new().into_iter();
             state.current = None;
-            return Some(data(b"]".to_vec()));
+            return Some(Err(std::io::Error::other(e)));
         }
-        state.current = Some((section, false));
-        let mut chunk = Vec::with_capacity(page.len() * 320);
-        for (i, item) in page.iter().enumerate() {
-            if !(first && i == 0) {
-                chunk.push(b',');
-            }
-            chunk.extend_from_slice(item);
-        }
-        return Some(data(chunk));
+    };
+    if page.is_empty() {
+        state.current = None;
+        return Some(data(b"]".to_vec()));
     }
+    state.current = Some((section, false));
+    let mut chunk = Vec::with_capacity(page.len() * 320);
+    for (i, item) in page.iter().enumerate() {
+        if !(first && i == 0) {
+            chunk.push(b',');
+        }
+        chunk.extend_from_slice(item);
+    }
+    Some(data(chunk))
 }
 
 /// One page of a section, each item already serialised. Agents come in one page.
