@@ -34,6 +34,15 @@ pub enum Error {
     #[error("{kind} already exists: {id}")]
     Conflict { kind: &'static str, id: String },
 
+    /// A well-formed field names something that does not exist (a task assigned to an agent
+    /// nobody registered). Unlike a validation error, the same request succeeds once it does.
+    #[error("{field}: no {kind} is registered with the id {id}")]
+    UnknownReference {
+        field: &'static str,
+        kind: &'static str,
+        id: String,
+    },
+
     /// Credentials or a token were missing, wrong, expired or revoked.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),

@@ -25,7 +25,9 @@ pub struct Event {
     pub event_type: EventType,
     /// A sentence for people: "Patch moved Build rate limiter to done".
     pub message: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub agent_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub task_id: Option<String>,
     /// Epoch milliseconds.
     pub timestamp: i64,

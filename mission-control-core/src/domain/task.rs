@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::fields::{Patch, Problems, parse_patch};
+#[cfg(feature = "openapi")]
+use super::openapi;
 use super::text;
 use super::{AgentId, string_enum};
 use crate::error::Result;
@@ -110,14 +112,18 @@ pub struct Task {
     )]
     pub id: String,
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     pub status: TaskStatus,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub assigned_agent: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub priority: Option<Priority>,
     /// Epoch milliseconds.
     pub created_at: i64,
     /// Epoch milliseconds.
     pub updated_at: i64,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub created_by: Option<String>,
     pub tags: Vec<String>,
 }
@@ -127,14 +133,20 @@ pub struct Task {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTaskRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = openapi::task_title))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_description))]
     pub description: Option<String>,
     /// Defaults to `backlog`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_status))]
     pub status: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_assignee))]
     pub assigned_agent: Option<String>,
     /// Defaults to `medium`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_priority))]
     pub priority: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_tags))]
     pub tags: Option<Vec<String>>,
 }
 
@@ -208,22 +220,22 @@ impl NewTask {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateTaskRequest {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_title))]
     pub title: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_description_change))]
     pub description: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_status_change))]
     pub status: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_assignee_change))]
     pub assigned_agent: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_priority_change))]
     pub priority: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_tags_change))]
     pub tags: Patch<Vec<String>>,
 }
 

@@ -141,10 +141,11 @@ fn ensure_agent_exists(conn: &Connection, agent: &AgentId) -> Result<()> {
     if agents::exists(conn, agent.as_str())? {
         Ok(())
     } else {
-        Err(Error::field(
-            "assignedAgent",
-            format!("no agent is registered with the id {agent}"),
-        ))
+        Err(Error::UnknownReference {
+            field: "assignedAgent",
+            kind: "agent",
+            id: agent.as_str().to_owned(),
+        })
     }
 }
 

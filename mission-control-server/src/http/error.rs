@@ -73,9 +73,11 @@ pub struct ErrorBody {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `validation_failed`, `invalid_json`, `unauthorized`,
-    /// `forbidden`, `not_found`, `conflict`, `payload_too_large`, `rate_limited`, `method_not_allowed`,
-    /// `unavailable`, `internal`.
+    /// Stable, machine-readable: `validation_failed`, `invalid_json`, `bad_request`,
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict` (an id that is taken, or a field
+    /// naming an agent nobody registered), `request_timeout`, `payload_too_large`,
+    /// `header_too_large`, `rate_limited`, `method_not_allowed`, `busy`, `unavailable`,
+    /// `internal`.
     pub code: &'static str,
     pub message: String,
     pub details: Vec<FieldError>,
@@ -103,6 +105,15 @@ impl ApiError {
                 format!("an {kind} with id {id} already exists"),
                 vec![FieldError::new("id", "is already taken")],
             ),
+            ApiError::Core(CoreError::UnknownReference { field, kind, id }) => {
+                let message = format!("no {kind} is registered with the id {id}");
+                (
+                    S::CONFLICT,
+                    "conflict",
+                    message.clone(),
+                    vec![FieldError::new(*field, message)],
+                )
+            }
             ApiError::Core(CoreError::Unauthorized(why)) | ApiError::Unauthorized(why) => {
                 (S::UNAUTHORIZED, "unauthorized", (*why).into(), vec![])
             }

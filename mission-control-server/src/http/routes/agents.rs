@@ -11,8 +11,8 @@ use crate::http::router::Ctx;
 use crate::http::wire::{AgentEnvelope, AgentList};
 
 /// Every agent, by name.
-#[utoipa::path(get, path = "/api/agents", tag = "agents",
-    responses((status = 200, body = AgentList), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/agents", tag = "agents", operation_id = "listAgents",
+    responses((status = 200, description = "Every agent", body = AgentList)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let agents = ctx.state.mc.list_agents().await?;
@@ -20,8 +20,18 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
 }
 
 /// Register an agent. Emits `agent.status_changed` and `event.new`.
-#[utoipa::path(post, path = "/api/agents", tag = "agents", request_body = NewAgentRequest,
-    responses((status = 201, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+#[utoipa::path(post, path = "/api/agents", tag = "agents", operation_id = "registerAgent",
+    request_body = NewAgentRequest,
+    responses(
+        (status = 201, description = "The new agent", body = AgentEnvelope, links(
+            ("GetAgent" = (operation_id = "getAgent", parameters(("id" = "$response.body#/agent/id")))),
+            ("UpdateAgent" = (operation_id = "updateAgent", parameters(("id" = "$response.body#/agent/id")))),
+            ("ListItsTasks" = (operation_id = "listTasks", parameters(("agent" = "$response.body#/agent/id")))),
+            ("AssignATask" = (operation_id = "createTask", request_body = json!({"assignedAgent": "$response.body#/agent/id"}))),
+            ("MintItsToken" = (operation_id = "mintToken", request_body = json!({"agentId": "$response.body#/agent/id"}))),
+        )),
+        (status = 409, description = "An agent with this id exists", body = ErrorBody),
+    ),
     security(("bearer" = [])))]
 pub async fn register(ctx: Ctx, caller: Caller) -> Result {
     let new = NewAgent::parse(parse_json::<NewAgentRequest>(ctx.req.body())?)?;
@@ -34,9 +44,10 @@ pub async fn register(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// One agent.
-#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents",
+#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", operation_id = "getAgent",
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = AgentEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The agent", body = AgentEnvelope),
+        (status = 404, description = "No agent has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     let agent = ctx.state.mc.get_agent(ctx.params.id()).await?;
@@ -45,9 +56,11 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 
 /// Change an agent's status (or name, role, colour). Emits `agent.status_changed`, and
 /// `event.new` when the status changed.
-#[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", request_body = UpdateAgentRequest,
+#[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", operation_id = "updateAgent",
+    request_body = UpdateAgentRequest,
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The agent as it now is", body = AgentEnvelope),
+        (status = 404, description = "No agent has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(ctx.req.body())?)?;

@@ -14,12 +14,12 @@ use crate::http::router::Ctx;
 use crate::http::wire::{Success, TaskEnvelope, TaskList};
 
 /// List tasks, oldest first; every match is returned.
-#[utoipa::path(get, path = "/api/tasks", tag = "tasks",
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", operation_id = "listTasks",
     params(
         ("status" = Option<TaskStatus>, Query, description = "Only tasks in this column"),
-        ("agent" = Option<String>, Query, description = "Only tasks assigned to this agent id"),
+        ("agent" = Option<String>, Query, description = "Only tasks assigned to this agent id (none match an id no agent has)"),
     ),
-    responses((status = 200, body = TaskList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, description = "The matching tasks", body = TaskList)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let query = Query::of(ctx.req.uri());
@@ -32,8 +32,16 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
 }
 
 /// Create a task. Emits `task.created` and `event.new`.
-#[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = CreateTaskRequest,
-    responses((status = 201, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)),
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", operation_id = "createTask",
+    request_body = CreateTaskRequest,
+    responses(
+        (status = 201, description = "The new task", body = TaskEnvelope, links(
+            ("GetTask" = (operation_id = "getTask", parameters(("id" = "$response.body#/task/id")))),
+            ("UpdateTask" = (operation_id = "updateTask", parameters(("id" = "$response.body#/task/id")))),
+            ("DeleteTask" = (operation_id = "deleteTask", parameters(("id" = "$response.body#/task/id")))),
+        )),
+        (status = 409, description = "`assignedAgent` names no registered agent", body = ErrorBody),
+    ),
     security(("bearer" = [])))]
 pub async fn create(ctx: Ctx, caller: Caller) -> Result {
     let new = NewTask::parse(parse_json::<CreateTaskRequest>(ctx.req.body())?)?;
@@ -42,9 +50,10 @@ pub async fn create(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// One task.
-#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", operation_id = "getTask",
     params(("id" = String, Path, description = "Task id")),
-    responses((status = 200, body = TaskEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The task", body = TaskEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     let task = ctx.state.mc.get_task(ctx.params.id()).await?;
@@ -53,9 +62,12 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 
 /// Change some fields of a task; `null` clears description, assignedAgent or priority.
 /// Emits `task.updated` and `event.new` when anything changed.
-#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", request_body = UpdateTaskRequest,
+#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", operation_id = "updateTask",
+    request_body = UpdateTaskRequest,
     params(("id" = String, Path, description = "Task id")),
-    responses((status = 200, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The task as it now is", body = TaskEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody),
+        (status = 409, description = "`assignedAgent` names no registered agent", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(ctx.req.body())?)?;
@@ -68,9 +80,10 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// Delete a task. Emits `task.deleted` and `event.new`.
-#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", operation_id = "deleteTask",
     params(("id" = String, Path, description = "Task id")),
-    responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The task is gone", body = Success),
+        (status = 404, description = "No task has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
     ctx.state
