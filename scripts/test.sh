@@ -51,6 +51,9 @@ step "Rust: unit, doc and black-box tests"
 cargo build -p mission-control-server
 cargo test
 
+step "the published contract: schemathesis against the live server"
+scripts/schemathesis.sh
+
 step "Node: Socket.io with socket.io-client, the plugin package, the dashboard in Chromium"
 npm ci --prefix tests --no-audit --no-fund
 npm test --prefix tests

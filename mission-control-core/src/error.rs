@@ -45,6 +45,15 @@ pub enum Error {
     #[error("the Idempotency-Key was already used for a different request")]
     KeyReused,
 
+    /// A well-formed field names something that does not exist (a task assigned to an agent
+    /// nobody registered). Unlike a validation error, the same request succeeds once it does.
+    #[error("{field}: no {kind} is registered with the id {id}")]
+    UnknownReference {
+        field: &'static str,
+        kind: &'static str,
+        id: String,
+    },
+
     /// Credentials or a token were missing, wrong, expired or revoked.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
@@ -136,6 +145,9 @@ pub enum Conflict {
     /// The task is already done.
     #[error("{task_id} is already done")]
     Done { task_id: String },
+    /// Blockers that would make a task wait for itself.
+    #[error("{task_id} cannot wait for {via}: that task already waits for it")]
+    Cycle { task_id: String, via: String },
     /// Only a claimed task can be released.
     #[error("{task_id} is not claimed by {agent}")]
     NotHeld { task_id: String, agent: String },

@@ -208,7 +208,13 @@ async fn bad_writes_change_nothing() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Validation(f) if f[0].field == "assignedAgent"),
+        matches!(
+            &err,
+            Error::UnknownReference {
+                field: "assignedAgent",
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(
@@ -224,7 +230,7 @@ async fn bad_writes_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Validation(_)));
+    assert!(matches!(err, Error::UnknownReference { kind: "agent", .. }));
 
     assert!(matches!(
         b.mc.update_task(&patch(), "task-nope", changes(r#"{"title":"x"}"#))

@@ -418,7 +418,7 @@ async fn blockers_and_comments_over_http() {
             Some(&admin),
         )
         .await;
-    assert_eq!(error_fields(&r, 400, "validation_failed"), ["blockedBy"]);
+    assert_eq!(error_fields(&r, 409, "conflict"), ["blockedBy"]);
     let r = s
         .call(
             "PATCH",
@@ -427,7 +427,7 @@ async fn blockers_and_comments_over_http() {
             Some(&admin),
         )
         .await;
-    assert_eq!(error_fields(&r, 400, "validation_failed"), ["blockedBy"]);
+    assert_eq!(error_fields(&r, 409, "conflict"), ["blockedBy"]);
 
     for text in ["one", "two", "three"] {
         let r = s

@@ -132,22 +132,16 @@ fn error_from(status: u16, json: Option<&Value>, text: &str) -> ToolError {
             text.chars().take(500).collect()
         };
     }
+    let names_a_field = error["details"]
+        .as_array()
+        .and_then(|d| d.first())
+        .and_then(|d| d["field"].as_str())
+        .is_some_and(|f| !f.is_empty());
     match status {
-        400 | 422 => {
-            let first = error["details"].as_array().and_then(|d| d.first());
-            let field = first
-                .and_then(|d| d["field"].as_str())
-                .unwrap_or("")
-                .to_string();
-            let detail = first.and_then(|d| d["message"].as_str());
-            ToolError::InvalidArguments(FieldError {
-                field,
-                message: match detail {
-                    Some(d) if !message.contains(d) => format!("{message}: {d}"),
-                    _ => message,
-                },
-            })
-        }
+        400 | 422 => invalid_arguments(error, message),
+        // A conflict that names a field (an assignee nobody registered, an id that is taken)
+        // is an argument the model can correct.
+        409 if names_a_field => invalid_arguments(error, message),
         401 | 403 => ToolError::Unauthorized(message),
         404 => ToolError::NotFound(message),
         _ => ToolError::ServerError(ServerFailure {
@@ -160,6 +154,23 @@ fn error_from(status: u16, json: Option<&Value>, text: &str) -> ToolError {
             message,
         }),
     }
+}
+
+/// An error answer's first field detail as invalid-arguments, the server's message with it.
+fn invalid_arguments(error: &Value, message: String) -> ToolError {
+    let first = error["details"].as_array().and_then(|d| d.first());
+    let field = first
+        .and_then(|d| d["field"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let detail = first.and_then(|d| d["message"].as_str());
+    ToolError::InvalidArguments(FieldError {
+        field,
+        message: match detail {
+            Some(d) if !message.contains(d) => format!("{message}: {d}"),
+            _ => message,
+        },
+    })
 }
 
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved characters pass).

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::fields::{Patch, Problems, parse_patch};
+#[cfg(feature = "openapi")]
+use super::openapi;
 use super::string_enum;
 use super::text;
 use crate::error::Result;
@@ -103,6 +105,7 @@ pub struct Agent {
     pub status: AgentStatus,
     /// Epoch milliseconds of the agent's last write.
     pub last_active: i64,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub avatar_color: Option<String>,
 }
 
@@ -111,11 +114,16 @@ pub struct Agent {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAgentRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = openapi::new_agent_id))]
     pub id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = openapi::agent_name))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = openapi::agent_role))]
     pub role: Option<String>,
     /// Defaults to `online`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_agent_status))]
     pub status: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_agent_avatar_color))]
     pub avatar_color: Option<String>,
 }
 
@@ -179,16 +187,16 @@ fn required<T>(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateAgentRequest {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::agent_status_change))]
     pub status: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::agent_name))]
     pub name: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::agent_role))]
     pub role: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::agent_avatar_color_change))]
     pub avatar_color: Patch<String>,
 }
 

@@ -43,6 +43,7 @@ impl LeaseDuration {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimRequest {
     /// Length of the lease in seconds (5 to 86400); 900 by default.
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::lease_seconds))]
     pub lease_seconds: Option<i64>,
 }
 
@@ -65,10 +66,13 @@ fn lease(seconds: Option<i64>) -> Result<LeaseDuration> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimNextRequest {
     /// Only tasks carrying this tag.
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::claim_tag))]
     pub tag: Option<String>,
     /// Only tasks of this priority.
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::claim_priority))]
     pub priority: Option<String>,
     /// Length of the lease in seconds (5 to 86400); 900 by default.
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::lease_seconds))]
     pub lease_seconds: Option<i64>,
 }
 
@@ -110,6 +114,7 @@ impl ClaimNextRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeartbeatRequest {
     /// `online` or `busy`; the agent's status stays as it is when absent.
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::heartbeat_status))]
     pub status: Option<String>,
 }
 
@@ -136,6 +141,7 @@ pub struct Work {
     /// The tasks the agent holds, with their (renewed) `leaseExpiresAt`.
     pub held: Vec<Task>,
     /// The task `claim-next` would give the agent now; not claimed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next: Option<Task>,
 }
 
@@ -145,6 +151,7 @@ pub struct Work {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteRequest {
     /// A closing note, added as a comment in the same transaction (up to 10,000 characters).
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::closing_note))]
     pub note: Option<String>,
 }
 

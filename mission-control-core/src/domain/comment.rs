@@ -44,6 +44,10 @@ impl CommentText {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCommentRequest {
     /// 1 to 10,000 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, schema_with = super::openapi::comment_text)
+    )]
     pub text: Option<String>,
 }
 

@@ -28,10 +28,14 @@ pub struct Event {
     pub event_type: EventType,
     /// A sentence for people: "Patch moved Build rate limiter to done".
     pub message: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub agent_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub task_id: Option<String>,
     /// Epoch milliseconds.
     pub timestamp: i64,
     /// The event's place in the change log: `GET /api/events?after=<seq>` continues from it.
+    /// `null` only for events imported from another board.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub seq: Option<i64>,
 }

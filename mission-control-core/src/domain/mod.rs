@@ -11,6 +11,8 @@ mod comment;
 mod event;
 mod fields;
 mod idempotency;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod task;
 mod task_changes;
 mod text;
@@ -42,13 +44,13 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// Declares a closed set of wire strings as an enum with parsing, display and serde that all
-/// agree, so the list of allowed values is written once.
+/// Declares a closed set of wire strings as an enum with parsing, display, serde and (with the
+/// `openapi` feature) an OpenAPI schema that all agree, so the list of allowed values is
+/// written once.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $wire)] $variant),+
         }
@@ -66,6 +68,22 @@ macro_rules! string_enum {
             pub fn expected() -> String {
                 let all: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
                 format!("must be one of {}", all.join(", "))
+            }
+        }
+
+        /// A string schema whose `enum` is [`Self::ALL`] as written on the wire.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let values: Vec<&'static str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                $crate::domain::openapi::string_enum(&values, &[$($doc),*])
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

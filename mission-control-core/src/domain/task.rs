@@ -124,22 +124,28 @@ pub struct Task {
     )]
     pub id: String,
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     pub status: TaskStatus,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub assigned_agent: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub priority: Option<Priority>,
     /// Epoch milliseconds.
     pub created_at: i64,
     /// Epoch milliseconds.
     pub updated_at: i64,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub created_by: Option<String>,
     pub tags: Vec<String>,
     /// Incremented by every change to the task: its `ETag`, and what `If-Match` names.
     pub version: i64,
     /// Who made the last change; `null` when the server made it (a lease ran out).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub updated_by: Option<String>,
     /// While the task is claimed: when its holder's lease ends (epoch milliseconds). The
     /// holder is `assignedAgent`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub lease_expires_at: Option<i64>,
     /// Tasks that must be done before this one can move to in-progress or done.
     pub blocked_by: Vec<String>,

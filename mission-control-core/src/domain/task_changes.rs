@@ -3,6 +3,8 @@
 use serde::Deserialize;
 
 use super::fields::{Patch, Problems, parse_patch};
+#[cfg(feature = "openapi")]
+use super::openapi;
 use super::task::{Priority, TaskStatus};
 use super::{AgentId, Tags, TaskDescription, TaskRefs, TaskTitle};
 use crate::error::Result;
@@ -12,17 +14,24 @@ use crate::error::Result;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTaskRequest {
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = openapi::task_title))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_description))]
     pub description: Option<String>,
     /// Defaults to `backlog`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_status))]
     pub status: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_assignee))]
     pub assigned_agent: Option<String>,
     /// Defaults to `medium`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_priority))]
     pub priority: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_tags))]
     pub tags: Option<Vec<String>>,
     /// Ids of tasks that must be done before this one can start.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::new_task_blockers))]
     pub blocked_by: Option<Vec<String>>,
 }
 
@@ -104,26 +113,26 @@ impl NewTask {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateTaskRequest {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_title))]
     pub title: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_description_change))]
     pub description: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_status_change))]
     pub status: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_assignee_change))]
     pub assigned_agent: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_priority_change))]
     pub priority: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_tags_change))]
     pub tags: Patch<Vec<String>>,
     /// Replaces the task's blockers; `[]` removes them all.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::task_blockers_change))]
     pub blocked_by: Patch<Vec<String>>,
 }
 

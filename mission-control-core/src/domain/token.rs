@@ -15,6 +15,7 @@ pub struct TokenInfo {
     /// Epoch milliseconds.
     pub expires_at: i64,
     /// Epoch milliseconds, to within half a minute; `null` if never used.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_used_at: Option<i64>,
 }
 
@@ -24,7 +25,8 @@ pub struct TokenLifetime(u32);
 
 impl TokenLifetime {
     pub const MAX_DAYS: u32 = 3650;
-    pub const DEFAULT: TokenLifetime = TokenLifetime(365);
+    pub const DEFAULT_DAYS: u32 = 365;
+    pub const DEFAULT: TokenLifetime = TokenLifetime(Self::DEFAULT_DAYS);
 
     pub fn days(days: u32) -> Result<Self, String> {
         if (1..=Self::MAX_DAYS).contains(&days) {

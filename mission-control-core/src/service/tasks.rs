@@ -124,10 +124,10 @@ impl MissionControl {
             if let Some(blockers) = &changes.blocked_by {
                 check_blockers_exist(conn, blockers)?;
                 if let Some(via) = tasks::closes_cycle(conn, &id, blockers.as_slice())? {
-                    return Err(Error::field(
-                        "blockedBy",
-                        format!("{via} already waits for this task; a task cannot wait for itself"),
-                    ));
+                    return Err(Error::Conflict(Conflict::Cycle {
+                        task_id: id.clone(),
+                        via,
+                    }));
                 }
             }
             let mut task = before.clone();
@@ -303,22 +303,25 @@ fn ensure_agent_exists(conn: &Connection, agent: &AgentId) -> Result<()> {
     if agents::exists(conn, agent.as_str())? {
         Ok(())
     } else {
-        Err(Error::field(
-            "assignedAgent",
-            format!("no agent is registered with the id {agent}"),
-        ))
+        Err(Error::UnknownReference {
+            field: "assignedAgent",
+            kind: "agent",
+            id: agent.as_str().to_owned(),
+        })
     }
 }
 
 fn check_blockers_exist(conn: &Connection, blockers: &TaskRefs) -> Result<()> {
-    let missing = tasks::missing(conn, blockers.as_slice())?;
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::field(
-            "blockedBy",
-            format!("no task with the id {}", missing.join(", ")),
-        ))
+    match tasks::missing(conn, blockers.as_slice())?
+        .into_iter()
+        .next()
+    {
+        None => Ok(()),
+        Some(id) => Err(Error::UnknownReference {
+            field: "blockedBy",
+            kind: "task",
+            id,
+        }),
     }
 }
 

@@ -83,8 +83,9 @@ pub struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `validation_failed`, `invalid_json`, `unauthorized`,
-    /// `forbidden`, `not_found`, `conflict` (an id or name taken), `held` (another agent's
+    /// Stable, machine-readable: `validation_failed`, `invalid_json`, `bad_request`,
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict` (an id or name taken, or a field
+    /// naming something that does not exist), `held` (another agent's
     /// claim), `blocked`, `assigned`, `done`, `not_held`, `precondition_failed`,
     /// `idempotency_key_reused`, `payload_too_large`, `header_too_large`, `request_timeout`,
     /// `rate_limited`, `busy`, `method_not_allowed`, `unavailable`, `internal`.
@@ -159,6 +160,17 @@ impl ApiError {
                     )],
                 ),
             ),
+            ApiError::Core(CoreError::UnknownReference { field, kind, id }) => {
+                let message = format!("no {kind} is registered with the id {id}");
+                (
+                    S::CONFLICT,
+                    ErrorDetail::new(
+                        "conflict",
+                        message.clone(),
+                        vec![FieldError::new(*field, message)],
+                    ),
+                )
+            }
             ApiError::Core(CoreError::Unauthorized(why)) | ApiError::Unauthorized(why) => {
                 plain(S::UNAUTHORIZED, "unauthorized", (*why).into())
             }
@@ -360,6 +372,14 @@ fn conflict_detail(conflict: &Conflict) -> ErrorDetail {
             "assigned",
             format!("{task_id} is assigned to {agent}; ask the operator to reassign it"),
             vec![],
+        ),
+        Conflict::Cycle { task_id, via } => ErrorDetail::new(
+            "conflict",
+            format!("{task_id} cannot wait for {via}: that task already waits for it"),
+            vec![FieldError::new(
+                "blockedBy",
+                format!("{via} already waits for this task; a task cannot wait for itself"),
+            )],
         ),
         Conflict::Done { task_id } => {
             ErrorDetail::new("done", format!("{task_id} is already done"), vec![])

@@ -17,12 +17,13 @@ impl Query {
         )
     }
 
-    /// The last value given for `name` (an empty value counts as absent).
+    /// The last value given for `name`. An empty value is a value (`?status=` names no
+    /// column and is refused as such), as the published document says.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .rev()
-            .find(|(k, v)| k == name && !v.is_empty())
+            .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 

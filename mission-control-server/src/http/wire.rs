@@ -25,6 +25,7 @@ pub struct TaskList {
 /// What `claim-next` answers: the task claimed, or `null` when there was none to take.
 #[derive(Serialize, ToSchema)]
 pub struct MaybeTask {
+    #[schema(required = true)]
     pub task: Option<Task>,
 }
 
@@ -33,6 +34,7 @@ pub struct MaybeTask {
 pub struct CompletedEnvelope {
     pub task: Task,
     /// The closing note, when one was given.
+    #[schema(required = true)]
     pub comment: Option<Comment>,
 }
 
@@ -57,6 +59,7 @@ pub struct HeartbeatAnswer {
     /// Tasks the agent holds a claim on, with their (renewed) `leaseExpiresAt`.
     pub held: Vec<Task>,
     /// The task `claim-next` would give the agent now (not claimed).
+    #[schema(required = true)]
     pub next: Option<Task>,
 }
 
@@ -98,6 +101,7 @@ pub struct Success {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -131,9 +135,58 @@ pub struct LoginResponse {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MintTokenRequest {
     /// The registered agent the token acts as.
+    #[schema(schema_with = mint_agent_id_schema)]
     pub agent_id: String,
-    /// Lifetime in days, 1 to 3650; defaults to 365.
+    #[serde(default, deserialize_with = "whole_days")]
+    #[schema(schema_with = expires_in_days_schema)]
     pub expires_in_days: Option<u32>,
+}
+
+/// A whole number of days, written `30` or `30.0`: JSON does not tell the two apart, and
+/// neither does the `integer` the document publishes.
+fn whole_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
+                .map(|f| f as u64)
+        })
+        .and_then(|whole| u32::try_from(whole).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "must be a whole number from 1 to {}",
+                MintTokenRequest::MAX_DAYS
+            ))
+        })
+}
+
+impl MintTokenRequest {
+    /// The longest lifetime a minted token may have, in days (the core's rule).
+    pub const MAX_DAYS: u32 = mission_control_core::TokenLifetime::MAX_DAYS;
+    /// The lifetime of a minted token when none is asked for, in days.
+    pub const DEFAULT_DAYS: u32 = mission_control_core::TokenLifetime::DEFAULT_DAYS;
+}
+
+fn mint_agent_id_schema() -> utoipa::openapi::schema::Schema {
+    mission_control_core::domain::openapi::registered_agent_id("agentId")
+}
+
+fn expires_in_days_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .minimum(Some(1))
+        .maximum(Some(MintTokenRequest::MAX_DAYS))
+        .description(Some(format!(
+            "Lifetime in days, 1 to {}; absent or `null` means {}.",
+            MintTokenRequest::MAX_DAYS,
+            MintTokenRequest::DEFAULT_DAYS
+        )))
+        .into()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -145,13 +198,46 @@ pub struct MintTokenResponse {
     pub agent: Agent,
 }
 
+/// `ok`, or `degraded` when something is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthState {
+    Ok,
+    Degraded,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, or `degraded` when something below is wrong.
-    pub status: &'static str,
+    /// `degraded` when anything below is wrong.
+    pub status: HealthState,
     pub version: &'static str,
-    /// `ok` or `degraded`.
-    pub database: &'static str,
+    pub database: HealthState,
     /// What is wrong, one sentence each; empty when all is well.
     pub problems: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(body: &str) -> Result<Option<u32>, String> {
+        serde_json::from_str::<MintTokenRequest>(body)
+            .map(|r| r.expires_in_days)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn days_are_whole_numbers_however_written() {
+        assert_eq!(days(r#"{"agentId":"a","expiresInDays":30}"#), Ok(Some(30)));
+        assert_eq!(
+            days(r#"{"agentId":"a","expiresInDays":30.0}"#),
+            Ok(Some(30))
+        );
+        assert_eq!(days(r#"{"agentId":"a","expiresInDays":null}"#), Ok(None));
+        assert_eq!(days(r#"{"agentId":"a"}"#), Ok(None));
+        for bad in ["1.5", "-1", "1e300", "4294967296", "\"30\""] {
+            let body = format!(r#"{{"agentId":"a","expiresInDays":{bad}}}"#);
+            assert!(days(&body).is_err(), "{bad}");
+        }
+    }
 }

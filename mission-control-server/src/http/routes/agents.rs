@@ -13,8 +13,8 @@ use crate::http::router::Ctx;
 use crate::http::wire::{AgentEnvelope, AgentList, HeartbeatAnswer, Revoked, Success, TokenList};
 
 /// Every agent, by name, and where the list stands in the change log.
-#[utoipa::path(get, path = "/api/agents", tag = "agents",
-    responses((status = 200, body = AgentList), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/agents", tag = "agents", operation_id = "listAgents",
+    responses((status = 200, description = "Every agent", body = AgentList)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let (agents, seq) = ctx.state.mc.list_agents_at().await?;
@@ -22,8 +22,19 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
 }
 
 /// Register an agent (the operator only). Emits `agent.status_changed` and `event.new`.
-#[utoipa::path(post, path = "/api/agents", tag = "agents", request_body = NewAgentRequest,
-    responses((status = 201, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+#[utoipa::path(post, path = "/api/agents", tag = "agents", operation_id = "registerAgent",
+    request_body = NewAgentRequest,
+    responses(
+        (status = 201, description = "The new agent", body = AgentEnvelope, links(
+            ("GetAgent" = (operation_id = "getAgent", parameters(("id" = "$response.body#/agent/id")))),
+            ("UpdateAgent" = (operation_id = "updateAgent", parameters(("id" = "$response.body#/agent/id")))),
+            ("ListItsTasks" = (operation_id = "listTasks", parameters(("agent" = "$response.body#/agent/id")))),
+            ("AssignATask" = (operation_id = "createTask", request_body = json!({"assignedAgent": "$response.body#/agent/id"}))),
+            ("MintItsToken" = (operation_id = "mintToken", request_body = json!({"agentId": "$response.body#/agent/id"}))),
+        )),
+        (status = 403, description = "Only the operator registers agents", body = ErrorBody),
+        (status = 409, description = "An agent with this id or this name exists", body = ErrorBody),
+    ),
     security(("bearer" = [])))]
 pub async fn register(ctx: Ctx, caller: Caller) -> Result {
     let new = NewAgent::parse(parse_json::<NewAgentRequest>(ctx.req.body())?)?;
@@ -36,9 +47,10 @@ pub async fn register(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// One agent.
-#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents",
+#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", operation_id = "getAgent",
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = AgentEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The agent", body = AgentEnvelope),
+        (status = 404, description = "No agent has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     let agent = ctx.state.mc.get_agent(ctx.params.id()).await?;
@@ -47,9 +59,13 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 
 /// Change an agent's card: an agent its own status and colour; the operator anything (name,
 /// role too). Emits `agent.status_changed`, and `event.new` for each kind of change.
-#[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", request_body = UpdateAgentRequest,
+#[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", operation_id = "updateAgent",
+    request_body = UpdateAgentRequest,
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = AgentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The agent as it now is", body = AgentEnvelope),
+        (status = 403, description = "An agent may change only its own status and colour", body = ErrorBody),
+        (status = 404, description = "No agent has this id", body = ErrorBody),
+        (status = 409, description = "Another agent has this name", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(ctx.req.body())?)?;
@@ -63,9 +79,11 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 
 /// Remove an agent (the operator only): its tokens are revoked and its live connections end,
 /// its tasks are unassigned; its history stays. Emits `agent.removed`.
-#[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents",
+#[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents", operation_id = "removeAgent",
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The agent is gone", body = Success),
+        (status = 403, description = "Only the operator removes agents, and not their own", body = ErrorBody),
+        (status = 404, description = "No agent has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
     ctx.state
@@ -77,9 +95,11 @@ pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
 
 /// An agent's sign of life (`me` or its own id), optionally with a status (`online` or
 /// `busy`). Renews its claims; answers what it holds and the task it could claim next.
-#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", request_body = Option<HeartbeatRequest>,
+#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", operation_id = "heartbeat",
+    request_body(content = Option<HeartbeatRequest>, description = "Optional"),
     params(("id" = String, Path, description = "`me`, or the caller's own agent id")),
-    responses((status = 200, body = HeartbeatAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The agent and its work", body = HeartbeatAnswer),
+        (status = 403, description = "A heartbeat speaks only for the caller", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
     own_id(&caller.actor, ctx.params.id())?;
@@ -97,9 +117,11 @@ pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
 
 /// An agent's tokens (the operator, or the agent itself): id, created, expires, last used;
 /// never the token.
-#[utoipa::path(get, path = "/api/agents/{id}/tokens", tag = "tokens",
+#[utoipa::path(get, path = "/api/agents/{id}/tokens", tag = "tokens", operation_id = "listTokens",
     params(("id" = String, Path, description = "Agent id, or `me`")),
-    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The agent's live tokens", body = TokenList),
+        (status = 403, description = "Only the operator sees other agents' tokens", body = ErrorBody),
+        (status = 404, description = "No agent has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
     let agent = resolve(&caller.actor, ctx.params.id());
@@ -112,9 +134,11 @@ pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// Revoke every token of an agent; its live connections end at once.
-#[utoipa::path(delete, path = "/api/agents/{id}/tokens", tag = "tokens",
+#[utoipa::path(delete, path = "/api/agents/{id}/tokens", tag = "tokens", operation_id = "revokeAllTokens",
     params(("id" = String, Path, description = "Agent id, or `me`")),
-    responses((status = 200, body = Revoked), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "How many were revoked", body = Revoked),
+        (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),
+        (status = 404, description = "No agent has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
     let agent = resolve(&caller.actor, ctx.params.id());
@@ -127,10 +151,12 @@ pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// Revoke one token of an agent by its id; connections made with it end at once.
-#[utoipa::path(delete, path = "/api/agents/{id}/tokens/{tokenId}", tag = "tokens",
+#[utoipa::path(delete, path = "/api/agents/{id}/tokens/{tokenId}", tag = "tokens", operation_id = "revokeToken",
     params(("id" = String, Path, description = "Agent id, or `me`"),
            ("tokenId" = String, Path, description = "The token's id, from the list")),
-    responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The token is revoked", body = Success),
+        (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),
+        (status = 404, description = "No such agent, or it has no token with this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke(ctx: Ctx, caller: Caller) -> Result {
     let agent = resolve(&caller.actor, ctx.params.id());

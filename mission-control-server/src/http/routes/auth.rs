@@ -15,8 +15,9 @@ use crate::http::wire::{
 };
 
 /// Sign in as the operator; the token lasts 7 days. Limited per client address.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", operation_id = "login",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = LoginResponse)))]
 pub async fn login(ctx: Ctx) -> Result {
     let state = &ctx.state;
     state.limits.login.check(&client_key(ctx.client))?;
@@ -55,8 +56,8 @@ pub async fn login(ctx: Ctx) -> Result {
 }
 
 /// Revoke the token that made this request.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
-    responses((status = 200, body = Success), (status = 401, body = ErrorBody)),
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", operation_id = "logout",
+    responses((status = 200, description = "The token is revoked", body = Success)),
     security(("bearer" = [])))]
 pub async fn logout(ctx: Ctx, caller: Caller) -> Result {
     ctx.state.mc.revoke_token(&caller.token).await?;
@@ -65,8 +66,11 @@ pub async fn logout(ctx: Ctx, caller: Caller) -> Result {
 
 /// Mint a long-lived token for a registered agent (its `MISSION_CONTROL_TOKEN`), so that its
 /// writes carry its own name. Only the operator may do this.
-#[utoipa::path(post, path = "/api/auth/tokens", tag = "auth", request_body = MintTokenRequest,
-    responses((status = 201, body = MintTokenResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(post, path = "/api/auth/tokens", tag = "auth", operation_id = "mintToken",
+    request_body = MintTokenRequest,
+    responses((status = 201, description = "The new token", body = MintTokenResponse),
+        (status = 403, description = "The caller is not the operator", body = ErrorBody),
+        (status = 409, description = "`agentId` names no registered agent", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn mint(ctx: Ctx, caller: Caller) -> Result {
     let state = &ctx.state;
@@ -81,10 +85,13 @@ pub async fn mint(ctx: Ctx, caller: Caller) -> Result {
         .get_agent(&body.agent_id)
         .await
         .map_err(|e| match e {
-            mission_control_core::Error::NotFound { .. } => mission_control_core::Error::field(
-                "agentId",
-                format!("no agent is registered with the id {}", body.agent_id),
-            ),
+            mission_control_core::Error::NotFound { kind, id } => {
+                mission_control_core::Error::UnknownReference {
+                    field: "agentId",
+                    kind,
+                    id,
+                }
+            }
             other => other,
         })?;
     let issued = state

@@ -6,28 +6,25 @@ use mission_control_core::EventQuery;
 use super::Result;
 use crate::http::auth::Caller;
 use crate::http::body::json_response;
-use crate::http::error::ErrorBody;
 use crate::http::query::Query;
 use crate::http::router::Ctx;
 use crate::http::wire::EventList;
 
 /// The event log: newest first; or, with `after`, the events that followed a seq, oldest
 /// first (a cursor that never skips). `hasMore` says when the page was cut at `limit`.
-#[utoipa::path(get, path = "/api/events", tag = "events",
+#[utoipa::path(get, path = "/api/events", tag = "events", operation_id = "listEvents",
     params(
-        ("limit" = Option<u32>, Query, description = "At most this many (default 50; values above 500 are capped at 500)"),
-        ("since" = Option<i64>, Query, description = "Epoch milliseconds: only events strictly later"),
-        ("after" = Option<i64>, Query, description = "A seq: only the events after it, oldest first"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many, 1 to 500 (default 50)"),
+        ("since" = Option<i64>, Query, minimum = 0, description = "Epoch milliseconds: only events strictly later"),
+        ("after" = Option<i64>, Query, minimum = 0, description = "A seq: only the events after it, oldest first"),
     ),
-    responses((status = 200, body = EventList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, description = "The events", body = EventList)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let query = Query::of(ctx.req.uri());
     let limit = query
-        .integer("limit", 1, i64::from(u32::MAX))?
-        .map_or(EventQuery::DEFAULT_LIMIT, |n| {
-            n.min(i64::from(EventQuery::MAX_LIMIT)) as u32
-        });
+        .integer("limit", 1, i64::from(EventQuery::MAX_LIMIT))?
+        .map_or(EventQuery::DEFAULT_LIMIT, |n| n as u32);
     let since = query.integer("since", 0, i64::MAX)?;
     let after = query.integer("after", 0, i64::MAX)?;
     let page = ctx

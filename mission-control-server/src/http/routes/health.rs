@@ -5,18 +5,19 @@ use http::StatusCode;
 use super::Result;
 use crate::http::body::json_response;
 use crate::http::router::Ctx;
-use crate::http::wire::Health;
+use crate::http::wire::{Health, HealthState};
 
 /// Liveness and the store's health. Answers 503, with the reasons, when the database does
 /// not answer, its file was deleted or replaced, a recent write failed, or it is damaged.
-#[utoipa::path(get, path = "/health", tag = "system",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(get, path = "/health", tag = "system", operation_id = "health",
+    responses((status = 200, description = "All is well", body = Health),
+        (status = 503, description = "Degraded: `problems` says why", body = Health)))]
 pub async fn health(ctx: Ctx) -> Result {
     let report = ctx.state.mc.health().await;
     let (status, code) = if report.is_ok() {
-        ("ok", StatusCode::OK)
+        (HealthState::Ok, StatusCode::OK)
     } else {
-        ("degraded", StatusCode::SERVICE_UNAVAILABLE)
+        (HealthState::Degraded, StatusCode::SERVICE_UNAVAILABLE)
     };
     Ok(json_response(
         code,
@@ -30,7 +31,7 @@ pub async fn health(ctx: Ctx) -> Result {
 }
 
 /// This API as an OpenAPI 3.1 document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
 pub async fn openapi(_ctx: Ctx) -> Result {
     Ok(json_response(

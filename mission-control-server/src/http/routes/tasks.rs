@@ -23,14 +23,14 @@ const MAX_PAGE: i64 = 500;
 
 /// List tasks, oldest first. Without `limit` every match is returned (streamed); with it, one
 /// page and `nextCursor`. `seq` says where the list stands in the change log.
-#[utoipa::path(get, path = "/api/tasks", tag = "tasks",
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", operation_id = "listTasks",
     params(
         ("status" = Option<TaskStatus>, Query, description = "Only tasks in this column"),
-        ("agent" = Option<String>, Query, description = "Only tasks assigned to this agent id"),
-        ("limit" = Option<u32>, Query, description = "At most this many (1 to 500); then `nextCursor` says where the next page starts"),
+        ("agent" = Option<String>, Query, description = "Only tasks assigned to this agent id (none match an id no agent has)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500); then `nextCursor` says where the next page starts"),
         ("cursor" = Option<String>, Query, description = "A `nextCursor` from the previous page"),
     ),
-    responses((status = 200, body = TaskList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The matching tasks", body = TaskList)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let query = Query::of(ctx.req.uri());
@@ -67,9 +67,20 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
 
 /// Create a task. Emits `task.created` and `event.new`. With `Idempotency-Key`, a retry
 /// answers the first answer and creates nothing.
-#[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = CreateTaskRequest,
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", operation_id = "createTask",
+    request_body = CreateTaskRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body within 24 hours answer the first answer again")),
-    responses((status = 201, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses(
+        (status = 201, description = "The new task", body = TaskEnvelope, links(
+            ("GetTask" = (operation_id = "getTask", parameters(("id" = "$response.body#/task/id")))),
+            ("UpdateTask" = (operation_id = "updateTask", parameters(("id" = "$response.body#/task/id")))),
+            ("DeleteTask" = (operation_id = "deleteTask", parameters(("id" = "$response.body#/task/id")))),
+            ("ClaimTask" = (operation_id = "claimTask", parameters(("id" = "$response.body#/task/id")))),
+            ("CommentOnTask" = (operation_id = "addComment", parameters(("id" = "$response.body#/task/id")))),
+        )),
+        (status = 409, description = "`assignedAgent` or `blockedBy` names nothing registered, or the task would start while blocked", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody),
+    ),
     security(("bearer" = [])))]
 pub async fn create(ctx: Ctx, caller: Caller) -> Result {
     let key = idempotency_key(&ctx.req)?;
@@ -87,9 +98,10 @@ pub async fn create(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// One task, with its version as `ETag`.
-#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", operation_id = "getTask",
     params(("id" = String, Path, description = "Task id")),
-    responses((status = 200, body = TaskEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task (its version is the ETag)", body = TaskEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     let task = ctx.state.mc.get_task(ctx.params.id()).await?;
@@ -102,10 +114,14 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 /// Change some fields of a task; `null` clears description, assignedAgent or priority. With
 /// `If-Match`, only if the task is still at that version (else 412 with the current task).
 /// Emits `task.updated` and `event.new` when anything changed.
-#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", request_body = UpdateTaskRequest,
+#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", operation_id = "updateTask",
+    request_body = UpdateTaskRequest,
     params(("id" = String, Path, description = "Task id"),
            ("If-Match" = Option<String>, Header, description = "The task's ETag (its version): refuse the change if the task changed meanwhile")),
-    responses((status = 200, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task as it now is", body = TaskEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody),
+        (status = 409, description = "A field names nothing registered, another agent holds the task, or it waits for a blocker", body = ErrorBody),
+        (status = 412, description = "The task changed since the If-Match version; the body carries it as it is", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
@@ -123,10 +139,13 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 
 /// Delete a task (with `If-Match`, only if it is still at that version). Emits
 /// `task.deleted` and `event.new`.
-#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", operation_id = "deleteTask",
     params(("id" = String, Path, description = "Task id"),
            ("If-Match" = Option<String>, Header, description = "The task's ETag (its version)")),
-    responses((status = 200, body = Success), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task is gone", body = Success),
+        (status = 404, description = "No task has this id", body = ErrorBody),
+        (status = 409, description = "Another agent holds the task", body = ErrorBody),
+        (status = 412, description = "The task changed since the If-Match version", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
@@ -140,10 +159,14 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
 /// Claim a task: assign it to yourself, move it to in-progress, and hold it for a lease
 /// (`leaseSeconds`, 15 minutes by default). 409 when another agent holds it (with the holder
 /// and the lease's end), when it waits for an unfinished blocker, or is done.
-#[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "claims", request_body = Option<ClaimRequest>,
+#[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "claims", operation_id = "claimTask",
+    request_body(content = Option<ClaimRequest>, description = "Optional"),
     params(("id" = String, Path, description = "Task id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = TaskEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task, claimed", body = TaskEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody),
+        (status = 409, description = "Held by another agent (`holder`, `leaseExpiresAt`), blocked (`blockers`), assigned to another agent, or done", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn claim(ctx: Ctx, caller: Caller) -> Result {
     let key = idempotency_key(&ctx.req)?;
@@ -162,9 +185,11 @@ pub async fn claim(ctx: Ctx, caller: Caller) -> Result {
 
 /// Claim the next task: the highest-priority, oldest `todo` task that is unassigned (or yours)
 /// and waits for nothing, optionally with a `tag` or `priority`. `{"task": null}` when none.
-#[utoipa::path(post, path = "/api/tasks/claim-next", tag = "claims", request_body = Option<ClaimNextRequest>,
+#[utoipa::path(post, path = "/api/tasks/claim-next", tag = "claims", operation_id = "claimNextTask",
+    request_body(content = Option<ClaimNextRequest>, description = "Optional"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: a retry answers the task the first call claimed")),
-    responses((status = 200, body = MaybeTask), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task claimed, or null when there was none", body = MaybeTask),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn claim_next(ctx: Ctx, caller: Caller) -> Result {
     let key = idempotency_key(&ctx.req)?;
@@ -179,9 +204,11 @@ pub async fn claim_next(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// Give a claimed task back: to `todo`, unassigned. The holder or the operator only.
-#[utoipa::path(post, path = "/api/tasks/{id}/release", tag = "claims",
+#[utoipa::path(post, path = "/api/tasks/{id}/release", tag = "claims", operation_id = "releaseTask",
     params(("id" = String, Path, description = "Task id")),
-    responses((status = 200, body = TaskEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task, back in todo", body = TaskEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody),
+        (status = 409, description = "The caller does not hold it (another agent may)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn release(ctx: Ctx, caller: Caller) -> Result {
     let task = ctx.state.mc.release(&caller.actor, ctx.params.id()).await?;
@@ -193,10 +220,14 @@ pub async fn release(ctx: Ctx, caller: Caller) -> Result {
 
 /// Finish a task: move it to done and end its claim, with an optional closing `note` added as
 /// a comment in the same transaction.
-#[utoipa::path(post, path = "/api/tasks/{id}/complete", tag = "claims", request_body = Option<CompleteRequest>,
+#[utoipa::path(post, path = "/api/tasks/{id}/complete", tag = "claims", operation_id = "completeTask",
+    request_body(content = Option<CompleteRequest>, description = "Optional"),
     params(("id" = String, Path, description = "Task id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = CompletedEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task, done, and the closing note", body = CompletedEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody),
+        (status = 409, description = "Already done, held by another agent, or blocked", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
     let key = idempotency_key(&ctx.req)?;
@@ -232,10 +263,13 @@ pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
 
 /// Add a note to a task (progress, a question, a result). Emits `comment.created` and
 /// `event.new`.
-#[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "comments", request_body = NewCommentRequest,
+#[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "addComment",
+    request_body = NewCommentRequest,
     params(("id" = String, Path, description = "Task id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = CommentEnvelope), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 201, description = "The new comment", body = CommentEnvelope),
+        (status = 404, description = "No task has this id", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
     let key = idempotency_key(&ctx.req)?;
@@ -254,11 +288,12 @@ pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
 
 /// A task's notes, oldest first: up to `limit` (1 to 500, default 100) after the comment
 /// `after`.
-#[utoipa::path(get, path = "/api/tasks/{id}/comments", tag = "comments",
+#[utoipa::path(get, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "listComments",
     params(("id" = String, Path, description = "Task id"),
-           ("limit" = Option<u32>, Query, description = "At most this many (1 to 500, default 100)"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500, default 100)"),
            ("after" = Option<String>, Query, description = "Only comments after this comment id")),
-    responses((status = 200, body = CommentList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    responses((status = 200, description = "The task's comments, oldest first", body = CommentList),
+        (status = 404, description = "No task has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_comments(ctx: Ctx, _caller: Caller) -> Result {
     let query = Query::of(ctx.req.uri());
