@@ -1,13 +1,20 @@
-"""How scripts/schemathesis.sh signs in to the server it tests.
+"""How scripts/schemathesis.sh signs in to the server it tests, and the state a client holds.
 
 Every operation gets the operator's bearer token, from POST /api/auth/login. Signing out
 revokes the token it is sent with, so each POST /api/auth/logout gets a token of its own,
-minted for the occasion: the rest of the run keeps a token that works. Nothing here changes
-what is generated or how answers are judged.
+minted for the occasion: the rest of the run keeps a token that works.
+
+Two headers carry state that a real client holds and a generator cannot know: an
+`Idempotency-Key` is new for each new request (a client reuses one only to retry the same
+request), and `If-Match` names the version the client last read. When a generated request
+carries either, it gets a fresh key, and the task's current ETag, as a client would send them.
+Nothing here changes how answers are judged.
 """
 
 import os
+import re
 import threading
+import uuid
 
 import requests
 import schemathesis
@@ -72,3 +79,27 @@ class TokenToRevoke:
 
     def set(self, case, data, context):
         _set_bearer(case, data)
+
+
+_TASK_PATH = re.compile(r"^/api/tasks/([^/]+)$")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    headers = case.headers or {}
+    for name in list(headers):
+        lowered = name.lower()
+        if lowered == "idempotency-key":
+            headers[name] = uuid.uuid4().hex
+        elif lowered == "if-match":
+            task = _TASK_PATH.match(case.formatted_path)
+            if task is None:
+                continue
+            response = requests.get(
+                f"{BASE_URL}/api/tasks/{task.group(1)}",
+                headers={"Authorization": f"Bearer {operator_token()}"},
+                timeout=TIMEOUT,
+            )
+            if response.status_code == 200 and "ETag" in response.headers:
+                headers[name] = response.headers["ETag"]
+    case.headers = headers

@@ -43,6 +43,7 @@ impl LeaseDuration {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimRequest {
     /// Length of the lease in seconds (5 to 86400); 900 by default.
+    #[serde(default, deserialize_with = "super::whole_number")]
     #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::lease_seconds))]
     pub lease_seconds: Option<i64>,
 }
@@ -72,6 +73,7 @@ pub struct ClaimNextRequest {
     #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::claim_priority))]
     pub priority: Option<String>,
     /// Length of the lease in seconds (5 to 86400); 900 by default.
+    #[serde(default, deserialize_with = "super::whole_number")]
     #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::lease_seconds))]
     pub lease_seconds: Option<i64>,
 }

@@ -85,3 +85,20 @@ pub(crate) fn parse_patch<T, U>(
         },
     }
 }
+
+/// A whole number as JSON may write it: `30` or `30.0` (JSON does not tell the two apart, and
+/// neither does the `integer` of JSON Schema). For `#[serde(deserialize_with = ...)]` on an
+/// `Option<i64>` field.
+pub fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("must be a whole number"))
+}

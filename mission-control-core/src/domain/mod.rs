@@ -32,7 +32,7 @@ pub use idempotency::IdempotencyKey;
 pub use task::{Priority, Tag, Tags, Task, TaskDescription, TaskRefs, TaskStatus, TaskTitle};
 pub use task_changes::{CreateTaskRequest, NewTask, TaskChanges, UpdateTaskRequest};
 
-pub use fields::Patch;
+pub use fields::{Patch, whole_number};
 pub use token::{TokenInfo, TokenLifetime};
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp on the wire.

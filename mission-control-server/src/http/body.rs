@@ -73,7 +73,9 @@ pub async fn read_body(headers: &http::HeaderMap, body: Incoming) -> Result<Byte
 
 /// Parses a JSON body into `T`, naming the field at fault when the shape is wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // Every body is an object. serde would also read a struct from an array of its fields in
+    // order (`[null, null]`), which no client means.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
         return Err(ApiError::InvalidJson {
             field: None,
             message: "a JSON object is required".into(),
@@ -103,9 +105,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// Parses an optional JSON body: an empty one is `T::default()`.
+/// Parses an optional JSON body: an empty one (or `null`) is `T::default()`.
 pub fn parse_optional_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
         Ok(T::default())
     } else {
         parse_json(bytes)

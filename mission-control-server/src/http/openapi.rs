@@ -40,7 +40,7 @@ use super::wire;
         routes::agents::remove, routes::agents::heartbeat, routes::agents::tokens, routes::agents::revoke_all, routes::agents::revoke,
         routes::events::list, routes::export::export, routes::health::health, routes::health::openapi,
     ),
-    components(schemas(ErrorBody, ErrorDetail, mission_control_core::FieldError, wire::Health)),
+    components(schemas(ErrorBody, ErrorDetail, mission_control_core::FieldError, wire::Health, wire::ExportFormat)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

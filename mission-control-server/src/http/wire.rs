@@ -145,23 +145,16 @@ pub struct MintTokenRequest {
 /// A whole number of days, written `30` or `30.0`: JSON does not tell the two apart, and
 /// neither does the `integer` the document publishes.
 fn whole_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
-        return Ok(None);
-    };
-    n.as_u64()
-        .or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
-                .map(|f| f as u64)
+    mission_control_core::whole_number(d)?
+        .map(|n| {
+            u32::try_from(n).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "must be a whole number from 1 to {}",
+                    MintTokenRequest::MAX_DAYS
+                ))
+            })
         })
-        .and_then(|whole| u32::try_from(whole).ok())
-        .map(Some)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "must be a whole number from 1 to {}",
-                MintTokenRequest::MAX_DAYS
-            ))
-        })
+        .transpose()
 }
 
 impl MintTokenRequest {
@@ -238,6 +231,28 @@ mod tests {
         for bad in ["1.5", "-1", "1e300", "4294967296", "\"30\""] {
             let body = format!(r#"{{"agentId":"a","expiresInDays":{bad}}}"#);
             assert!(days(&body).is_err(), "{bad}");
+        }
+    }
+}
+
+/// What `GET /api/export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// The whole board, as `mission-control-server export` writes it.
+    Json,
+    /// The tasks, one row each.
+    Csv,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(ExportFormat::Json),
+            "csv" => Ok(ExportFormat::Csv),
+            _ => Err("must be json or csv"),
         }
     }
 }

@@ -97,7 +97,7 @@ pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
 /// `busy`). Renews its claims; answers what it holds and the task it could claim next.
 #[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", operation_id = "heartbeat",
     request_body(content = Option<HeartbeatRequest>, description = "Optional"),
-    params(("id" = String, Path, description = "`me`, or the caller's own agent id")),
+    params(("id" = String, Path, example = "me", description = "`me`, or the caller's own agent id")),
     responses((status = 200, description = "The agent and its work", body = HeartbeatAnswer),
         (status = 403, description = "A heartbeat speaks only for the caller", body = ErrorBody)),
     security(("bearer" = [])))]

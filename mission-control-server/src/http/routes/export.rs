@@ -1,39 +1,32 @@
 //! `/api/export`: the board's data out, for people who want it elsewhere.
 
-use mission_control_core::{FieldError, TaskFilter};
+use mission_control_core::TaskFilter;
 
 use super::Result;
 use crate::http::auth::Caller;
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::ErrorBody;
 use crate::http::query::Query;
 use crate::http::router::Ctx;
 use crate::http::snapshot_stream;
+use crate::http::wire::ExportFormat;
 
 /// The whole board: `format=json` (the default; agents, tasks, comments and the event log, the
 /// same file as `mission-control-server export`, importable with `import`) or `format=csv`
 /// (the tasks, one row each). Streamed from one consistent snapshot.
 #[utoipa::path(get, path = "/api/export", tag = "export",
-    params(("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
+    params(("format" = Option<ExportFormat>, Query, description = "`json` (default) or `csv`")),
     responses(
         (status = 200, description = "The export: JSON, or CSV with format=csv", content_type = "application/json"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export(ctx: Ctx, _caller: Caller) -> Result {
-    let csv = match Query::of(ctx.req.uri()).get("format") {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => {
-            return Err(ApiError::InvalidQuery(FieldError::new(
-                "format",
-                "must be json or csv",
-            )));
-        }
-    };
+    let format = Query::of(ctx.req.uri())
+        .parse::<ExportFormat>("format")?
+        .unwrap_or(ExportFormat::Json);
     let permit = ctx.state.snapshot_permit(ctx.client)?;
     let snapshot = ctx.state.mc.read_board(TaskFilter::default()).await?;
-    Ok(if csv {
-        snapshot_stream::export_csv(snapshot, permit)
-    } else {
-        snapshot_stream::export_json(snapshot, permit)
+    Ok(match format {
+        ExportFormat::Csv => snapshot_stream::export_csv(snapshot, permit),
+        ExportFormat::Json => snapshot_stream::export_json(snapshot, permit),
     })
 }

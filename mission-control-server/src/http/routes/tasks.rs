@@ -28,7 +28,7 @@ const MAX_PAGE: i64 = 500;
         ("status" = Option<TaskStatus>, Query, description = "Only tasks in this column"),
         ("agent" = Option<String>, Query, description = "Only tasks assigned to this agent id (none match an id no agent has)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500); then `nextCursor` says where the next page starts"),
-        ("cursor" = Option<String>, Query, description = "A `nextCursor` from the previous page"),
+        ("cursor" = Option<String>, Query, pattern = r"^-?[0-9]{1,18}\.[a-z0-9-]{1,64}$", description = "A `nextCursor` from the previous page"),
     ),
     responses((status = 200, description = "The matching tasks", body = TaskList)),
     security(("bearer" = [])))]
@@ -69,7 +69,7 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
 /// answers the first answer and creates nothing.
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks", operation_id = "createTask",
     request_body = CreateTaskRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body within 24 hours answer the first answer again")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe: the same key and body within 24 hours answer the first answer again")),
     responses(
         (status = 201, description = "The new task", body = TaskEnvelope, links(
             ("GetTask" = (operation_id = "getTask", parameters(("id" = "$response.body#/task/id")))),
@@ -117,7 +117,7 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 #[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", operation_id = "updateTask",
     request_body = UpdateTaskRequest,
     params(("id" = String, Path, description = "Task id"),
-           ("If-Match" = Option<String>, Header, description = "The task's ETag (its version): refuse the change if the task changed meanwhile")),
+           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version): refuse the change if the task changed meanwhile")),
     responses((status = 200, description = "The task as it now is", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "A field names nothing registered, another agent holds the task, or it waits for a blocker", body = ErrorBody),
@@ -141,8 +141,9 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 /// `task.deleted` and `event.new`.
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", operation_id = "deleteTask",
     params(("id" = String, Path, description = "Task id"),
-           ("If-Match" = Option<String>, Header, description = "The task's ETag (its version)")),
+           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version)")),
     responses((status = 200, description = "The task is gone", body = Success),
+        (status = 400, description = "If-Match is not an entity tag", body = ErrorBody),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "Another agent holds the task", body = ErrorBody),
         (status = 412, description = "The task changed since the If-Match version", body = ErrorBody)),
@@ -162,7 +163,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
 #[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "claims", operation_id = "claimTask",
     request_body(content = Option<ClaimRequest>, description = "Optional"),
     params(("id" = String, Path, description = "Task id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
     responses((status = 200, description = "The task, claimed", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "Held by another agent (`holder`, `leaseExpiresAt`), blocked (`blockers`), assigned to another agent, or done", body = ErrorBody),
@@ -187,7 +188,7 @@ pub async fn claim(ctx: Ctx, caller: Caller) -> Result {
 /// and waits for nothing, optionally with a `tag` or `priority`. `{"task": null}` when none.
 #[utoipa::path(post, path = "/api/tasks/claim-next", tag = "claims", operation_id = "claimNextTask",
     request_body(content = Option<ClaimNextRequest>, description = "Optional"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: a retry answers the task the first call claimed")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe: a retry answers the task the first call claimed")),
     responses((status = 200, description = "The task claimed, or null when there was none", body = MaybeTask),
         (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -223,7 +224,7 @@ pub async fn release(ctx: Ctx, caller: Caller) -> Result {
 #[utoipa::path(post, path = "/api/tasks/{id}/complete", tag = "claims", operation_id = "completeTask",
     request_body(content = Option<CompleteRequest>, description = "Optional"),
     params(("id" = String, Path, description = "Task id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
     responses((status = 200, description = "The task, done, and the closing note", body = CompletedEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "Already done, held by another agent, or blocked", body = ErrorBody),
@@ -266,7 +267,7 @@ pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
 #[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "addComment",
     request_body = NewCommentRequest,
     params(("id" = String, Path, description = "Task id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
     responses((status = 201, description = "The new comment", body = CommentEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
