@@ -43,9 +43,12 @@ npm run --prefix frontend typecheck
 npm run --prefix frontend test
 npm run --prefix frontend build
 
-step "OpenClaw plugin package: install and transpile the component"
+step "OpenClaw plugin package: install, transpile the component for JSPI, bundle"
 npm ci --prefix openclaw-plugin/package --no-audit --no-fund
 npm run --prefix openclaw-plugin/package build
+
+step "OpenClaw: Node 24 and the openclaw release from npm (first run only; cached in ~/.cache/mission-control/openclaw)"
+node openclaw-plugin/package/scripts/openclaw-env.mjs
 
 step "Rust: unit, doc and black-box tests"
 cargo build -p mission-control-server
@@ -54,6 +57,6 @@ cargo test
 step "the published contract: schemathesis against the live server"
 scripts/schemathesis.sh
 
-step "Node: Socket.io with socket.io-client, the plugin package, the dashboard in Chromium"
+step "Node: Socket.io with socket.io-client, the plugin package and real OpenClaw (Node 24), the dashboard in Chromium"
 npm ci --prefix tests --no-audit --no-fund
 npm test --prefix tests

@@ -1,76 +1,81 @@
-// OpenClaw plugin entry: registers the `mission_control` agent tool. The tool's logic is the
-// sandboxed WebAssembly component in ./component/ (built from openclaw-plugin/ in the
-// Mission Control repository); this module only loads it, hands it the server URL and token,
-// and forwards the model's call to it in one hop.
+// OpenClaw plugin entry: registers the `mission_control` agent tool.
+//
+// The tool's logic is the sandboxed WebAssembly component in ./dist/ (built from
+// openclaw-plugin/ in the Mission Control repository). `register` stays cheap, as OpenClaw asks
+// (it also runs in discovery modes such as `plugins inspect`): the tool's name, description and
+// JSON schema come from dist/tool.json, which the build writes from the component's own
+// `describe()`, so a new action in the component reaches OpenClaw without a change here.
+// The component, its WASI implementation and the WebAssembly compile are loaded on the first
+// call, and every call runs without blocking the event loop (see src/runtime.js).
 //
 // The default export has the shape of OpenClaw's `definePluginEntry(...)` result
 // ({id, name, description, configSchema, register}) without importing the SDK at run time.
 
-import { describeToolError, loadComponent } from './lib/component.js';
+import { readFileSync } from 'node:fs';
+import { fromToolError, success } from './lib/results.js';
+import { resolveSettings } from './lib/settings.js';
 
-export const PLUGIN_ID = 'mission-control';
-const DEFAULT_URL = 'http://localhost:3002';
+const manifest = JSON.parse(readFileSync(new URL('./openclaw.plugin.json', import.meta.url), 'utf8'));
+export const PLUGIN_ID = manifest.id;
 
-const configSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    url: { type: 'string', description: 'Mission Control server URL, e.g. http://localhost:3002.' },
-    token: { type: 'string', description: 'Agent token (falls back to MISSION_CONTROL_TOKEN).' },
-  },
-};
-
-/** The URL and token in force: plugin config first, then the environment. */
-export function resolveSettings(pluginConfig = {}, env = process.env) {
-  const url = (typeof pluginConfig.url === 'string' && pluginConfig.url.trim())
-    || env.MISSION_CONTROL_URL?.trim()
-    || DEFAULT_URL;
-  const token = (typeof pluginConfig.token === 'string' && pluginConfig.token.trim())
-    || env.MISSION_CONTROL_TOKEN?.trim()
-    || undefined;
-  return { url: url.replace(/\/+$/, ''), token };
+let description;
+/** `{name, description, parameters}` as the component describes itself (dist/tool.json). */
+export function toolDescription() {
+  if (!description) {
+    const file = new URL('./dist/tool.json', import.meta.url);
+    try {
+      description = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`mission_control: ${file.pathname} is missing or broken; build the plugin package (npm run build): ${err.message}`);
+    }
+  }
+  return description;
 }
 
-/** Builds the OpenClaw tool object around one component instance. */
+let runtime;
+const loadRuntime = () => (runtime ??= import('./dist/runtime.js'));
+
+/**
+ * Builds the OpenClaw tool. `options.env` replaces `process.env` for the fallbacks;
+ * `options.allowedOrigin` replaces the origin the component may reach (tests);
+ * `options.logger` gets a warning for every request the origin rule refused.
+ */
 export function createMissionControlTool(pluginConfig = {}, options = {}) {
-  const settings = () => resolveSettings(pluginConfig, options.env ?? process.env);
-  const component = loadComponent(settings, options);
-  const { name, description, parametersSchema } = component.describe();
+  const { name, description: text, parameters } = toolDescription();
   return {
     name,
     label: 'Mission Control',
-    description,
-    parameters: JSON.parse(parametersSchema),
+    description: text,
+    parameters,
     // Task titles and descriptions come from other agents and people.
     resultContentSource: 'network',
     async execute(_toolCallId, params, signal) {
-      signal?.throwIfAborted?.();
-      let text;
+      signal?.throwIfAborted();
+      const settings = resolveSettings(pluginConfig, options.env ?? process.env);
+      const { execute } = await loadRuntime();
+      let answer;
       try {
-        text = component.execute(JSON.stringify(params ?? {}));
+        answer = await execute(JSON.stringify(params ?? {}), settings, {
+          signal,
+          allowedOrigin: options.allowedOrigin,
+          onDenied: (urls) => options.logger?.warn?.(`mission_control: refused requests outside ${settings.url}: ${urls.join(', ')}`),
+        });
       } catch (err) {
-        const message = describeToolError(err);
-        if (message === null) throw err;
-        const error = new Error(message);
-        error.code = err.payload.tag;
-        error.details = err.payload.val;
-        throw error;
+        if (signal?.aborted && err === signal.reason) throw err;
+        return fromToolError(err, settings.timeouts);
       }
-      const details = JSON.parse(text);
-      return {
-        content: [{ type: 'text', text: JSON.stringify(details, null, 2) }],
-        details,
-      };
+      return success(answer);
     },
   };
 }
 
 export default {
   id: PLUGIN_ID,
-  name: 'Mission Control',
-  description: 'The mission_control tool: create, move, update and list tasks on a Mission Control board.',
-  configSchema,
+  name: manifest.name,
+  description: manifest.description,
+  configSchema: manifest.configSchema,
   register(api) {
-    api.registerTool(createMissionControlTool(api.pluginConfig ?? {}), { name: 'mission_control' });
+    const tool = createMissionControlTool(api.pluginConfig ?? {}, { logger: api.logger });
+    api.registerTool(tool, { name: tool.name });
   },
 };

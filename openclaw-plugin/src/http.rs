@@ -1,12 +1,86 @@
 //! Calls to the Mission Control REST API over `wasi:http`, and the mapping of its answers and
 //! failures onto `tool-error`.
+//!
+//! Every request has a deadline. The host's `request-timeouts` (by default 10 s to connect,
+//! 30 s to the first byte, 30 s between two chunks of the body) go to the host as `wasi:http`
+//! request options, and the component enforces them again with its own timers, so a host whose
+//! `wasi:http` ignores the options cannot leave a call hanging. An answer larger than
+//! [`MAX_RESPONSE_BYTES`] is refused. A deadline that passes is reported as `server-unreachable`
+//! with a message that starts with [`TIMED_OUT`].
+
+use std::time::Duration;
 
 use serde_json::Value;
-use wstd::http::body::util::Empty;
+use wstd::future::FutureExt as _;
+use wstd::http::body::util::{BodyExt as _, Empty};
 use wstd::http::{Body, Client, ErrorCode, Request};
 
 use crate::bindings::mission_control::tool::config;
 use crate::bindings::mission_control::tool::types::{FieldError, ServerFailure, ToolError};
+
+/// The largest answer the component reads (the whole board as JSON fits many times over).
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// How every timeout message begins, so a host can tell a deadline from a refused connection.
+pub const TIMED_OUT: &str = "timed out";
+
+/// The limits on one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub first_byte: Duration,
+    pub between_bytes: Duration,
+}
+
+impl Timeouts {
+    pub const DEFAULT: Timeouts = Timeouts {
+        connect: Duration::from_secs(10),
+        first_byte: Duration::from_secs(30),
+        between_bytes: Duration::from_secs(30),
+    };
+    const MIN: Duration = Duration::from_millis(1);
+    const MAX: Duration = Duration::from_secs(600);
+
+    /// The host's values in milliseconds, each clamped to 1 ms ..= 10 min; defaults for `none`.
+    pub fn from_millis(
+        connect: Option<u32>,
+        first_byte: Option<u32>,
+        between: Option<u32>,
+    ) -> Self {
+        let pick = |ms: Option<u32>, default: Duration| {
+            ms.map_or(default, |ms| {
+                Duration::from_millis(ms.into()).clamp(Self::MIN, Self::MAX)
+            })
+        };
+        Timeouts {
+            connect: pick(connect, Self::DEFAULT.connect),
+            first_byte: pick(first_byte, Self::DEFAULT.first_byte),
+            between_bytes: pick(between, Self::DEFAULT.between_bytes),
+        }
+    }
+
+    fn from_host() -> Self {
+        let t = config::request_timeouts();
+        Self::from_millis(t.connect_ms, t.first_byte_ms, t.between_bytes_ms)
+    }
+
+    /// The longest wait for the head of the answer: connecting, then the first byte.
+    fn head(&self) -> Duration {
+        self.connect + self.first_byte
+    }
+}
+
+/// `1.5 s`, `30 s`, `250 ms`.
+fn describe(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub enum Method {
@@ -27,10 +101,11 @@ impl Method {
     }
 }
 
-/// Where the server is and how to authenticate, as the host gives them.
+/// Where the server is, how to authenticate and how long to wait, as the host gives them.
 pub struct Connection {
     base_url: String,
     token: Option<String>,
+    timeouts: Timeouts,
 }
 
 impl Connection {
@@ -41,7 +116,15 @@ impl Connection {
                 .trim_end_matches('/')
                 .to_string(),
             token: config::auth_token().filter(|t| !t.trim().is_empty()),
+            timeouts: Timeouts::from_host(),
         }
+    }
+
+    fn timed_out(&self, what: String) -> ToolError {
+        ToolError::ServerUnreachable(format!(
+            "{TIMED_OUT}: Mission Control at {} {what}",
+            self.base_url
+        ))
     }
 
     pub async fn call(
@@ -76,17 +159,56 @@ impl Connection {
             ToolError::ServerUnreachable(format!("cannot build a request to {url}: {e}"))
         })?;
 
-        let mut response = Client::new()
+        let limits = self.timeouts;
+        let mut client = Client::new();
+        client.set_connect_timeout(limits.connect);
+        client.set_first_byte_timeout(limits.first_byte);
+        client.set_between_bytes_timeout(limits.between_bytes);
+        let response = client
             .send(request)
+            .timeout(wstd::time::Duration::from(limits.head()))
             .await
-            .map_err(|e| unreachable_error(&self.base_url, &e))?;
+            .map_err(|_| {
+                self.timed_out(format!(
+                    "did not answer within {} (connect {}, first byte {})",
+                    describe(limits.head()),
+                    describe(limits.connect),
+                    describe(limits.first_byte)
+                ))
+            })?
+            .map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .str_contents()
-            .await
-            .map_err(|e| unreachable_error(&self.base_url, &e))?
-            .to_string();
+
+        let mut body = response.into_body().into_boxed_body();
+        let mut bytes = Vec::new();
+        loop {
+            let frame = body
+                .frame()
+                .timeout(wstd::time::Duration::from(limits.between_bytes))
+                .await
+                .map_err(|_| {
+                    self.timed_out(format!(
+                        "stopped sending its answer for more than {}",
+                        describe(limits.between_bytes)
+                    ))
+                })?;
+            let Some(frame) = frame else { break };
+            let Ok(data) = frame.map_err(|e| self.unreachable(&e))?.into_data() else {
+                continue; // trailers
+            };
+            if bytes.len() + data.len() > MAX_RESPONSE_BYTES {
+                return Err(ToolError::ServerError(ServerFailure {
+                    status,
+                    code: "response_too_large".into(),
+                    message: format!(
+                        "the answer is larger than {} MiB",
+                        MAX_RESPONSE_BYTES / (1024 * 1024)
+                    ),
+                }));
+            }
+            bytes.extend_from_slice(&data);
+        }
+        let text = String::from_utf8_lossy(&bytes);
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if (200..300).contains(&status) {
             return json.ok_or_else(|| {
@@ -99,24 +221,68 @@ impl Connection {
         }
         Err(error_from(status, json.as_ref(), &text))
     }
+
+    fn unreachable(&self, err: &wstd::http::Error) -> ToolError {
+        let code = err
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<ErrorCode>());
+        match code {
+            Some(ErrorCode::HttpRequestDenied) => ToolError::ServerUnreachable(format!(
+                "the host denied the request to {}: only the configured Mission Control \
+                 server may be reached",
+                self.base_url
+            )),
+            Some(
+                ErrorCode::DnsTimeout
+                | ErrorCode::ConnectionTimeout
+                | ErrorCode::ConnectionReadTimeout
+                | ErrorCode::ConnectionWriteTimeout
+                | ErrorCode::HttpResponseTimeout,
+            ) => {
+                let t = self.timeouts;
+                self.timed_out(format!(
+                    "did not answer in time (connect {}, first byte {}, between bytes {})",
+                    describe(t.connect),
+                    describe(t.first_byte),
+                    describe(t.between_bytes)
+                ))
+            }
+            // A failed body read carries only the host's text, e.g. "connection read timeout".
+            _ if format!("{err:#}").to_ascii_lowercase().contains("timeout") => {
+                let t = self.timeouts;
+                self.timed_out(format!(
+                    "stopped sending its answer ({err:#}; between bytes {})",
+                    describe(t.between_bytes)
+                ))
+            }
+            Some(code) => ToolError::ServerUnreachable(format!(
+                "cannot reach Mission Control at {}: {}",
+                self.base_url,
+                describe_code(code)
+            )),
+            None => ToolError::ServerUnreachable(format!(
+                "cannot reach Mission Control at {}: {err:#}",
+                self.base_url
+            )),
+        }
+    }
 }
 
-fn unreachable_error(base_url: &str, err: &wstd::http::Error) -> ToolError {
-    let denied = err.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<ErrorCode>(),
-            Some(ErrorCode::HttpRequestDenied)
-        )
-    });
-    if denied {
-        ToolError::ServerUnreachable(format!(
-            "the host denied the request to {base_url}: only the configured Mission Control \
-             server may be reached"
-        ))
-    } else {
-        ToolError::ServerUnreachable(format!(
-            "cannot reach Mission Control at {base_url}: {err:#}"
-        ))
+/// A `wasi:http` error code in words.
+fn describe_code(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::ConnectionRefused => "connection refused".into(),
+        ErrorCode::ConnectionTerminated => "the connection was closed".into(),
+        ErrorCode::DnsError(_) => "the host name does not resolve".into(),
+        ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => {
+            "the host cannot be reached".into()
+        }
+        ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => "the TLS handshake failed".into(),
+        // jco's Fetch-based WASI reports every network failure as `fetch failed`.
+        ErrorCode::InternalError(Some(message)) => message.clone(),
+        other => format!("{other:?}"),
     }
 }
 

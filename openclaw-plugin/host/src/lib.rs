@@ -39,6 +39,9 @@ mod bindings {
     });
 }
 
+/// Per-request limits the host hands the component, in milliseconds (`None`: the component's
+/// default of 10 s to connect, 30 s to the first byte, 30 s between body chunks).
+pub use bindings::mission_control::tool::config::Timeouts as RequestTimeouts;
 pub use bindings::mission_control::tool::types::{
     Agent, AgentRole, AgentStatus, Event, EventKind, EventQuery, FieldError, NewTask, Priority,
     PriorityChange, ServerFailure, Task, TaskChanges, TaskFilter, TaskStatus, TextChange,
@@ -48,7 +51,8 @@ pub use bindings::mission_control::tool::types::{
 use bindings::MissionControlToolPre;
 use bindings::exports::mission_control::tool::actions::Guest as Actions;
 
-/// Timeouts applied to the component's requests when it sets none itself.
+/// Timeouts applied to the component's requests when it sets none itself (it sets its own,
+/// see [`RequestTimeouts`]).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -62,6 +66,8 @@ pub struct ToolConfig {
     /// The only origin (`scheme://host:port`) requests may go to. `None`: the origin of
     /// `server_url`.
     pub allowed_origin: Option<String>,
+    /// Limits on each request; all `None` by default (the component's own defaults).
+    pub timeouts: RequestTimeouts,
 }
 
 impl ToolConfig {
@@ -70,7 +76,18 @@ impl ToolConfig {
             server_url: server_url.into(),
             token,
             allowed_origin: None,
+            timeouts: RequestTimeouts {
+                connect_ms: None,
+                first_byte_ms: None,
+                between_bytes_ms: None,
+            },
         }
+    }
+
+    /// The same config with other request limits.
+    pub fn with_timeouts(mut self, timeouts: RequestTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
     }
 }
 
@@ -220,6 +237,10 @@ impl bindings::mission_control::tool::config::Host for HostState {
 
     fn auth_token(&mut self) -> Option<String> {
         self.config.token.clone()
+    }
+
+    fn request_timeouts(&mut self) -> RequestTimeouts {
+        self.config.timeouts
     }
 }
 

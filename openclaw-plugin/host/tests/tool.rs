@@ -6,7 +6,8 @@ mod common;
 use common::{ADMIN_AGENT, Server, rest, runtime, unused_local_url};
 use mission_control_tool_host::{
     AgentStatus, EventKind, EventQuery, FieldError, NewTask, Origin, OriginGuard, Priority,
-    PriorityChange, TaskChanges, TaskFilter, TaskStatus, TextChange, ToolConfig, ToolError,
+    PriorityChange, RequestTimeouts, TaskChanges, TaskFilter, TaskStatus, TextChange, ToolConfig,
+    ToolError,
 };
 use serde_json::{Value, json};
 
@@ -588,6 +589,83 @@ async fn a_down_server_is_unreachable() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let err = tool.list_agents().await.unwrap().unwrap_err();
     assert!(matches!(err, ToolError::ServerUnreachable(_)), "{err:?}");
+}
+
+/// A server on a random port that accepts connections, reads the request, writes `reply`
+/// (maybe nothing) and then holds the connection open without another byte.
+async fn stalling_server(reply: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(reply.as_bytes()).await;
+                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            });
+        }
+    });
+    url
+}
+
+fn list_tasks_filter() -> TaskFilter {
+    TaskFilter {
+        status: None,
+        agent: None,
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_at_the_configured_limit() {
+    let url = stalling_server("").await;
+    let config = ToolConfig::new(url, Some("token".into())).with_timeouts(RequestTimeouts {
+        connect_ms: Some(1_000),
+        first_byte_ms: Some(400),
+        between_bytes_ms: None,
+    });
+    let mut tool = runtime().instantiate(config).await.unwrap();
+    let started = std::time::Instant::now();
+    let err = tool
+        .list_tasks(&list_tasks_filter())
+        .await
+        .unwrap()
+        .unwrap_err();
+    let waited = started.elapsed();
+    match &err {
+        ToolError::ServerUnreachable(msg) => assert!(msg.starts_with("timed out"), "{msg}"),
+        other => panic!("expected server-unreachable, got {other:?}"),
+    }
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "took {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_stalls_midway_times_out_between_bytes() {
+    let url = stalling_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"tasks\":[",
+    )
+    .await;
+    let config = ToolConfig::new(url, Some("token".into())).with_timeouts(RequestTimeouts {
+        connect_ms: None,
+        first_byte_ms: None,
+        between_bytes_ms: Some(300),
+    });
+    let mut tool = runtime().instantiate(config).await.unwrap();
+    let err = tool
+        .execute(r#"{"action":"list_tasks"}"#)
+        .await
+        .unwrap()
+        .unwrap_err();
+    match &err {
+        ToolError::ServerUnreachable(msg) => assert!(msg.starts_with("timed out"), "{msg}"),
+        other => panic!("expected server-unreachable, got {other:?}"),
+    }
 }
 
 #[tokio::test]
