@@ -19,10 +19,9 @@ import { LiveIndicator } from './components/LiveIndicator';
 import { useSideSheet } from './components/useSideSheet';
 
 // The dialogs are not needed to show the board: they load on their own, once it is up.
-const loadTaskDialog = () => import('./components/TaskDialog');
-const loadAgentDialog = () => import('./components/AgentDialog');
-const TaskDialog = lazy(() => loadTaskDialog().then((m) => ({ default: m.TaskDialog })));
-const AgentDialog = lazy(() => loadAgentDialog().then((m) => ({ default: m.AgentDialog })));
+const loadDialogs = () => import('./components/dialogs');
+const TaskDialog = lazy(() => loadDialogs().then((m) => ({ default: m.TaskDialog })));
+const AgentDialog = lazy(() => loadDialogs().then((m) => ({ default: m.AgentDialog })));
 
 /** What the address's hash opens: a task's dialog, the new-task dialog, or an agent's. */
 type Route = { kind: 'task'; target: DialogTarget } | { kind: 'agent'; id: string };
@@ -83,17 +82,14 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
   // Once the board is up and the browser idle, fetch the dialogs, so the first one opens at once.
   useEffect(() => {
     if (!state.loaded) return;
-    const load = () => {
-      void loadTaskDialog();
-      if (operator) void loadAgentDialog();
-    };
+    const load = () => void loadDialogs();
     if (typeof requestIdleCallback === 'function') {
       const id = requestIdleCallback(load, { timeout: 5000 });
       return () => cancelIdleCallback(id);
     }
     const t = setTimeout(load, 1000);
     return () => clearTimeout(t);
-  }, [state.loaded, operator]);
+  }, [state.loaded]);
 
   useEffect(() => {
     const onHash = () => setRoute(parseHash(location.hash));

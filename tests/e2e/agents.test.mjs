@@ -101,7 +101,7 @@ test("a claim made over REST shows its lease counting down; another agent's move
   await within(card(watcher, title).getByTestId('lease-left'), LIVE_WAIT, 'the countdown in the other tab');
 
   const dialog = await openCard(op, title);
-  assert.match(await dialog.getByTestId('dialog-claim').textContent(), /^Claimed by Nova: .*\d+:\d\d left.*Only Nova or the operator can move or reassign it meanwhile\.$/);
+  assert.match(await dialog.getByTestId('dialog-claim').textContent(), /^Claimed by Nova: .*\d+:\d\d left.*Only Nova or the operator can move, reassign or delete it meanwhile\.$/);
   await shot(op, 'agents-claim-dialog');
   await closeDialog(op);
   await shot(op, 'agents-claim-countdown');
@@ -113,7 +113,7 @@ test("a claim made over REST shows its lease counting down; another agent's move
   await card(bolt, title).dragTo(column(bolt, 'done'));
   const toast = bolt.getByTestId('toast');
   await toast.waitFor();
-  assert.match(await toast.textContent(), /^Nova holds “Index the support tickets” for another \d+ min( \d+ s)? \(until .+\): only Nova or the operator can move or reassign it\.$/);
+  assert.match(await toast.textContent(), /^Nova holds “Index the support tickets” for another \d+ min( \d+ s)? \(until .+\): only Nova or the operator can move, reassign or delete it meanwhile\.$/);
   await until(async () => (await cardStatus(bolt, title)) === 'in-progress', 2000, 'the refused move reverted');
   await shot(bolt, 'agents-held-refused');
   await boltContext.close();

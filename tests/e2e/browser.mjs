@@ -78,7 +78,7 @@ export async function signIn(context, url) {
   return page;
 }
 
-/** Opens the dashboard in `context` signed in with an agent's token (as an agent's own session would be). */
+/** Opens the dashboard in `context` signed in with an agent's token (an agent's session, not the operator's). */
 export async function signInWithToken(context, url, token, user) {
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
@@ -88,7 +88,7 @@ export async function signInWithToken(context, url, token, user) {
       localStorage.setItem('mc.token', t);
       localStorage.setItem('mc.user', JSON.stringify(u));
     },
-    [token, user],
+    [token, { ...user, operator: false }],
   );
   await page.reload();
   await page.getByTestId('board').waitFor();

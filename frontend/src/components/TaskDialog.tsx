@@ -312,7 +312,7 @@ export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me
         {holder && task?.leaseExpiresAt && (
           <p className="notice notice--claim" data-testid="dialog-claim">
             Claimed by <strong>{agentName(holder, agentsById)}</strong>: <LeaseCountdown expiresAt={task.leaseExpiresAt} holder={agentName(holder, agentsById)} />. Only{' '}
-            {agentName(holder, agentsById)} or the operator can move or reassign it meanwhile.
+            {agentName(holder, agentsById)} or the operator can move, reassign or delete it meanwhile.
           </p>
         )}
         {task?.blocked && (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, MAX_RETRY_AFTER_S, errorFromBody, parseRetryAfter } from './api';
+import { ApiError, MAX_RETRY_AFTER_S, errorFromBody, getStoredUser, parseRetryAfter, storeSession } from './api';
 import { clockOffset, noteServerDate } from './clock';
 
 describe('errorFromBody', () => {
@@ -74,5 +74,27 @@ describe('the server clock', () => {
     expect(clockOffset()).toBe(0);
     noteServerDate('garbage', local, local);
     expect(clockOffset()).toBe(0);
+  });
+});
+
+describe('the stored session', () => {
+  it('counts sessions stored before the operator flag as the operator’s (only the password signs in)', () => {
+    const store = new Map<string, string>();
+    const previous = globalThis.localStorage;
+    globalThis.localStorage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+      removeItem: (k: string) => void store.delete(k),
+    } as Storage;
+    try {
+      store.set('mc.user', JSON.stringify({ id: 'agent-patch', name: 'Patch', role: 'Dev' }));
+      expect(getStoredUser()?.operator).toBe(true);
+      storeSession('t', { id: 'agent-nova', name: 'Nova', role: 'Research', operator: false });
+      expect(getStoredUser()?.operator).toBe(false);
+      store.set('mc.user', '{not json');
+      expect(getStoredUser()).toBeNull();
+    } finally {
+      globalThis.localStorage = previous;
+    }
   });
 });

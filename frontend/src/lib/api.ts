@@ -18,7 +18,10 @@ export function getToken(): string | null {
 export function getStoredUser(): User | null {
   try {
     const raw = localStorage.getItem(USER_KEY);
-    return raw ? (JSON.parse(raw) as User) : null;
+    if (!raw) return null;
+    const user = JSON.parse(raw) as User;
+    // Sessions stored before the flag existed all came from the password sign-in: the operator's.
+    return typeof user.operator === 'boolean' ? user : { ...user, operator: true };
   } catch {
     return null;
   }

@@ -127,7 +127,7 @@ describe('refusals', () => {
   it('says who holds a task and for how long', () => {
     const err = errorFromBody(409, { error: { code: 'held', message: 'x', details: [], holder: 'agent-nova', leaseExpiresAt: 600_000 } });
     const text = describeConflict(err, { task, tasks: {}, agents, now: 600_000 - 125_000 });
-    expect(text).toMatch(/^Nova holds “Deploy” for another 2 min 5 s \(until .+\): only Nova or the operator can move or reassign it\.$/);
+    expect(text).toMatch(/^Nova holds “Deploy” for another 2 min 5 s \(until .+\): only Nova or the operator can move, reassign or delete it meanwhile\.$/);
   });
 
   it('says what a blocked task waits for', () => {

@@ -147,7 +147,7 @@ export function describeConflict(err: ApiError, { task, tasks, agents, now }: Re
       const holder = agentName(err.refusal.holder ?? task.assignedAgent, agents);
       const until = err.refusal.leaseExpiresAt;
       const left = until ? ` for another ${formatWait(Math.max(1, (until - now) / 1000))} (until ${new Date(until).toLocaleTimeString()})` : '';
-      return `${holder} holds ${title}${left}: only ${holder} or the operator can move or reassign it.`;
+      return `${holder} holds ${title}${left}: only ${holder} or the operator can move, reassign or delete it meanwhile.`;
     }
     case 'blocked': {
       const ids = err.refusal.blockers ?? openBlockers(task, tasks);
