@@ -123,7 +123,8 @@ export function waitsForLabel(task: Task, tasks: Record<string, Task>, ids: stri
 
 /** Who made a task's last change, for a conflict notice. */
 export function changedBy(updatedBy: string | null, agents: Record<string, Agent>, me: string | null | undefined): string {
-  if (updatedBy === null) return 'the server (a claim ran out)';
+  // The server's own changes: a lease that ran out, a task whose blocker was finished.
+  if (updatedBy === null) return 'the server (a claim ran out, or a task it waits for changed)';
   if (me && updatedBy === me) return 'you, in another tab or window';
   return agentName(updatedBy, agents);
 }
