@@ -1,77 +1,39 @@
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as api from './lib/api';
-import {
-  NO_FILTER,
-  allTags,
-  applyLive,
-  applyLocalDelete,
-  applyLocalTask,
-  emptyState,
-  failResync,
-  finishResync,
-  groupByStatus,
-  isFiltering,
-  revertOptimistic,
-  startResync,
-  type BoardState,
-  type LiveMessage,
-  type Snapshot,
-  type TaskFilter,
-} from './lib/board';
-import { connectLive, type ConnectionStatus } from './lib/socket';
+import { NO_FILTER, allTags, groupByStatus, isFiltering, type TaskFilter } from './lib/board';
+import { serverNow, useClock } from './lib/clock';
 import { COMPACT_QUERY, useMediaQuery } from './lib/media';
-import { countLabel } from './lib/present';
+import { catchUpText, countLabel, describeConflict, waitsForLabel } from './lib/present';
 import { STATUSES, STATUS_LABELS, type Task, type TaskStatus, type User } from './lib/types';
+import { useLiveBoard } from './useLiveBoard';
 import { Board } from './components/Board';
 import { Filters } from './components/Filters';
 import { AgentsPanel } from './components/AgentsPanel';
 import { EventFeed } from './components/EventFeed';
-import { TaskDialog, type DialogTarget } from './components/TaskDialog';
+import type { DialogTarget, NotesApi } from './components/TaskDialog';
+import { ConflictNotice } from './components/ConflictNotice';
 import { Logo } from './components/Logo';
 import { ThemeToggle } from './components/ThemeToggle';
 import { Avatar } from './components/Avatar';
 import { LiveIndicator } from './components/LiveIndicator';
 import { useSideSheet } from './components/useSideSheet';
 
-type Action =
-  | { kind: 'live'; msg: LiveMessage }
-  | { kind: 'resync-start'; id: number }
-  | { kind: 'resync-done'; id: number; snapshot: Snapshot }
-  | { kind: 'resync-fail'; id: number }
-  | { kind: 'local-task'; task: Task }
-  | { kind: 'local-delete'; id: string }
-  | { kind: 'revert'; optimistic: Task; previous: Task };
+// The dialogs are not needed to show the board: they load on their own, once it is up.
+const loadDialogs = () => import('./components/dialogs');
+const TaskDialog = lazy(() => loadDialogs().then((m) => ({ default: m.TaskDialog })));
+const AgentDialog = lazy(() => loadDialogs().then((m) => ({ default: m.AgentDialog })));
 
-function reducer(state: BoardState, a: Action): BoardState {
-  switch (a.kind) {
-    case 'live':
-      return applyLive(state, a.msg);
-    case 'resync-start':
-      return startResync(state, a.id);
-    case 'resync-done':
-      return finishResync(state, a.snapshot, a.id);
-    case 'resync-fail':
-      return failResync(state, a.id);
-    case 'local-task':
-      return applyLocalTask(state, a.task);
-    case 'local-delete':
-      return applyLocalDelete(state, a.id);
-    case 'revert':
-      return revertOptimistic(state, a.optimistic, a.previous);
-  }
-}
+/** What the address's hash opens: a task's dialog, the new-task dialog, or an agent's. */
+type Route = { kind: 'task'; target: DialogTarget } | { kind: 'agent'; id: string };
 
-function parseHash(hash: string): DialogTarget | null {
+function parseHash(hash: string): Route | null {
   const m = /^#task\/(.+)$/.exec(hash);
-  if (m) return { mode: 'edit', id: decodeURIComponent(m[1]) };
+  if (m) return { kind: 'task', target: { mode: 'edit', id: decodeURIComponent(m[1]) } };
   const n = /^#new(?:\/(backlog|todo|in-progress|done))?$/.exec(hash);
-  if (n) return { mode: 'create', status: (n[1] as TaskStatus | undefined) ?? 'backlog' };
+  if (n) return { kind: 'task', target: { mode: 'create', status: (n[1] as TaskStatus | undefined) ?? 'backlog' } };
+  const a = /^#agent\/(.+)$/.exec(hash);
+  if (a) return { kind: 'agent', id: decodeURIComponent(a[1]) };
   return null;
-}
-
-interface Conn {
-  status: ConnectionStatus;
-  everConnected: boolean;
 }
 
 interface Toast {
@@ -80,91 +42,74 @@ interface Toast {
   kind: 'info' | 'error' | 'ok';
 }
 
-export function Dashboard({ user, token, onSignOut }: { user: User | null; token: string; onSignOut(): void }) {
-  const [state, dispatch] = useReducer(reducer, undefined, emptyState);
-  const [conn, setConn] = useState<Conn>({ status: 'connecting', everConnected: false });
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [filter, setFilter] = useState<TaskFilter>(NO_FILTER);
-  const [route, setRoute] = useState<DialogTarget | null>(() => parseHash(location.hash));
-  const [now, setNow] = useState(() => Date.now());
-  const [pendingIds, setPendingIds] = useState<ReadonlySet<string>>(() => new Set());
-  const [toast, setToast] = useState<Toast | null>(null);
-  const [announcement, setAnnouncement] = useState('');
-  const compact = useMediaQuery(COMPACT_QUERY);
-  const syncCounter = useRef(0);
-  const everConnected = useRef(false);
-  const openedByUs = useRef(false);
+/** A move the server refused because the card had changed (412): what it is now, and the move. */
+interface MoveConflict {
+  id: number;
+  current: Task;
+  status: TaskStatus;
+}
 
+/** How long a refused card stays marked on the board. */
+const FLAG_MS = 6000;
+
+export function Dashboard({ user, token, onSignOut }: { user: User | null; token: string; onSignOut(): void }) {
+  const [toast, setToast] = useState<Toast | null>(null);
   const showToast = useCallback((text: string, kind: Toast['kind'] = 'info') => {
     setToast({ id: Date.now() + Math.random(), text, kind });
   }, []);
+  const onRefreshFailed = useCallback((msg: string) => showToast(`Could not refresh the board: ${msg}`, 'error'), [showToast]);
+  const live = useLiveBoard(token, onRefreshFailed);
+  const { state, dispatch, conn, loadError } = live;
+  const [filter, setFilter] = useState<TaskFilter>(NO_FILTER);
+  const [route, setRoute] = useState<Route | null>(() => parseHash(location.hash));
+  const now = useClock(30_000);
+  const [pendingIds, setPendingIds] = useState<ReadonlySet<string>>(() => new Set());
+  const [flaggedIds, setFlaggedIds] = useState<ReadonlySet<string>>(() => new Set());
+  const [moveConflict, setMoveConflict] = useState<MoveConflict | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+  const compact = useMediaQuery(COMPACT_QUERY);
+  const openedByUs = useRef(false);
+  const board = useRef(state);
+  board.current = state;
+  const operator = user?.operator === true;
 
   useEffect(() => {
     if (!toast) return;
-    const t = setTimeout(() => setToast((cur) => (cur?.id === toast.id ? null : cur)), 4000);
+    const t = setTimeout(() => setToast((cur) => (cur?.id === toast.id ? null : cur)), toast.kind === 'error' ? 7000 : 4000);
     return () => clearTimeout(t);
   }, [toast]);
 
-  const resync = useCallback(
-    async (reason: 'initial' | 'reconnect' | 'retry') => {
-      const id = ++syncCounter.current;
-      dispatch({ kind: 'resync-start', id });
-      try {
-        const snapshot = await api.getSnapshot();
-        dispatch({ kind: 'resync-done', id, snapshot });
-        setLoadError(null);
-        if (reason === 'reconnect') showToast('Reconnected. The board is up to date.', 'ok');
-      } catch (err) {
-        dispatch({ kind: 'resync-fail', id });
-        const msg = err instanceof Error ? err.message : 'Could not load the board.';
-        setLoadError(msg);
-        if (err instanceof api.ApiError && err.status === 401) return;
-        if (reason !== 'initial') showToast(`Could not refresh the board: ${msg}`, 'error');
-      }
-    },
-    [showToast],
-  );
-
-  // Live connection: every (re)connect refetches the full state, so nothing is missed meanwhile.
+  // Once the board is up and the browser idle, fetch the dialogs, so the first one opens at once.
   useEffect(() => {
-    const live = connectLive(token, {
-      onMessage: (msg) => dispatch({ kind: 'live', msg }),
-      onStatus: (status) => {
-        setConn({ status, everConnected: everConnected.current });
-        // No live connection to wait for: load over REST at once, the banner says why.
-        if (status === 'disconnected' && syncCounter.current === 0) void resync('initial');
-      },
-      onConnected: () => {
-        const wasConnected = everConnected.current;
-        everConnected.current = true;
-        setConn({ status: 'connected', everConnected: true });
-        void resync(wasConnected || syncCounter.current > 0 ? 'reconnect' : 'initial');
-      },
-      onAuthError: () => {
-        // Let the REST API decide: a 401 there ends the session.
-        api.getAgents().catch(() => undefined);
-      },
-    });
-    // If the live connection is slow to come up, load over REST anyway.
-    const fallback = setTimeout(() => {
-      if (syncCounter.current === 0) void resync('initial');
-    }, 1000);
-    return () => {
-      clearTimeout(fallback);
-      live.close();
-    };
-  }, [token, resync]);
-
-  useEffect(() => {
-    const tick = setInterval(() => setNow(Date.now()), 30_000);
-    return () => clearInterval(tick);
-  }, []);
+    if (!state.loaded) return;
+    const load = () => void loadDialogs();
+    if (typeof requestIdleCallback === 'function') {
+      const id = requestIdleCallback(load, { timeout: 5000 });
+      return () => cancelIdleCallback(id);
+    }
+    const t = setTimeout(load, 1000);
+    return () => clearTimeout(t);
+  }, [state.loaded]);
 
   useEffect(() => {
     const onHash = () => setRoute(parseHash(location.hash));
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+
+  // The open task's notes are kept live while its dialog is open, and dropped after.
+  const notesTaskId = route?.kind === 'task' && route.target.mode === 'edit' ? route.target.id : null;
+  useEffect(() => {
+    if (!notesTaskId) live.notes.close();
+  }, [notesTaskId, live.notes]);
+  const notesApi: NotesApi = useMemo(
+    () => ({
+      open: live.notes.open,
+      load: live.notes.load,
+      added: (comment) => dispatch({ kind: 'notes', taskId: comment.taskId, comments: [comment] }),
+    }),
+    [live.notes, dispatch],
+  );
 
   const openTask = useCallback((id: string) => {
     openedByUs.current = true;
@@ -174,6 +119,11 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
   const openCreate = useCallback((status: TaskStatus = 'backlog') => {
     openedByUs.current = true;
     location.hash = status === 'backlog' ? '#new' : `#new/${status}`;
+  }, []);
+
+  const openAgent = useCallback((id: string) => {
+    openedByUs.current = true;
+    location.hash = `#agent/${encodeURIComponent(id)}`;
   }, []);
 
   const closeDialog = useCallback(() => {
@@ -188,17 +138,43 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
 
   const announce = useCallback((msg: string) => setAnnouncement(msg), []);
 
+  const flag = useCallback((id: string) => {
+    setFlaggedIds((s) => new Set(s).add(id));
+    setTimeout(
+      () =>
+        setFlaggedIds((s) => {
+          const n = new Set(s);
+          n.delete(id);
+          return n;
+        }),
+      FLAG_MS,
+    );
+  }, []);
+
+  /** A drag or keyboard move: shown at once, made from the version on screen (If-Match). */
   const moveTask = useCallback(
     async (task: Task, status: TaskStatus) => {
       const optimistic: Task = { ...task, status };
       dispatch({ kind: 'local-task', task: optimistic });
       setPendingIds((s) => new Set(s).add(task.id));
       try {
-        const saved = await api.updateTask(task.id, { status });
+        const saved = await api.updateTask(task.id, { status }, task.version);
         dispatch({ kind: 'local-task', task: saved });
+        setMoveConflict((c) => (c?.current.id === task.id ? null : c));
       } catch (err) {
-        dispatch({ kind: 'revert', optimistic, previous: task });
-        showToast(`Could not move “${task.title}” to ${STATUS_LABELS[status]}: ${err instanceof Error ? err.message : 'error'}`, 'error');
+        const current = err instanceof api.ApiError && err.status === 412 ? err.refusal.current : undefined;
+        if (current) {
+          // Someone changed the card first: show it as it is now, and who changed it.
+          dispatch({ kind: 'local-task', task: current });
+          setMoveConflict({ id: Date.now(), current, status });
+          flag(task.id);
+          announce(`Not moved: “${task.title}” was changed meanwhile.`);
+        } else {
+          dispatch({ kind: 'revert', optimistic, previous: task });
+          const b = board.current;
+          const why = err instanceof api.ApiError ? describeConflict(err, { task, tasks: b.tasks, agents: b.agents, now: serverNow() }) : null;
+          showToast(why ?? `Could not move “${task.title}” to ${STATUS_LABELS[status]}: ${err instanceof Error ? err.message : 'error'}`, 'error');
+        }
       } finally {
         setPendingIds((s) => {
           const n = new Set(s);
@@ -207,7 +183,7 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
         });
       }
     },
-    [showToast],
+    [showToast, dispatch, flag, announce],
   );
 
   async function signOut() {
@@ -228,6 +204,13 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
   const shownCount = STATUSES.reduce((n, s) => n + visible[s].length, 0);
   const me = user ? state.agents[user.id] : undefined;
   const side = useSideSheet(compact, state.events[0]?.id ?? null, state.loaded);
+  // What each blocked card waits for, as text (so unchanged cards keep their memo).
+  const waitsFor = useMemo(() => {
+    const out: Record<string, string> = {};
+    for (const t of Object.values(state.tasks)) if (t.blocked) out[t.id] = waitsForLabel(t, state.tasks);
+    return out;
+  }, [state.tasks]);
+  const conflictCurrent = moveConflict ? (state.tasks[moveConflict.current.id] ?? moveConflict.current) : null;
 
   const banner =
     conn.status === 'disconnected' ? (
@@ -236,6 +219,13 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
         {conn.everConnected
           ? 'Connection lost. Reconnecting… Changes made elsewhere will appear once the board is back online.'
           : 'Live updates are unavailable. Retrying…'}
+      </div>
+    ) : live.catchUp ? (
+      <div className="banner banner--ok" role="status" data-testid="reconnect-banner">
+        <span data-testid="reconnect-text">{catchUpText(live.catchUp)}</span>
+        <button type="button" className="icon-btn banner__close" onClick={live.dismissCatchUp} aria-label="Dismiss">
+          ×
+        </button>
       </div>
     ) : null;
 
@@ -294,7 +284,7 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
             <div className="state-panel" role="alert" data-testid="load-error">
               <h2>Could not load the board</h2>
               <p className="muted">{loadError}</p>
-              <button type="button" className="btn btn--primary" onClick={() => void resync('retry')}>
+              <button type="button" className="btn btn--primary" onClick={live.retry}>
                 Try again
               </button>
             </div>
@@ -333,6 +323,8 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
                 agents={state.agents}
                 now={now}
                 pendingIds={pendingIds}
+                flaggedIds={flaggedIds}
+                waitsFor={waitsFor}
                 onOpen={openTask}
                 onMove={moveTask}
                 onCreate={openCreate}
@@ -361,6 +353,7 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
                 setFilter((f) => ({ ...f, agent: f.agent === id ? '' : id }));
                 if (side.sheet) side.closeSheet();
               }}
+              onManage={operator ? openAgent : undefined}
             />
             <EventFeed events={state.events} tasks={state.tasks} agents={state.agents} now={now} loaded={state.loaded} />
           </aside>
@@ -372,24 +365,76 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
       <div className="sr-only" aria-live="polite" data-testid="announcer">
         {announcement}
       </div>
-      {toast && (
+      {moveConflict && conflictCurrent && (
+        <div className="toast toast--conflict" data-testid="move-conflict">
+          <ConflictNotice current={conflictCurrent} agents={state.agents} me={user?.id} lost={`Your move to ${STATUS_LABELS[moveConflict.status]}`}>
+            {conflictCurrent.status !== moveConflict.status && (
+              <button
+                type="button"
+                className="btn btn--primary btn--sm"
+                onClick={() => {
+                  setMoveConflict(null);
+                  void moveTask(conflictCurrent, moveConflict.status);
+                }}
+                data-testid="conflict-move-anyway"
+              >
+                Move it to {STATUS_LABELS[moveConflict.status]} anyway
+              </button>
+            )}
+            <button
+              type="button"
+              className="btn btn--ghost btn--sm"
+              onClick={() => {
+                setMoveConflict(null);
+                openTask(conflictCurrent.id);
+              }}
+            >
+              Open the card
+            </button>
+            <button type="button" className="btn btn--ghost btn--sm" onClick={() => setMoveConflict(null)} data-testid="conflict-dismiss">
+              Dismiss
+            </button>
+          </ConflictNotice>
+        </div>
+      )}
+      {toast && !moveConflict && (
         <div className={`toast toast--${toast.kind}`} role="status" data-testid="toast">
           {toast.text}
         </div>
       )}
-      {route && (
-        <TaskDialog
-          key={route.mode === 'edit' ? route.id : `new-${route.status}`}
-          target={route}
-          task={route.mode === 'edit' ? state.tasks[route.id] : undefined}
-          loaded={state.loaded}
-          agents={agentList}
-          now={now}
-          onClose={closeDialog}
-          onSaved={(task) => dispatch({ kind: 'local-task', task })}
-          onDeleted={(id) => dispatch({ kind: 'local-delete', id })}
-        />
-      )}
+      <Suspense fallback={null}>
+        {route?.kind === 'task' && (
+          <TaskDialog
+            key={route.target.mode === 'edit' ? route.target.id : `new-${route.target.status}`}
+            target={route.target}
+            task={route.target.mode === 'edit' ? state.tasks[route.target.id] : undefined}
+            loaded={state.loaded}
+            agents={agentList}
+            agentsById={state.agents}
+            tasks={state.tasks}
+            me={user?.id ?? null}
+            notes={state.notes}
+            notesApi={notesApi}
+            now={now}
+            onClose={closeDialog}
+            onSaved={(task) => dispatch({ kind: 'local-task', task })}
+            onDeleted={(id) => dispatch({ kind: 'local-delete', id })}
+          />
+        )}
+        {route?.kind === 'agent' && operator && (
+          <AgentDialog
+            key={route.id}
+            agentId={route.id}
+            agent={state.agents[route.id]}
+            loaded={state.loaded}
+            me={user?.id ?? null}
+            taskCount={Object.values(state.tasks).filter((t) => t.assignedAgent === route.id).length}
+            now={now}
+            onClose={closeDialog}
+            onRemoved={(id) => dispatch({ kind: 'local-agent-removed', id })}
+          />
+        )}
+      </Suspense>
     </div>
   );
 }

@@ -1,19 +1,21 @@
 // The dashboard in headless Chromium against the real server (fresh database, random port):
 // sign-in, create, live sync between two browser contexts, drag and drop, keyboard moves, an
-// agent's REST write, reload, XSS-safe rendering, and disconnect -> banner -> resync.
+// agent's REST write, reload, XSS-safe rendering, and offline -> banner -> back online, caught up
+// from the last seq (agents.test.mjs has a transport dropped under the page, and the reload when
+// the server's log cannot catch it up).
 // Needs the built dashboard (npm --prefix frontend run build) and Debian's chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, ADMIN } from '../lib/server.mjs';
-import { LIVE_MS, card, cardStatus, launchBrowser, shot, signIn as signInAt, within } from './browser.mjs';
+import { LIVE_MS, card, cardStatus, launchBrowser, liveLink, shot, signIn as signInAt, within } from './browser.mjs';
 
 let server;
 let browser;
 /** Two signed-in tabs in separate browser contexts: A acts, B watches. */
 let a;
 let b;
-/** B's network switch: when off, its socket is cut and new ones are refused. */
-const bNet = { offline: false, sockets: new Set() };
+/** B's live connection, which the test cuts like a network drop. */
+let bLink;
 
 const signIn = (context) => signInAt(context, server.url);
 
@@ -46,17 +48,7 @@ test('a wrong password is refused, the right one signs in', async () => {
   await shot(a, 'dashboard-empty');
 
   const ctxB = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  // Every socket B opens goes through here, so the test can cut it like a network drop.
-  await ctxB.routeWebSocket(/\/socket\.io\//, (ws) => {
-    if (bNet.offline) {
-      ws.close();
-      return;
-    }
-    const upstream = ws.connectToServer();
-    const entry = { ws, upstream };
-    bNet.sockets.add(entry);
-    ws.onClose(() => bNet.sockets.delete(entry));
-  });
+  bLink = await liveLink(ctxB, { polling: false });
   b = await signIn(ctxB);
 });
 
@@ -225,14 +217,10 @@ test('edits and deletes from the dialog reach the other tab', async () => {
   await card(b, `${title} (v2)`).waitFor({ state: 'detached', timeout: LIVE_MS });
 });
 
-test('a dropped connection shows a banner, and the reconnect resyncs what was missed', async () => {
+test('a dropped connection shows a banner, and the reconnect catches up on what was missed', async () => {
   const ctxB = b.context();
-  bNet.offline = true;
   await ctxB.setOffline(true);
-  for (const { ws, upstream } of [...bNet.sockets]) {
-    await ws.close().catch(() => {});
-    await upstream.close().catch(() => {});
-  }
+  await bLink.cut();
   await b.getByTestId('connection-banner').waitFor({ timeout: 10_000 });
   await shot(b, 'dashboard-disconnected');
 
@@ -243,11 +231,14 @@ test('a dropped connection shows a banner, and the reconnect resyncs what was mi
   await b.waitForTimeout(500);
   assert.equal(await card(b, title).count(), 0, 'the offline tab cannot have it yet');
 
-  bNet.offline = false;
+  bLink.restore();
   await ctxB.setOffline(false);
   await b.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 15_000 });
-  const ms = await within(card(b, title), 5000, 'the resync after reconnect');
-  console.log(`# after reconnect the resync showed the missed task ${ms} ms after the banner went`);
+  const ms = await within(card(b, title), 5000, 'the catch-up after reconnect');
+  console.log(`# after reconnect the catch-up showed the missed task ${ms} ms after the banner went`);
+  // The task and its feed line at least: the banner says how many it caught up on.
+  await within(b.getByTestId('reconnect-banner'), 5000, 'the reconnect banner');
+  assert.match(await b.getByTestId('reconnect-text').textContent(), /^Back online\. Caught up on ([2-9]|\d\d+) changes made while the connection was down\.$/);
   assert.equal(await cardStatus(b, title), 'in-progress');
   // And live updates flow again.
   const live = 'Live again after the reconnect';

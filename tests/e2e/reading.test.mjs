@@ -313,7 +313,7 @@ test('at 390x844 the board gets the screen: one column at a time, agents and act
 
   // Tapping an agent in the sheet filters the board to its tasks and returns to it.
   await toggle.tap();
-  await page.locator('[data-testid="agent-item"][data-agent-id="agent-nova"] button').tap();
+  await page.locator('[data-testid="agent-item"][data-agent-id="agent-nova"] [data-testid="agent-pick"]').tap();
   await board.waitFor();
   assert.equal(await page.getByTestId('filter-agent').inputValue(), 'agent-nova');
   assert.match(await page.getByTestId('task-total').textContent(), /^2 of 10 tasks$/);

@@ -30,13 +30,17 @@ interface Props {
   agents: Record<string, Agent>;
   now: number;
   pendingIds: ReadonlySet<string>;
+  /** Cards just refused with a conflict, marked for a moment. */
+  flaggedIds: ReadonlySet<string>;
+  /** What each blocked task waits for, in words. */
+  waitsFor: Record<string, string>;
   onOpen(id: string): void;
   onMove(task: Task, status: TaskStatus): void;
   onCreate(status: TaskStatus): void;
   announce(message: string): void;
 }
 
-export function Board({ columns, totals, filtering, compact, agents, now, pendingIds, onOpen, onMove, onCreate, announce }: Props) {
+export function Board({ columns, totals, filtering, compact, agents, now, pendingIds, flaggedIds, waitsFor, onOpen, onMove, onCreate, announce }: Props) {
   const [dropTarget, setDropTarget] = useState<TaskStatus | null>(null);
   const [lifted, setLifted] = useState<{ id: string; target: TaskStatus } | null>(null);
   const [active, setActive] = useState<TaskStatus>(() => initialColumn(columns, savedColumn()));
@@ -246,6 +250,8 @@ export function Board({ columns, totals, filtering, compact, agents, now, pendin
                     now={now}
                     lifted={lifted?.id === task.id}
                     pending={pendingIds.has(task.id)}
+                    flagged={flaggedIds.has(task.id)}
+                    waitsFor={waitsFor[task.id]}
                     handlers={handlers}
                   />
                 ))

@@ -15,6 +15,9 @@ const ICON: Record<string, string> = {
   task_updated: '↻',
   task_deleted: '−',
   agent_status_changed: '●',
+  agent_updated: '●',
+  agent_removed: '−',
+  comment_created: '✎',
 };
 
 export function EventFeed({ events, tasks, agents, now, loaded }: Props) {

@@ -41,9 +41,11 @@ export function Login({ onSignedIn, notice }: { onSignedIn(token: string, user: 
     setError(null);
     setCanRetry(false);
     try {
-      const { token, user } = await login(username, password);
-      storeSession(token, user);
-      onSignedIn(token, user);
+      const answer = await login(username, password);
+      // Only the operator signs in with a password: they manage the agents.
+      const user = { ...answer.user, operator: true };
+      storeSession(answer.token, user);
+      onSignedIn(answer.token, user);
     } catch (err) {
       setBusy(false);
       if (err instanceof ApiError && err.status === 429) {

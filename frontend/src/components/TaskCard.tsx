@@ -4,6 +4,7 @@ import { PRIORITY_LABELS, STATUS_LABELS } from '../lib/types';
 import { formatAge } from '../lib/board';
 import { showsPriority } from '../lib/present';
 import { Avatar } from './Avatar';
+import { LeaseCountdown } from './LeaseCountdown';
 
 export interface CardHandlers {
   onOpen(id: string): void;
@@ -18,22 +19,32 @@ interface Props {
   now: number;
   lifted: boolean;
   pending: boolean;
+  /** Just refused with a conflict: the card shows as it is now, marked for a moment. */
+  flagged: boolean;
+  /** For a blocked task: "Waits for “A” and “B”". */
+  waitsFor: string | undefined;
   handlers: CardHandlers;
 }
 
-function TaskCardInner({ task, agent, now, lifted, pending, handlers }: Props) {
+function TaskCardInner({ task, agent, now, lifted, pending, flagged, waitsFor, handlers }: Props) {
   const done = task.status === 'done';
   // A finished task's priority no longer says anything either.
   const priority = !done && showsPriority(task.priority) ? task.priority : null;
-  const label = `${task.title}. ${STATUS_LABELS[task.status]}${priority ? `, ${PRIORITY_LABELS[priority]} priority` : ''}${
-    agent ? `, assigned to ${agent.name}` : task.assignedAgent ? `, assigned to ${task.assignedAgent}` : ''
+  const assignee = agent?.name ?? task.assignedAgent;
+  // A claim lives while the task is in progress with its holder; the countdown says when it ends.
+  const lease = task.status === 'in-progress' && task.assignedAgent && typeof task.leaseExpiresAt === 'number' ? task.leaseExpiresAt : null;
+  const blocked = task.blocked && !done;
+  const label = `${task.title}. ${STATUS_LABELS[task.status]}${priority ? `, ${PRIORITY_LABELS[priority]} priority` : ''}${blocked ? `, blocked: ${waitsFor ?? 'waits for another task'}` : ''}${
+    lease ? `, claimed by ${assignee}` : assignee ? `, assigned to ${assignee}` : ''
   }`;
   return (
     <article
-      className={`card${done ? ' card--done' : ''}${lifted ? ' card--lifted' : ''}${pending ? ' card--pending' : ''}`}
+      className={`card${done ? ' card--done' : ''}${lifted ? ' card--lifted' : ''}${pending ? ' card--pending' : ''}${flagged ? ' card--flagged' : ''}${blocked ? ' card--blocked' : ''}`}
       data-testid="task-card"
       data-task-id={task.id}
       data-status={task.status}
+      data-version={task.version}
+      data-blocked={blocked || undefined}
       tabIndex={0}
       role="button"
       aria-label={label}
@@ -45,11 +56,19 @@ function TaskCardInner({ task, agent, now, lifted, pending, handlers }: Props) {
       onDragStart={(e) => handlers.onDragStart(e, task)}
       onDragEnd={handlers.onDragEnd}
     >
-      {priority && (
+      {(priority || blocked || lease) && (
         <div className="card__top">
-          <span className={`prio prio--${priority}`} data-testid="card-priority">
-            {PRIORITY_LABELS[priority]}
-          </span>
+          {priority && (
+            <span className={`prio prio--${priority}`} data-testid="card-priority">
+              {PRIORITY_LABELS[priority]}
+            </span>
+          )}
+          {blocked && (
+            <span className="badge badge--blocked" data-testid="card-blocked">
+              Blocked
+            </span>
+          )}
+          {lease && <LeaseCountdown expiresAt={lease} holder={assignee ?? 'its holder'} compact />}
         </div>
       )}
       <h3 className="card__title clamp" data-testid="card-title">
@@ -61,6 +80,11 @@ function TaskCardInner({ task, agent, now, lifted, pending, handlers }: Props) {
         )}
         {task.title}
       </h3>
+      {blocked && (
+        <p className="card__waits clamp" data-testid="card-waits-for">
+          {waitsFor ?? 'Waits for another task'}
+        </p>
+      )}
       <div className="card__bottom">
         <div className="card__tags">
           {task.tags.map((tag) => (

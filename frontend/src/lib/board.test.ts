@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_EVENTS,
+  MAX_NOTES,
   NONE,
   NO_FILTER,
   addEvent,
+  addNotes,
   allTags,
   applyLive,
+  applyLocalAgentRemoved,
   applyLocalDelete,
   applyLocalTask,
+  closeNotes,
   emptyState,
   failResync,
   fieldKey,
@@ -17,36 +21,20 @@ import {
   initialColumn,
   isFiltering,
   matchesFilter,
+  mergeComments,
   neighbourStatus,
+  openNotes,
   revertOptimistic,
   startResync,
   type BoardState,
   type LiveMessage,
   type Snapshot,
 } from './board';
-import type { Agent, McEvent, Task } from './types';
+import { makeAgent, makeTask } from './fixtures';
+import type { Comment, McEvent, Task } from './types';
 
-let seq = 0;
-function task(over: Partial<Task> = {}): Task {
-  seq += 1;
-  return {
-    id: `task-${seq}`,
-    title: `Task ${seq}`,
-    description: null,
-    status: 'backlog',
-    assignedAgent: null,
-    priority: 'medium',
-    createdAt: 1_000,
-    updatedAt: 1_000,
-    createdBy: null,
-    tags: [],
-    ...over,
-  };
-}
-
-function agent(over: Partial<Agent> = {}): Agent {
-  return { id: 'agent-nova', name: 'Nova', role: 'Research', status: 'online', lastActive: 1_000, avatarColor: '#10b981', ...over };
-}
+const task = makeTask;
+const agent = makeAgent;
 
 function event(id: string, timestamp: number, over: Partial<McEvent> = {}): McEvent {
   return { id, type: 'task_created', message: `event ${id}`, agentId: null, taskId: null, timestamp, ...over };
@@ -83,7 +71,7 @@ describe('live task messages', () => {
   it('task.updated replaces a task with a newer one', () => {
     const t = task();
     let s = applyLive(loaded(), { type: 'task.created', task: t });
-    s = applyLive(s, { type: 'task.updated', task: { ...t, status: 'done', updatedAt: 2_000 } });
+    s = applyLive(s, { type: 'task.updated', task: { ...t, status: 'done', updatedAt: 2_000, version: 2 } });
     expect(s.tasks[t.id].status).toBe('done');
   });
 
@@ -93,11 +81,18 @@ describe('live task messages', () => {
     expect(s.tasks[t.id]).toEqual(t);
   });
 
-  it('a stale update (older updatedAt) is ignored', () => {
-    const t = task({ updatedAt: 5_000, status: 'done' });
+  it('a stale update (older version) is ignored, whatever its clock says', () => {
+    const t = task({ updatedAt: 5_000, status: 'done', version: 5 });
+    const s0 = applyLive(loaded(), { type: 'task.updated', task: t });
+    const s1 = applyLive(s0, { type: 'task.updated', task: { ...t, status: 'todo', updatedAt: 9_000, version: 4 } });
+    expect(s1).toBe(s0);
+    expect(s1.tasks[t.id].status).toBe('done');
+  });
+
+  it('copies without a version fall back to updatedAt', () => {
+    const t = { ...task({ updatedAt: 5_000, status: 'done' }), version: undefined } as unknown as Task;
     const s0 = applyLive(loaded(), { type: 'task.updated', task: t });
     const s1 = applyLive(s0, { type: 'task.updated', task: { ...t, status: 'todo', updatedAt: 4_000 } });
-    expect(s1).toBe(s0);
     expect(s1.tasks[t.id].status).toBe('done');
   });
 
@@ -118,12 +113,19 @@ describe('live task messages', () => {
   });
 
   it('local writes follow the same rules', () => {
-    const t = task({ updatedAt: 3_000 });
+    const t = task({ updatedAt: 3_000, version: 3 });
     let s = applyLocalTask(loaded(), t);
-    s = applyLocalTask(s, { ...t, updatedAt: 2_000, title: 'old' });
+    s = applyLocalTask(s, { ...t, updatedAt: 2_000, version: 2, title: 'old' });
     expect(s.tasks[t.id].title).toBe(t.title);
     s = applyLocalDelete(s, t.id);
     expect(s.tasks).toEqual({});
+  });
+
+  it("a write's late answer does not bring back a task deleted meanwhile", () => {
+    const t = task();
+    let s = applyLive(loaded({ tasks: [t] }), { type: 'task.deleted', taskId: t.id, seq: 9 });
+    s = applyLocalTask(s, { ...t, version: 2, status: 'done' });
+    expect(s.tasks[t.id]).toBeUndefined();
   });
 
   it('an optimistic move is reverted only if nothing newer replaced it', () => {
@@ -133,7 +135,7 @@ describe('live task messages', () => {
     const moved = applyLocalTask(base, optimistic);
     expect(moved.tasks[t.id].status).toBe('done');
     expect(revertOptimistic(moved, optimistic, t).tasks[t.id].status).toBe('backlog');
-    const newer = applyLive(moved, { type: 'task.updated', task: { ...t, status: 'todo', updatedAt: 9_000 } });
+    const newer = applyLive(moved, { type: 'task.updated', task: { ...t, status: 'todo', updatedAt: 9_000, version: 2 } });
     expect(revertOptimistic(newer, optimistic, t).tasks[t.id].status).toBe('todo');
   });
 });
@@ -222,8 +224,8 @@ describe('resync', () => {
   it('a replayed message older than the snapshot does not roll it back', () => {
     const a = task();
     let s = startResync(loaded({ tasks: [a] }));
-    s = applyLive(s, { type: 'task.updated', task: { ...a, status: 'todo', updatedAt: 2_000 } });
-    s = finishResync(s, { tasks: [{ ...a, status: 'done', updatedAt: 3_000 }], agents: [], events: [] }, s.syncId);
+    s = applyLive(s, { type: 'task.updated', task: { ...a, status: 'todo', updatedAt: 2_000, version: 2 } });
+    s = finishResync(s, { tasks: [{ ...a, status: 'done', updatedAt: 3_000, version: 3 }], agents: [], events: [] }, s.syncId);
     expect(s.tasks[a.id].status).toBe('done');
   });
 
@@ -356,5 +358,114 @@ describe('board views', () => {
     expect(fieldKey('tags[3]')).toBe('tags');
     expect(fieldKey('tags.3')).toBe('tags');
     expect(fieldKey('body.assignedAgent')).toBe('assignedAgent');
+  });
+});
+
+describe('the change log position (seq)', () => {
+  const at = (tasksSeq: number, agentsSeq: number, snapshot: Partial<Snapshot> = {}) => {
+    const s = startResync(emptyState());
+    return finishResync(s, { tasks: [], agents: [], events: [], tasksSeq, agentsSeq, ...snapshot }, s.syncId);
+  };
+
+  it('a snapshot stands at the lower of its lists’ positions', () => {
+    expect(at(12, 10).seq).toBe(10);
+    expect(at(7, 9).floors).toEqual({ tasks: 7, agents: 9 });
+    expect(loaded().seq).toBeNull(); // a server that sends no seq: no position to resume from
+  });
+
+  it('every message moves the position, and one at or below it is not applied again', () => {
+    const t = task();
+    let s = applyLive(at(10, 10), { type: 'task.created', task: t, seq: 11 });
+    expect(s.seq).toBe(11);
+    s = applyLive(s, { type: 'task.updated', task: { ...t, title: 'renamed', version: 2 }, seq: 12 });
+    const deleted = applyLive(s, { type: 'task.deleted', taskId: t.id, seq: 13 });
+    // A replay after a reconnect overlaps what was already seen: 11..13 come again.
+    let again = applyLive(deleted, { type: 'task.created', task: t, seq: 11 });
+    again = applyLive(again, { type: 'task.updated', task: { ...t, title: 'renamed', version: 2 }, seq: 12 });
+    again = applyLive(again, { type: 'task.deleted', taskId: t.id, seq: 13 });
+    expect(again).toBe(deleted);
+    expect(again.tasks[t.id]).toBeUndefined();
+    expect(again.seq).toBe(13);
+  });
+
+  it('changes already in a list of the snapshot are skipped, the others applied', () => {
+    // Tasks read at 14, agents at 11: the board resumes from 11.
+    const t = task({ title: 'in the snapshot', version: 2 });
+    let s = at(14, 11, { tasks: [t], agents: [agent({ status: 'online' })] });
+    s = applyLive(s, { type: 'task.updated', task: { ...t, title: 'older', version: 1 }, seq: 12 });
+    s = applyLive(s, { type: 'agent.status_changed', agent: agent({ status: 'busy' }), seq: 13 });
+    s = applyLive(s, { type: 'task.deleted', taskId: t.id, seq: 14 });
+    expect(s.tasks[t.id].title).toBe('in the snapshot'); // 12 and 14 are in the task list
+    expect(s.agents['agent-nova'].status).toBe('busy'); // 13 is not in the agent list
+    expect(s.seq).toBe(14);
+    s = applyLive(s, { type: 'task.deleted', taskId: t.id, seq: 15 });
+    expect(s.tasks[t.id]).toBeUndefined();
+  });
+
+  it('while a snapshot is on its way the board has no position; messages wait to be replayed by seq', () => {
+    let s = startResync(at(5, 5, { agents: [agent()] }));
+    expect(s.seq).toBeNull();
+    // Agents have no version: only the seq tells that this one is older than the snapshot.
+    s = applyLive(s, { type: 'agent.status_changed', agent: agent({ status: 'busy' }), seq: 7 });
+    s = applyLive(s, { type: 'event.new', event: event('evt-9', 9_000), seq: 9 });
+    const late = task({ title: 'after the snapshot' });
+    s = applyLive(s, { type: 'task.created', task: late, seq: 10 });
+    s = finishResync(s, { tasks: [], agents: [agent({ status: 'offline' })], events: [], tasksSeq: 8, agentsSeq: 8 }, s.syncId);
+    expect(s.agents['agent-nova'].status).toBe('offline');
+    expect(s.tasks[late.id]).toBeDefined();
+    expect(s.events.map((e) => e.id)).toEqual(['evt-9']);
+    expect(s.seq).toBe(10);
+  });
+
+  it('a failed snapshot leaves no position: the next connection starts afresh', () => {
+    let s = startResync(at(5, 5));
+    s = applyLive(s, { type: 'task.created', task: task(), seq: 6 });
+    s = failResync(s, s.syncId);
+    expect(s.seq).toBeNull();
+  });
+
+  it('agent.removed takes the agent off the board', () => {
+    let s = at(1, 1, { agents: [agent(), agent({ id: 'agent-bolt', name: 'Bolt' })] });
+    s = applyLive(s, { type: 'agent.removed', agentId: 'agent-nova', seq: 2 });
+    expect(Object.keys(s.agents)).toEqual(['agent-bolt']);
+    expect(applyLocalAgentRemoved(s, 'agent-nova')).toBe(s);
+  });
+});
+
+describe('notes of the open task', () => {
+  const note = (id: string, createdAt: number, over: Partial<Comment> = {}): Comment => ({ id, taskId: 'task-a', author: 'agent-nova', text: `note ${id}`, createdAt, ...over });
+
+  it('merges pages and live notes in order, each once', () => {
+    expect(mergeComments([note('c1', 1), note('c3', 3)], [note('c2', 2), note('c3', 3)]).map((c) => c.id)).toEqual(['c1', 'c2', 'c3']);
+    const held = [note('c1', 1)];
+    expect(mergeComments(held, [note('c1', 1)])).toBe(held);
+  });
+
+  it('shows live notes of the open task only, once its notes are all loaded', () => {
+    let s = openNotes(loaded(), 'task-a');
+    s = addNotes(s, 'task-a', [note('c1', 1)], false);
+    s = applyLive(s, { type: 'comment.created', comment: note('c2', 2), seq: 5 });
+    s = applyLive(s, { type: 'comment.created', comment: note('c2', 2), seq: 5 });
+    s = applyLive(s, { type: 'comment.created', comment: note('x1', 3, { taskId: 'task-b' }), seq: 6 });
+    expect(s.notes?.comments.map((c) => c.id)).toEqual(['c1', 'c2']);
+    // With later notes still on the server, a live one waits to be read in its place.
+    let paged = openNotes(loaded(), 'task-b');
+    paged = addNotes(paged, 'task-b', [note('b1', 1, { taskId: 'task-b' })], true);
+    paged = applyLive(paged, { type: 'comment.created', comment: note('b9', 9, { taskId: 'task-b' }) });
+    expect(paged.notes?.comments.map((c) => c.id)).toEqual(['b1']);
+    expect(closeNotes(s).notes).toBeNull();
+  });
+
+  it('a page for another task (a dialog since closed) is dropped', () => {
+    const s = openNotes(loaded(), 'task-a');
+    expect(addNotes(s, 'task-b', [note('c1', 1, { taskId: 'task-b' })], false)).toBe(s);
+  });
+
+  it('holds at most MAX_NOTES; the rest waits behind "show more"', () => {
+    let s = openNotes(loaded(), 'task-a');
+    const many = Array.from({ length: MAX_NOTES + 5 }, (_, i) => note(`c${String(i).padStart(5, '0')}`, i));
+    s = addNotes(s, 'task-a', many, false);
+    expect(s.notes?.comments).toHaveLength(MAX_NOTES);
+    expect(s.notes?.hasMore).toBe(true);
   });
 });

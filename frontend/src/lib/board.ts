@@ -1,20 +1,37 @@
 // Client state for the board as pure functions: live messages, local writes and resyncs all go
-// through here, so the rules (idempotent, stale updates ignored, resync replaces) are unit-tested.
+// through here, so the rules are unit-tested: every change is applied once, in the order of its
+// `seq`; the position the board stands at is what a reconnect resumes from; a snapshot replaces
+// the state; a write's own answer never rolls back something newer (versions decide).
 import { PRIORITIES, STATUSES } from './types';
-import type { Agent, McEvent, Priority, Task, TaskStatus } from './types';
+import type { Agent, Comment, McEvent, Priority, Task, TaskStatus } from './types';
 
-/** One message from the server's Socket.io stream, in the spec's names. */
-export type LiveMessage =
+/** One message from the server's Socket.io stream, in the spec's names, with its `seq`. */
+export type LiveMessage = (
   | { type: 'task.created'; task: Task }
   | { type: 'task.updated'; task: Task }
   | { type: 'task.deleted'; taskId: string }
   | { type: 'agent.status_changed'; agent: Agent }
-  | { type: 'event.new'; event: McEvent };
+  | { type: 'agent.removed'; agentId: string }
+  | { type: 'event.new'; event: McEvent }
+  | { type: 'comment.created'; comment: Comment }
+) & { seq?: number };
 
 export interface Snapshot {
   tasks: Task[];
   agents: Agent[];
   events: McEvent[];
+  /** The change log positions the task and agent lists were read at. */
+  tasksSeq?: number;
+  agentsSeq?: number;
+}
+
+/** The notes of the task whose dialog is open: loaded in pages, oldest first, and live. */
+export interface Notes {
+  taskId: string;
+  comments: Comment[];
+  /** More notes after the last one held are on the server (not loaded yet). */
+  hasMore: boolean;
+  loaded: boolean;
 }
 
 export interface BoardState {
@@ -31,18 +48,37 @@ export interface BoardState {
   pending: LiveMessage[] | null;
   /** Increments on each resync start; a snapshot for an older one is dropped. */
   syncId: number;
+  /**
+   * The change log position the board reflects: every change up to it is applied. What a
+   * reconnect resumes from (`since`); null before a snapshot and while one is being fetched.
+   */
+  seq: number | null;
+  /** The positions of the last snapshot's lists: task or agent changes at or below are in it. */
+  floors: { tasks: number; agents: number };
+  /** Ids of tasks deleted lately, so a write's late answer cannot bring one back. */
+  gone: string[];
+  notes: Notes | null;
 }
 
 export const MAX_EVENTS = 200;
+const MAX_GONE = 500;
+/** Notes held for one dialog at most; past that, "show more" reads on from the server. */
+export const MAX_NOTES = 2000;
 
 export function emptyState(): BoardState {
-  return { tasks: {}, agents: {}, events: [], loaded: false, pending: null, syncId: 0 };
+  return { tasks: {}, agents: {}, events: [], loaded: false, pending: null, syncId: 0, seq: null, floors: { tasks: -1, agents: -1 }, gone: [], notes: null };
 }
 
-/** Inserts or replaces a task unless the one we hold is newer (a stale update is ignored). */
+/** Whether `incoming` is older than `current`: by version, or by time for copies without one. */
+function isOlder(incoming: Task, current: Task): boolean {
+  if (typeof incoming.version === 'number' && typeof current.version === 'number') return incoming.version < current.version;
+  return incoming.updatedAt < current.updatedAt;
+}
+
+/** Inserts or replaces a task unless the one we hold is newer (a stale copy is ignored). */
 export function upsertTask(tasks: Record<string, Task>, task: Task): Record<string, Task> {
   const current = tasks[task.id];
-  if (current && current.updatedAt > task.updatedAt) return tasks;
+  if (current && isOlder(task, current)) return tasks;
   if (current && sameTask(current, task)) return tasks;
   return { ...tasks, [task.id]: task };
 }
@@ -88,6 +124,29 @@ function sortEvents(events: McEvent[]): McEvent[] {
   return unique.length > MAX_EVENTS ? unique.slice(0, MAX_EVENTS) : unique;
 }
 
+/** Notes in order (oldest first, ids break ties), each once. */
+export function mergeComments(held: Comment[], more: Comment[]): Comment[] {
+  if (more.length === 0) return held;
+  const byId = new Map(held.map((c) => [c.id, c]));
+  let added = false;
+  for (const c of more) {
+    if (!byId.has(c.id)) {
+      byId.set(c.id, c);
+      added = true;
+    }
+  }
+  if (!added) return held;
+  return [...byId.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Adds notes to the open dialog's list; past MAX_NOTES the rest waits behind "show more". */
+function withNotes(notes: Notes, comments: Comment[], hasMore: boolean): Notes {
+  const merged = mergeComments(notes.comments, comments);
+  if (merged.length > MAX_NOTES) return { ...notes, comments: merged.slice(0, MAX_NOTES), hasMore: true, loaded: true };
+  if (merged === notes.comments && hasMore === notes.hasMore && notes.loaded) return notes;
+  return { ...notes, comments: merged, hasMore, loaded: true };
+}
+
 function applyToData(state: BoardState, msg: LiveMessage): BoardState {
   switch (msg.type) {
     case 'task.created':
@@ -97,36 +156,89 @@ function applyToData(state: BoardState, msg: LiveMessage): BoardState {
     }
     case 'task.deleted': {
       const tasks = removeTask(state.tasks, msg.taskId);
-      return tasks === state.tasks ? state : { ...state, tasks };
+      const gone = state.gone.includes(msg.taskId) ? state.gone : [msg.taskId, ...state.gone].slice(0, MAX_GONE);
+      return tasks === state.tasks && gone === state.gone ? state : { ...state, tasks, gone };
     }
-    case 'agent.status_changed':
+    case 'agent.status_changed': {
+      const current = state.agents[msg.agent.id];
+      if (current && sameFields(current, msg.agent)) return state;
       return { ...state, agents: { ...state.agents, [msg.agent.id]: msg.agent } };
+    }
+    case 'agent.removed': {
+      if (!(msg.agentId in state.agents)) return state;
+      const agents = { ...state.agents };
+      delete agents[msg.agentId];
+      return { ...state, agents };
+    }
     case 'event.new': {
       const events = addEvent(state.events, msg.event);
       return events === state.events ? state : { ...state, events };
     }
+    case 'comment.created': {
+      const notes = state.notes;
+      // While later notes are still on the server, this one comes with them, in its place.
+      if (!notes || notes.taskId !== msg.comment.taskId || notes.hasMore) return state;
+      const next = withNotes(notes, [msg.comment], false);
+      return next === notes ? state : { ...state, notes: next };
+    }
   }
 }
 
-/** Applies one live message; idempotent, and remembered for replay while a resync runs. */
+/** Which snapshot list a message changes: its changes at or below that list's position are in it. */
+function floorOf(state: BoardState, msg: LiveMessage): number {
+  switch (msg.type) {
+    case 'task.created':
+    case 'task.updated':
+    case 'task.deleted':
+      return state.floors.tasks;
+    case 'agent.status_changed':
+    case 'agent.removed':
+      return state.floors.agents;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * Applies one change unless the board already has it: a seq at or below the board's position
+ * was applied before (a replay after a reconnect overlaps), and one at or below its list's
+ * snapshot position is in the snapshot. Messages without a seq are applied (idempotently).
+ */
+function applyOnce(state: BoardState, msg: LiveMessage): BoardState {
+  const seq = msg.seq;
+  if (seq === undefined) return applyToData(state, msg);
+  if (state.seq !== null && seq <= state.seq) return state;
+  const next = seq <= floorOf(state, msg) ? state : applyToData(state, msg);
+  if (state.pending !== null) return next; // no position while a snapshot is on its way
+  return { ...next, seq };
+}
+
+/** Applies one live message; remembered for replay onto the snapshot while a resync runs. */
 export function applyLive(state: BoardState, msg: LiveMessage): BoardState {
-  const next = applyToData(state, msg);
+  const next = applyOnce(state, msg);
   if (state.pending === null) return next;
   return { ...next, pending: [...state.pending, msg] };
 }
 
-/** A write this client made itself (the API's answer): same rules as a live update. */
+/** A write this client made itself (the API's answer): newer copies win, deleted tasks stay gone. */
 export function applyLocalTask(state: BoardState, task: Task): BoardState {
-  return applyLive(state, { type: 'task.updated', task });
+  if (state.gone.includes(task.id)) return state;
+  const tasks = upsertTask(state.tasks, task);
+  return tasks === state.tasks ? state : { ...state, tasks };
 }
 
 export function applyLocalDelete(state: BoardState, taskId: string): BoardState {
-  return applyLive(state, { type: 'task.deleted', taskId });
+  return applyToData(state, { type: 'task.deleted', taskId });
 }
 
-/** Marks the start of a resync (initial load or after a reconnect); returns its id. */
+/** The operator removed an agent (the live `agent.removed` may come first or after). */
+export function applyLocalAgentRemoved(state: BoardState, agentId: string): BoardState {
+  return applyToData(state, { type: 'agent.removed', agentId });
+}
+
+/** Marks the start of a resync (initial load, or when the log cannot catch the board up). */
 export function startResync(state: BoardState, syncId: number = state.syncId + 1): BoardState {
-  return { ...state, pending: [], syncId };
+  return { ...state, pending: [], syncId, seq: null };
 }
 
 /** Undoes an optimistic change if nothing newer replaced it meanwhile. */
@@ -137,7 +249,8 @@ export function revertOptimistic(state: BoardState, optimistic: Task, previous: 
 
 /**
  * Replaces the state with the snapshot, then replays the live messages that arrived while it was
- * being fetched (in order, with the usual stale checks), so nothing is lost either way.
+ * being fetched, skipping those the snapshot already holds (by seq). The board's position is
+ * then the lower of the lists' positions, or the last message replayed past it.
  */
 export function finishResync(state: BoardState, snapshot: Snapshot, syncId: number): BoardState {
   if (syncId !== state.syncId) return state;
@@ -152,6 +265,7 @@ export function finishResync(state: BoardState, snapshot: Snapshot, syncId: numb
     const prev = state.agents[a.id];
     agents[a.id] = prev && sameFields(prev, a) ? prev : a;
   }
+  const hasSeq = typeof snapshot.tasksSeq === 'number' && typeof snapshot.agentsSeq === 'number';
   let next: BoardState = {
     tasks,
     agents,
@@ -159,15 +273,37 @@ export function finishResync(state: BoardState, snapshot: Snapshot, syncId: numb
     loaded: true,
     pending: null,
     syncId: state.syncId,
+    seq: hasSeq ? Math.min(snapshot.tasksSeq!, snapshot.agentsSeq!) : null,
+    floors: hasSeq ? { tasks: snapshot.tasksSeq!, agents: snapshot.agentsSeq! } : { tasks: -1, agents: -1 },
+    gone: state.gone,
+    notes: state.notes,
   };
-  for (const msg of state.pending ?? []) next = applyToData(next, msg);
+  for (const msg of state.pending ?? []) next = applyOnce(next, msg);
   return next;
 }
 
-/** A resync failed: keep what we have (live messages were applied as they came). */
+/** A resync failed: keep what we have (live messages were applied as they came), with no position. */
 export function failResync(state: BoardState, syncId: number): BoardState {
   if (syncId !== state.syncId) return state;
-  return { ...state, pending: null };
+  return { ...state, pending: null, seq: null };
+}
+
+/** The dialog of `taskId` opened: its notes start loading. */
+export function openNotes(state: BoardState, taskId: string): BoardState {
+  if (state.notes?.taskId === taskId) return state;
+  return { ...state, notes: { taskId, comments: [], hasMore: false, loaded: false } };
+}
+
+export function closeNotes(state: BoardState): BoardState {
+  return state.notes ? { ...state, notes: null } : state;
+}
+
+/** A page of notes read from the server (or the answer to adding one: `hasMore` unchanged). */
+export function addNotes(state: BoardState, taskId: string, comments: Comment[], hasMore?: boolean): BoardState {
+  const notes = state.notes;
+  if (!notes || notes.taskId !== taskId) return state;
+  const next = withNotes(notes, comments, hasMore ?? notes.hasMore);
+  return next === notes ? state : { ...state, notes: next };
 }
 
 // ---- derived views -------------------------------------------------------------------------

@@ -31,6 +31,16 @@ export interface Task {
   updatedAt: number;
   createdBy: string | null;
   tags: string[];
+  /** +1 on every change: what `If-Match` names. */
+  version: number;
+  /** Who made the last change; null when the server made it (a lease ran out). */
+  updatedBy: string | null;
+  /** While claimed: when the holder's lease ends (epoch ms). The holder is `assignedAgent`. */
+  leaseExpiresAt: number | null;
+  /** Tasks that must be done before this one can move to in-progress or done. */
+  blockedBy: string[];
+  /** Whether some task in `blockedBy` is not done yet. */
+  blocked: boolean;
 }
 
 export type AgentRole = 'Main' | 'Dev' | 'Research' | 'Ops';
@@ -45,7 +55,7 @@ export interface Agent {
   avatarColor: string | null;
 }
 
-export type EventType = 'task_created' | 'task_updated' | 'task_deleted' | 'agent_status_changed';
+export type EventType = 'task_created' | 'task_updated' | 'task_deleted' | 'agent_status_changed' | 'agent_updated' | 'agent_removed' | 'comment_created';
 
 export interface McEvent {
   id: string;
@@ -54,12 +64,34 @@ export interface McEvent {
   agentId: string | null;
   taskId: string | null;
   timestamp: number;
+  /** The change log position of the line. */
+  seq?: number;
+}
+
+/** A note on a task. */
+export interface Comment {
+  id: string;
+  taskId: string;
+  /** Agent id of who wrote it. */
+  author: string;
+  text: string;
+  createdAt: number;
+}
+
+/** One of an agent's tokens, as the operator sees it: never the token itself. */
+export interface TokenInfo {
+  id: string;
+  createdAt: number;
+  expiresAt: number;
+  lastUsedAt: number | null;
 }
 
 export interface User {
   id: string;
   name: string;
   role: string;
+  /** Signed in with the admin password: the board's operator, who manages agents. */
+  operator?: boolean;
 }
 
 /** Fields a create or edit sends; null clears an optional field on edit. */
@@ -70,6 +102,7 @@ export interface TaskInput {
   assignedAgent?: string | null;
   priority?: Priority | null;
   tags?: string[];
+  blockedBy?: string[];
 }
 
 export interface FieldError {

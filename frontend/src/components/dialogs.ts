@@ -1,0 +1,3 @@
+// The dialogs, in one chunk the dashboard loads once the board is up (not needed to show it).
+export { TaskDialog } from './TaskDialog';
+export { AgentDialog } from './AgentDialog';
