@@ -81,7 +81,8 @@ pub struct Config {
     pub change_log_retention: Duration,
     pub change_log_max_entries: u64,
     pub log_format: LogFormat,
-    pub dashboard_dir: PathBuf,
+    /// Serve the dashboard from this folder instead of the one built into the binary.
+    pub dashboard_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -216,9 +217,7 @@ impl Config {
                 }
             },
             log_format,
-            dashboard_dir: env
-                .dashboard_dir
-                .unwrap_or_else(|| PathBuf::from("frontend/dist")),
+            dashboard_dir: env.dashboard_dir.filter(|d| !d.as_os_str().is_empty()),
         })
     }
 }

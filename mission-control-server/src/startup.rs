@@ -110,7 +110,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     };
     tokio::spawn(forget_idle_clients(state.clone()));
 
-    let api = crate::http::service(state, Dashboard::new(&config.dashboard_dir));
+    let api = crate::http::service(state, Dashboard::new(config.dashboard_dir.as_deref()));
     let (service, io) = realtime::attach(mc.clone(), api);
     let admission = Admission::new(connection_caps(&config, open_files));
     announce(&config, addr, &generated, admission.caps());

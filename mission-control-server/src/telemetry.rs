@@ -1,5 +1,6 @@
 //! Logging through `tracing`: `RUST_LOG` picks the level (default `info`), `LOG_FORMAT` picks
-//! human-readable or JSON lines. Logs go to stderr; stdout is kept for what a person must read.
+//! human-readable or JSON lines. Logs go to stderr (coloured only on a terminal); stdout is kept
+//! for what a person must read.
 
 use tracing_subscriber::EnvFilter;
 
@@ -7,8 +8,11 @@ use crate::config::LogFormat;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes only for a person at a terminal, never into a file or a log collector.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     // A second init (tests calling twice) is harmless; ignore the error.
     let _ = match format {

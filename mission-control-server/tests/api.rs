@@ -740,5 +740,68 @@ async fn the_dashboard_is_served_with_a_single_page_fallback() {
 
     let bare = Server::start().await;
     let r = bare.call("GET", "/", None, None).await;
-    assert!(r.body.as_str().unwrap().contains("has not been built"));
+    assert!(
+        r.body
+            .as_str()
+            .unwrap()
+            .contains("built without the dashboard")
+    );
+}
+
+/// Without `DASHBOARD_DIR`, the board comes from the binary itself, whatever the working
+/// folder: gzipped when the client takes it, cached by its hash.
+#[tokio::test]
+async fn the_built_in_dashboard_is_served_from_any_folder() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");
+    if !dist.join("index.html").is_file() {
+        // Built before the dashboard (`cargo test` alone): the test command builds it first.
+        eprintln!("frontend/dist is not built; skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> = common::base_env(dir.path())
+        .into_iter()
+        .filter(|(k, _)| k != "DASHBOARD_DIR")
+        .collect();
+    let mut cmd = tokio::process::Command::new(common::binary());
+    cmd.current_dir(dir.path()).env_clear().envs(env);
+    let process = mission_control_testkit::ServerProcess::spawn(cmd)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/tasks/deep/link", process.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<div id=\"root\">"), "{html}");
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page loads a script");
+    let asset = http
+        .get(format!("{}{script}", process.url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(asset.headers()["content-encoding"], "gzip");
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let etag = asset.headers()["etag"].clone();
+    let again = http
+        .get(format!("{}{script}", process.url))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
 }

@@ -21,6 +21,7 @@ pub const EXPORT_PAGE: usize = 500;
 /// A whole board, as exported and imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardExport {
     /// Always `mission-control-export`.
     pub format: String,

@@ -1,6 +1,6 @@
 //! `/api/export`: the board's data out, for people who want it elsewhere.
 
-use mission_control_core::TaskFilter;
+use mission_control_core::{BoardExport, TaskFilter};
 
 use super::Result;
 use crate::http::auth::Caller;
@@ -16,7 +16,10 @@ use crate::http::wire::ExportFormat;
 #[utoipa::path(get, path = "/api/export", tag = "export",
     params(("format" = Option<ExportFormat>, Query, description = "`json` (default) or `csv`")),
     responses(
-        (status = 200, description = "The export: JSON, or CSV with format=csv", content_type = "application/json"),
+        (status = 200, description = "The export: JSON, or CSV with format=csv", content(
+            (BoardExport = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export(ctx: Ctx, _caller: Caller) -> Result {
