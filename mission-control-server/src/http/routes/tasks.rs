@@ -18,8 +18,8 @@ use crate::http::wire::{
     CommentEnvelope, CommentList, CompletedEnvelope, MaybeTask, Success, TaskEnvelope, TaskList,
 };
 
-/// Most tasks a page may ask for.
-const MAX_PAGE: i64 = 500;
+/// Most tasks (or comments) a page may ask for.
+const MAX_PAGE: i64 = mission_control_actions::limits::PAGE_MAX;
 
 /// List tasks, oldest first. Without `limit` every match is returned (streamed); with it, one
 /// page and `nextCursor`. `seq` says where the list stands in the change log.
@@ -208,18 +208,7 @@ pub async fn release(ctx: Ctx, caller: Caller) -> Result {
     security(("bearer" = [])))]
 pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
     let key = idempotency_key(&ctx.req)?;
-    let body = parse_optional_json::<CompleteRequest>(ctx.req.body())?;
-    let note = body
-        .note
-        .map(|n| NewCommentRequest { text: Some(n) }.parse())
-        .transpose()
-        .map_err(|e| match e {
-            mission_control_core::Error::Validation(_) => mission_control_core::Error::field(
-                "note",
-                "must be 1 to 10,000 characters without control characters",
-            ),
-            other => other,
-        })?;
+    let note = parse_optional_json::<CompleteRequest>(ctx.req.body())?.parse()?;
     let done = ctx
         .state
         .mc
@@ -270,7 +259,9 @@ pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
     security(("bearer" = [])))]
 pub async fn list_comments(ctx: Ctx, _caller: Caller) -> Result {
     let query = Query::of(ctx.req.uri());
-    let limit = query.integer("limit", 1, MAX_PAGE)?.unwrap_or(100) as u32;
+    let limit = query
+        .integer("limit", 1, MAX_PAGE)?
+        .unwrap_or(mission_control_actions::limits::COMMENTS_PAGE_DEFAULT) as u32;
     let after = query.get("after").map(str::to_owned);
     let page = ctx
         .state
