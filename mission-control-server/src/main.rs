@@ -1,4 +1,5 @@
-//! `mission-control-server`: run the server, or mint a token for an agent.
+//! `mission-control-server`: run the server, mint a token for an agent, or bridge MCP over
+//! stdio to a running server.
 
 use std::process::ExitCode;
 
@@ -12,6 +13,10 @@ Usage:
   mission-control-server token --agent <id> [--days <n>] [--name <name> --role <Main|Dev|Research|Ops>]
                                          print a token for an agent (its MISSION_CONTROL_TOKEN);
                                          with --name and --role the agent is registered if new
+  mission-control-server mcp [--url <board URL>] [--token <token>]
+                                         the board's MCP tools over stdio, forwarded to a running
+                                         server (default $MISSION_CONTROL_URL, else
+                                         http://localhost:3002; token default $MISSION_CONTROL_TOKEN)
   mission-control-server --help | --version";
 
 enum Command {
@@ -21,6 +26,10 @@ enum Command {
         days: u32,
         name: Option<String>,
         role: Option<String>,
+    },
+    Mcp {
+        url: String,
+        token: String,
     },
 }
 
@@ -60,6 +69,26 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 role,
             })
         }
+        Some("mcp") => {
+            let mut url = std::env::var("MISSION_CONTROL_URL").ok();
+            let mut token = std::env::var("MISSION_CONTROL_TOKEN").ok();
+            let mut rest = args[1..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest
+                    .next()
+                    .ok_or_else(|| format!("{flag} needs a value"))?
+                    .clone();
+                match flag.as_str() {
+                    "--url" => url = Some(value),
+                    "--token" => token = Some(value),
+                    other => return Err(format!("unknown option {other}")),
+                }
+            }
+            Ok(Command::Mcp {
+                url: url.unwrap_or_else(|| "http://localhost:3002".into()),
+                token: token.ok_or("mcp needs --token <token> (or MISSION_CONTROL_TOKEN)")?,
+            })
+        }
         Some(other) => Err(format!("unknown command {other}")),
     }
 }
@@ -81,6 +110,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::Mcp { url, token } = &command {
+        return run_bridge(url, token);
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -111,6 +143,7 @@ fn main() -> ExitCode {
                 name,
                 role,
             } => mint_token(config, agent, days, name, role).await,
+            Command::Mcp { .. } => Ok(()),
         }
     });
     match result {
@@ -159,4 +192,25 @@ async fn mint_token(
     mc.shutdown().await;
     println!("{}", issued.token);
     Ok(())
+}
+
+/// `mcp`: stdout carries the protocol, so nothing else may be printed there.
+fn run_bridge(url: &str, token: &str) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(mission_control_server::mcp::bridge::run(url, token)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -101,6 +101,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }),
         password_checks: Arc::new(PasswordChecks::default()),
         board_streams: crate::http::board_limiter(),
+        mcp: crate::mcp::service(mc.clone()),
     };
     tokio::spawn(forget_idle_clients(state.clone()));
 

@@ -21,6 +21,8 @@ use super::wire;
         routes::agents::list, routes::agents::register, routes::agents::get, routes::agents::update,
         routes::agents::remove, routes::agents::heartbeat, routes::agents::tokens, routes::agents::revoke_all, routes::agents::revoke,
         routes::events::list, routes::health::health, routes::health::openapi,
+        crate::mcp::endpoint::post, crate::mcp::endpoint::resource_metadata,
+        crate::mcp::endpoint::resource_metadata_for_mcp,
     ),
     components(schemas(ErrorBody, ErrorDetail, mission_control_core::FieldError, wire::Health)),
     modifiers(&BearerAuth),

@@ -17,6 +17,11 @@ impl Query {
         )
     }
 
+    /// Parameters given as pairs, as an MCP tool call's arguments arrive.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Query(pairs.into_iter().collect())
+    }
+
     /// The last value given for `name` (an empty value counts as absent).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

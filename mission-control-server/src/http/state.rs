@@ -16,4 +16,6 @@ pub struct AppState {
     pub password_checks: Arc<PasswordChecks>,
     /// Bounds the board downloads streamed at once (see `board_stream`).
     pub board_streams: Arc<tokio::sync::Semaphore>,
+    /// The MCP server behind `POST /mcp` (see `crate::mcp`).
+    pub mcp: crate::mcp::McpService,
 }
