@@ -51,6 +51,9 @@ step "Rust: unit, doc and black-box tests"
 cargo build -p mission-control-server
 cargo test
 
-step "Node: Socket.io with socket.io-client, the plugin package, the dashboard in Chromium"
+step "MCP: the official Python SDK (PyPI mcp) over Streamable HTTP and stdio"
+timeout 600 bash tests/mcp-python/run.sh
+
+step "Node: Socket.io with socket.io-client, MCP with the official TypeScript SDK, the plugin package, the dashboard in Chromium"
 npm ci --prefix tests --no-audit --no-fund
 npm test --prefix tests

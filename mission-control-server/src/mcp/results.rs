@@ -1,7 +1,8 @@
 //! Tool results: the answer as structured content (the REST envelope, which the tool's output
 //! schema describes), a short sentence for the model, and the same JSON as text for clients
-//! that read text only. A failure is a tool error (`isError: true`) carrying the REST API's
-//! error body, made by the server's one error mapping, with field names as the model sent them.
+//! that read text only. A failure is a tool error (`isError: true`): a sentence naming the
+//! fields at fault, then the REST API's error body as JSON text, made by the server's one error
+//! mapping, with field names as the model sent them.
 
 use mission_control_actions::{Action, ArgError};
 use mission_control_core::{Error as CoreError, FieldError};
@@ -40,13 +41,10 @@ pub fn failure(action: &Action, error: &ApiError) -> CallToolResult {
     for detail in &body.error.details {
         text.push_str(&format!("; {}: {}", detail.field, detail.message));
     }
-    let structured = serde_json::to_value(&body).unwrap_or(Value::Null);
-    let mut result = CallToolResult::structured_error(structured.clone());
-    result.content = vec![
-        ContentBlock::text(text),
-        ContentBlock::text(structured.to_string()),
-    ];
-    result
+    // The error body goes as text, not as structured content: clients check structured
+    // content against the tool's output schema, which describes the success answer.
+    let body = serde_json::to_string(&body).unwrap_or_default();
+    CallToolResult::error(vec![ContentBlock::text(text), ContentBlock::text(body)])
 }
 
 /// The tool error for arguments the catalogue refused: a `400 validation_failed` as REST
