@@ -90,7 +90,8 @@ test('register() registers one mission_control tool with the component\'s JSON s
   assert.equal(schema.additionalProperties, false);
   assert.deepEqual(schema.properties.action.enum, [
     'create_task', 'update_task', 'move_task', 'list_tasks', 'get_task', 'delete_task',
-    'list_agents', 'set_agent_status', 'list_events',
+    'list_agents', 'set_agent_status', 'list_events', 'heartbeat', 'claim', 'claim_next',
+    'release', 'complete', 'comment', 'list_comments',
   ]);
   for (const [name, prop] of Object.entries(schema.properties)) {
     assert.ok(prop.type, `${name} has a type`);
