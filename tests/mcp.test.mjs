@@ -287,3 +287,31 @@ test('over stdio (mission-control-server mcp): the same tools, forwarded to the 
   // A bad token: the bridge says why on stderr and exits, before serving anything.
   await assert.rejects(stdioClient('forged.token.value'));
 });
+
+test('the REST limits hold for /mcp: the body cap and the per-token rate limit', { timeout: 60_000 }, async () => {
+  const headers = {
+    'content-type': 'application/json', accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${nova}`,
+  };
+  const huge = JSON.stringify({
+    jsonrpc: '2.0', id: 1, method: 'tools/call',
+    params: { name: 'create_task', arguments: { title: 'x', description: 'y'.repeat(2 * 1024 * 1024) } },
+  });
+  const tooLarge = await fetch(`${server.url}/mcp`, { method: 'POST', headers, body: huge });
+  assert.equal(tooLarge.status, 413);
+  assert.equal((await tooLarge.json()).error.code, 'payload_too_large');
+
+  const limited = await startServer({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+  try {
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_agents', arguments: {} } });
+    const auth = { ...headers, authorization: `Bearer ${limited.token}` };
+    const statuses = [];
+    for (let i = 0; i < 7; i += 1) {
+      statuses.push((await fetch(`${limited.url}/mcp`, { method: 'POST', headers: auth, body: call })).status);
+    }
+    assert.deepEqual(statuses.slice(0, 4), [200, 200, 200, 200], statuses.join(','));
+    assert.equal(statuses.at(-1), 429, statuses.join(','));
+  } finally {
+    await limited.stop();
+  }
+});
