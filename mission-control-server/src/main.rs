@@ -143,6 +143,7 @@ fn main() -> ExitCode {
                 name,
                 role,
             } => mint_token(config, agent, days, name, role).await,
+            // Served above, before any server configuration is read.
             Command::Mcp { .. } => Ok(()),
         }
     });

@@ -122,7 +122,7 @@ pub fn table() -> Vec<Route> {
         // transport says for a server without sessions). Same tokens, limits and body cap.
         r(Method::POST, "/mcp", authenticated!(mcp::post)),
         r(Method::GET, "/.well-known/oauth-protected-resource", public!(mcp::resource_metadata)),
-        r(Method::GET, "/.well-known/oauth-protected-resource/mcp", public!(mcp::resource_metadata)),
+        r(Method::GET, "/.well-known/oauth-protected-resource/mcp", public!(mcp::resource_metadata_for_mcp)),
     ];
     routes
 }
