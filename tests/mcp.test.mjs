@@ -288,7 +288,7 @@ test('over stdio (mission-control-server mcp): the same tools, forwarded to the 
   await assert.rejects(stdioClient('forged.token.value'));
 });
 
-test('the REST limits hold for /mcp: the body cap and the per-token rate limit', { timeout: 60_000 }, async () => {
+test('the REST limits hold for /mcp: the body cap, the per-token rate limit, JSON errors for junk', { timeout: 60_000 }, async () => {
   const headers = {
     'content-type': 'application/json', accept: 'application/json, text/event-stream',
     'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${nova}`,
@@ -297,6 +297,11 @@ test('the REST limits hold for /mcp: the body cap and the per-token rate limit',
     jsonrpc: '2.0', id: 1, method: 'tools/call',
     params: { name: 'create_task', arguments: { title: 'x', description: 'y'.repeat(2 * 1024 * 1024) } },
   });
+  for (const [body, code] of [['not json', -32700], ['[]', -32600], ['{"id":1}', -32600]]) {
+    const res = await fetch(`${server.url}/mcp`, { method: 'POST', headers, body });
+    assert.equal(res.status, 400, body);
+    assert.equal((await res.json()).error.code, code, body);
+  }
   const tooLarge = await fetch(`${server.url}/mcp`, { method: 'POST', headers, body: huge });
   assert.equal(tooLarge.status, 413);
   assert.equal((await tooLarge.json()).error.code, 'payload_too_large');

@@ -41,11 +41,43 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
         (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post(ctx: Ctx, caller: Caller) -> Result {
+    if let Some(error) = not_a_message(ctx.req.body()) {
+        return Ok(json_response(StatusCode::BAD_REQUEST, &error));
+    }
     let (mut parts, body) = ctx.req.into_parts();
     parts.extensions.insert(caller.actor);
     let request = http::Request::from_parts(parts, Full::new(body));
     let response = ctx.state.mcp.handle(request).await;
     Ok(response.map(|b| b.map_err(|never| match never {}).boxed_unsync()))
+}
+
+/// The JSON-RPC error for a body that is not one JSON-RPC 2.0 message (the transport's `400`),
+/// which the SDK would otherwise answer with a plain-text `415`.
+fn not_a_message(body: &[u8]) -> Option<serde_json::Value> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        jsonrpc: Option<std::borrow::Cow<'a, str>>,
+    }
+    let (code, message) = match serde_json::from_slice::<serde_json::Value>(body) {
+        Err(e) => (-32700, format!("parse error: the body is not JSON ({e})")),
+        Ok(serde_json::Value::Object(_)) => match serde_json::from_slice::<Envelope>(body) {
+            Ok(Envelope { jsonrpc: Some(v) }) if v == "2.0" => return None,
+            _ => (
+                -32600,
+                "invalid request: \"jsonrpc\": \"2.0\" is required".to_owned(),
+            ),
+        },
+        Ok(_) => (
+            -32600,
+            "invalid request: one JSON-RPC 2.0 message, a JSON object, is expected".to_owned(),
+        ),
+    };
+    Some(serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": null,
+        "error": { "code": code, "message": message },
+    }))
 }
 
 /// OAuth 2.0 Protected Resource Metadata (RFC 9728) for the MCP endpoint.
@@ -139,6 +171,15 @@ fn origin(headers: &HeaderMap, listen: SocketAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_that_is_not_one_message_is_a_json_rpc_error() {
+        let code = |body: &str| not_a_message(body.as_bytes()).map(|e| e["error"]["code"].clone());
+        assert_eq!(code("not json"), Some((-32700).into()));
+        assert_eq!(code("[]"), Some((-32600).into()));
+        assert_eq!(code(r#"{"id":1,"method":"ping"}"#), Some((-32600).into()));
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#), None);
+    }
 
     #[test]
     fn the_origin_comes_from_a_well_formed_host_only() {
