@@ -72,7 +72,10 @@ class TokenToRevoke:
                 headers={"Authorization": f"Bearer {operator_token(renew)}"},
                 timeout=TIMEOUT,
             )
-            if response.status_code != 401:
+            # A revoked operator token (the run revokes tokens too) is refused with 401, or
+            # with 429 once the run's deliberately bad tokens have spent this address's
+            # budget of failed authentications: either way, sign in again.
+            if response.status_code not in (401, 429):
                 break
         response.raise_for_status()
         return response.json()["token"]

@@ -57,6 +57,9 @@ cargo test
 step "the published contract: schemathesis against the live server"
 scripts/schemathesis.sh
 
-step "Node: Socket.io with socket.io-client, the plugin package and real OpenClaw (Node 24), the dashboard in Chromium"
+step "MCP: the official Python SDK (PyPI mcp) over Streamable HTTP and stdio"
+timeout 600 bash tests/mcp-python/run.sh
+
+step "Node: Socket.io with socket.io-client, MCP with the official TypeScript SDK, the plugin package and real OpenClaw (Node 24), the dashboard in Chromium"
 npm ci --prefix tests --no-audit --no-fund
 npm test --prefix tests

@@ -225,9 +225,10 @@ describe('the README\'s install, then the tool through the Gateway', () => {
   // `server`: fields the task must have on the server afterwards (GET /api/tasks/:id).
   const FLOW = [
     { action: 'create_task', args: () => ({ title: 'Written through OpenClaw', status: 'todo' }), server: { status: 'todo', createdBy: 'agent-nova' } },
-    { action: 'move_task', args: (id) => ({ taskId: id, newStatus: 'in-progress' }), server: { status: 'in-progress' } },
+    { action: 'claim', args: (id) => ({ taskId: id }), server: { status: 'in-progress', assignedAgent: 'agent-nova' } },
     { action: 'update_task', args: (id) => ({ taskId: id, priority: 'critical', tags: ['openclaw'] }), server: { priority: 'critical', tags: ['openclaw'] } },
     { action: 'list_tasks', args: () => ({ status: 'in-progress' }), lists: true },
+    { action: 'move_task', args: (id) => ({ taskId: id, newStatus: 'done' }), server: { status: 'done', leaseExpiresAt: null } },
   ];
 
   test(`${FLOW.map((s) => s.action).join(', ')} through POST /tools/invoke, as the agent`, { timeout: 60_000 }, async () => {

@@ -196,9 +196,10 @@ describe('the plugin package', { skip: !hasJspi && 'needs Node 24 (JSPI); run by
     assert.equal(schema.type, 'object');
     assert.deepEqual(schema.required, ['action']);
     assert.equal(schema.additionalProperties, false);
-    // The actions come from the component; these have been there from the start.
+    // The actions come from the component (its catalogue), all of them.
     for (const action of ['create_task', 'update_task', 'move_task', 'list_tasks', 'get_task', 'delete_task',
-      'list_agents', 'set_agent_status', 'list_events']) {
+      'list_agents', 'set_agent_status', 'list_events', 'heartbeat', 'claim', 'claim_next',
+      'release', 'complete', 'comment', 'list_comments']) {
       assert.ok(schema.properties.action.enum.includes(action), action);
     }
     for (const [name, prop] of Object.entries(schema.properties)) {

@@ -8,9 +8,10 @@
 //! Usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only <scenario>,...]
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
-//! Scenarios: create, update, list, events, fanout, startup.
+//! Scenarios: create, update, list, events, fanout, startup, mcp.
 
 mod http;
+mod mcp;
 mod server;
 mod socket;
 mod stats;
@@ -29,7 +30,9 @@ use crate::stats::Samples;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const SCENARIOS: [&str; 6] = ["create", "update", "list", "events", "fanout", "startup"];
+const SCENARIOS: [&str; 7] = [
+    "create", "update", "list", "events", "fanout", "startup", "mcp",
+];
 
 /// How much of everything: the full run, or a smoke run under 30 seconds.
 struct Plan {
@@ -264,6 +267,9 @@ async fn run(args: Args) -> Res<()> {
         for &n in &plan.fanout_clients {
             fanout(&plan, &bin, tmp.path(), n, &mut report).await?;
         }
+    }
+    if wants("mcp") {
+        mcp::run(&plan, &bin, tmp.path(), &mut report).await?;
     }
     print_report(&plan, &report, tmp.path(), &load_before, began.elapsed());
     Ok(())

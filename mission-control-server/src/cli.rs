@@ -70,6 +70,16 @@ pub enum Command {
         /// A file written by `export`.
         file: PathBuf,
     },
+    /// The board's MCP tools over stdio, for clients that launch a local process: every call
+    /// goes to a running server's /mcp with the agent's token.
+    Mcp {
+        /// The board's URL (default: $MISSION_CONTROL_URL, else http://localhost:3002).
+        #[arg(long)]
+        url: Option<String>,
+        /// The agent's token (default: $MISSION_CONTROL_TOKEN).
+        #[arg(long)]
+        token: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

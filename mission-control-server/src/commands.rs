@@ -17,6 +17,13 @@ use crate::{provision, startup};
 pub async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => startup::run(config).await.map_err(|e| e.to_string()),
+        Command::Mcp { url, token } => {
+            let url = url.unwrap_or_else(|| "http://localhost:3002".into());
+            let token = token.ok_or("mcp needs --token <token> (or MISSION_CONTROL_TOKEN)")?;
+            crate::mcp::bridge::run(&url, &token)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Command::Token {
             agent,
             days,

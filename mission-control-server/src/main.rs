@@ -1,15 +1,18 @@
-//! `mission-control-server`: the server, and the commands that look after its data
-//! (`--help` lists them). A thin front over [`commands`].
+//! `mission-control-server`: the server, the commands that look after its data, and the MCP
+//! bridge over stdio (`--help` lists them). A thin front over [`commands`].
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use mission_control_server::cli::Cli;
+use mission_control_server::cli::{Cli, Command};
 use mission_control_server::config::Config;
 use mission_control_server::{commands, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Mcp { url, token }) = &cli.command {
+        return mcp_bridge(url.clone(), token.clone());
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -35,6 +38,35 @@ fn main() -> ExitCode {
         .command
         .unwrap_or(mission_control_server::cli::Command::Serve);
     match runtime.block_on(commands::run(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `mcp`: the board's MCP tools over stdio, forwarded to a running server. Needs no database
+/// and no settings; stdout carries the protocol, so nothing else may be printed there.
+fn mcp_bridge(url: Option<String>, token: Option<String>) -> ExitCode {
+    let url = url
+        .or_else(|| std::env::var("MISSION_CONTROL_URL").ok())
+        .unwrap_or_else(|| "http://localhost:3002".into());
+    let Some(token) = token.or_else(|| std::env::var("MISSION_CONTROL_TOKEN").ok()) else {
+        eprintln!("error: mcp needs --token <token> (or MISSION_CONTROL_TOKEN)");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(mission_control_server::mcp::bridge::run(&url, &token)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -107,6 +107,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }),
         password_checks: Arc::new(PasswordChecks::default()),
         snapshot_streams: Arc::new(crate::http::SnapshotStreams::new()),
+        mcp: crate::mcp::service(mc.clone()),
     };
     tokio::spawn(forget_idle_clients(state.clone()));
 

@@ -6,8 +6,19 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// Targets quieter than the chosen level unless `RUST_LOG` names them: the MCP SDK logs every
+/// JSON-RPC error it answers (an unknown method, a bad argument) as a warning, which would
+/// let any client write to the server's log at will.
+const QUIET_BY_DEFAULT: &[(&str, &str)] = &[("rmcp", "error")];
+
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
+    for (target, level) in QUIET_BY_DEFAULT {
+        if !directives.contains(target) {
+            directives.push_str(&format!(",{target}={level}"));
+        }
+    }
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour codes only for a person at a terminal, never into a file or a log collector.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()

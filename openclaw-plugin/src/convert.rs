@@ -3,13 +3,9 @@
 use serde_json::Value;
 
 use crate::bindings::mission_control::tool::types::{
-    Agent, AgentRole, AgentStatus, Event, EventKind, Priority, ServerFailure, Task, TaskStatus,
-    ToolError,
+    Agent, AgentRole, AgentStatus, Comment, CommentPage, Completed, Event, EventKind, Priority,
+    ServerFailure, Task, TaskStatus, ToolError, Work,
 };
-
-pub const TASK_STATUSES: [&str; 4] = ["backlog", "todo", "in-progress", "done"];
-pub const PRIORITIES: [&str; 4] = ["low", "medium", "high", "critical"];
-pub const AGENT_STATUSES: [&str; 3] = ["online", "offline", "busy"];
 
 pub fn task_status_name(s: TaskStatus) -> &'static str {
     match s {
@@ -95,6 +91,25 @@ fn opt_string(v: &Value, key: &str) -> Option<String> {
     v[key].as_str().map(str::to_string)
 }
 
+fn strings(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn opt_millis(v: &Value, key: &str) -> Option<u64> {
+    if v[key].is_null() {
+        None
+    } else {
+        millis(v, key).ok()
+    }
+}
+
 fn millis(v: &Value, key: &str) -> Result<u64, ToolError> {
     v[key]
         .as_u64()
@@ -125,14 +140,60 @@ pub fn task_from(v: &Value) -> Result<Task, ToolError> {
         created_at: millis(v, "createdAt")?,
         updated_at: millis(v, "updatedAt")?,
         created_by: opt_string(v, "createdBy"),
-        tags: v["tags"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: strings(v, "tags"),
+        version: millis(v, "version")?,
+        updated_by: opt_string(v, "updatedBy"),
+        lease_expires_at: opt_millis(v, "leaseExpiresAt"),
+        blocked_by: strings(v, "blockedBy"),
+        blocked: v["blocked"].as_bool().unwrap_or(false),
+    })
+}
+
+/// A task or `null`.
+pub fn maybe_task_from(v: &Value) -> Result<Option<Task>, ToolError> {
+    if v.is_null() {
+        Ok(None)
+    } else {
+        task_from(v).map(Some)
+    }
+}
+
+pub fn comment_from(v: &Value) -> Result<Comment, ToolError> {
+    if !v.is_object() {
+        return Err(bad("expected a comment"));
+    }
+    Ok(Comment {
+        id: string(v, "id")?,
+        task_id: string(v, "taskId")?,
+        author: string(v, "author")?,
+        text: string(v, "text")?,
+        created_at: millis(v, "createdAt")?,
+    })
+}
+
+pub fn comment_page_from(v: &Value) -> Result<CommentPage, ToolError> {
+    Ok(CommentPage {
+        comments: list(&v["comments"], comment_from)?,
+        has_more: v["hasMore"].as_bool().unwrap_or(false),
+    })
+}
+
+pub fn completed_from(v: &Value) -> Result<Completed, ToolError> {
+    Ok(Completed {
+        task: task_from(&v["task"])?,
+        comment: if v["comment"].is_null() {
+            None
+        } else {
+            Some(comment_from(&v["comment"])?)
+        },
+    })
+}
+
+pub fn work_from(v: &Value) -> Result<Work, ToolError> {
+    Ok(Work {
+        agent: agent_from(&v["agent"])?,
+        held: list(&v["held"], task_from)?,
+        next: maybe_task_from(&v["next"])?,
     })
 }
 
@@ -164,6 +225,9 @@ pub fn event_from(v: &Value) -> Result<Event, ToolError> {
             "task_updated" => EventKind::TaskUpdated,
             "task_deleted" => EventKind::TaskDeleted,
             "agent_status_changed" => EventKind::AgentStatusChanged,
+            "agent_updated" => EventKind::AgentUpdated,
+            "agent_removed" => EventKind::AgentRemoved,
+            "comment_created" => EventKind::CommentCreated,
             _ => EventKind::Other,
         },
         kind_name,
@@ -171,5 +235,6 @@ pub fn event_from(v: &Value) -> Result<Event, ToolError> {
         agent_id: opt_string(v, "agentId"),
         task_id: opt_string(v, "taskId"),
         timestamp: millis(v, "timestamp")?,
+        seq: v["seq"].as_u64(),
     })
 }

@@ -132,6 +132,7 @@ impl Connection {
         method: Method,
         path: &str,
         body: Option<Value>,
+        headers: &[(&str, String)],
     ) -> Result<Value, ToolError> {
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(ToolError::ServerUnreachable(format!(
@@ -146,6 +147,9 @@ impl Connection {
             .header("accept", "application/json");
         if let Some(token) = &self.token {
             builder = builder.header("authorization", format!("Bearer {}", token.trim()));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
         }
         let request = match body {
             Some(json) => builder
@@ -337,17 +341,4 @@ fn invalid_arguments(error: &Value, message: String) -> ToolError {
             _ => message,
         },
     })
-}
-
-/// Percent-encodes a path segment or query value (RFC 3986 unreserved characters pass).
-pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use mission_control_actions::limits;
+
 use super::fields::{Patch, Problems, parse_patch};
 #[cfg(feature = "openapi")]
 use super::openapi;
@@ -23,7 +25,7 @@ string_enum! {
 pub struct AgentId(String);
 
 impl AgentId {
-    pub const MAX_CHARS: usize = 64;
+    pub const MAX_CHARS: usize = limits::AGENT_ID_MAX_CHARS;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         let ok = !raw.is_empty()
@@ -62,7 +64,7 @@ impl std::fmt::Display for AgentId {
 pub struct AgentName(String);
 
 impl AgentName {
-    pub const MAX_CHARS: usize = 100;
+    pub const MAX_CHARS: usize = limits::AGENT_NAME_MAX_CHARS;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         text::line(raw, Self::MAX_CHARS).map(AgentName)

@@ -1,10 +1,11 @@
 //! Claims: an agent takes a task for a while (a lease), renews it by heartbeat or by working
 //! on the task, and gives it back or finishes it.
 
+use mission_control_actions::limits;
 use serde::{Deserialize, Serialize};
 
 use super::fields::Problems;
-use super::{AgentStatus, Priority, Tag, Task, text};
+use super::{AgentStatus, CommentText, Priority, Tag, Task, text};
 use crate::error::Result;
 
 /// How long a claim lasts without renewal: 5 seconds to 24 hours, 15 minutes by default.
@@ -12,9 +13,9 @@ use crate::error::Result;
 pub struct LeaseDuration(i64);
 
 impl LeaseDuration {
-    pub const MIN_SECONDS: i64 = 5;
-    pub const MAX_SECONDS: i64 = 24 * 60 * 60;
-    pub const DEFAULT: LeaseDuration = LeaseDuration(15 * 60);
+    pub const MIN_SECONDS: i64 = limits::LEASE_MIN_SECONDS;
+    pub const MAX_SECONDS: i64 = limits::LEASE_MAX_SECONDS;
+    pub const DEFAULT: LeaseDuration = LeaseDuration(limits::LEASE_DEFAULT_SECONDS);
 
     pub fn seconds(n: i64) -> Result<Self, String> {
         if (Self::MIN_SECONDS..=Self::MAX_SECONDS).contains(&n) {
@@ -155,6 +156,15 @@ pub struct CompleteRequest {
     /// A closing note, added as a comment in the same transaction (up to 10,000 characters).
     #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::closing_note))]
     pub note: Option<String>,
+}
+
+impl CompleteRequest {
+    /// The closing note, checked as a comment's text.
+    pub fn parse(self) -> Result<Option<CommentText>> {
+        self.note
+            .map(|n| CommentText::parse(&n).map_err(|e| crate::Error::field("note", e)))
+            .transpose()
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use mission_control_actions::limits;
+
 use super::text;
 
 /// A comment as stored and as sent on the wire.
@@ -24,7 +26,7 @@ pub struct Comment {
 pub struct CommentText(String);
 
 impl CommentText {
-    pub const MAX_CHARS: usize = 10_000;
+    pub const MAX_CHARS: usize = limits::COMMENT_MAX_CHARS;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         match text::free_text(raw, Self::MAX_CHARS)? {

@@ -1,6 +1,8 @@
 //! `Idempotency-Key`: a retry of a request that may already have been carried out answers the
 //! first answer again instead of doing the work twice.
 
+use mission_control_actions::limits;
+
 use crate::auth::sha256_hex;
 
 /// A client's key for one request, with a fingerprint of what the request asked for: a retry
@@ -12,7 +14,7 @@ pub struct IdempotencyKey {
 }
 
 impl IdempotencyKey {
-    pub const MAX_CHARS: usize = 255;
+    pub const MAX_CHARS: usize = limits::IDEMPOTENCY_KEY_MAX_CHARS;
     /// How long a key is remembered.
     pub const KEPT_FOR_MS: i64 = 24 * 60 * 60 * 1000;
 

@@ -117,3 +117,43 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mission_control_actions::catalogue;
+
+    fn wire<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|v| name(*v)).collect()
+    }
+
+    /// The agent-facing catalogue lists exactly the values the core accepts.
+    #[test]
+    fn the_action_catalogue_names_the_same_values() {
+        assert_eq!(
+            wire(TaskStatus::ALL, TaskStatus::as_str),
+            catalogue::TASK_STATUSES
+        );
+        assert_eq!(wire(Priority::ALL, Priority::as_str), catalogue::PRIORITIES);
+        assert_eq!(
+            wire(AgentStatus::ALL, AgentStatus::as_str),
+            catalogue::AGENT_STATUSES
+        );
+        assert_eq!(
+            wire(AgentRole::ALL, AgentRole::as_str),
+            catalogue::AGENT_ROLES
+        );
+        let beat: Vec<_> = AgentStatus::ALL
+            .iter()
+            .filter(|s| {
+                HeartbeatRequest {
+                    status: Some(s.as_str().into()),
+                }
+                .parse()
+                .is_ok()
+            })
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(beat, catalogue::HEARTBEAT_STATUSES);
+    }
+}

@@ -179,7 +179,9 @@ fn task_ids(nullable: bool) -> Schema {
         )
         .max_items(Some(TaskRefs::MAX_COUNT))
         .description(Some(format!(
-            "The ids of up to {} tasks that must be done before this one can move to              in-progress or done; an id no task has, or one that would make a task wait for              itself, is refused with 409 naming `blockedBy`.",
+            "The ids of up to {} tasks that must be done before this one can move to \
+             in-progress or done; an id no task has, or one that would make a task wait for \
+             itself, is refused with 409 naming `blockedBy`.",
             TaskRefs::MAX_COUNT
         )))
         .into()
@@ -224,9 +226,14 @@ pub fn claim_priority() -> RefOr<Schema> {
 
 pub fn heartbeat_status() -> Schema {
     string(true)
-        .enum_values(Some(["online", "busy", AgentStatus::Online.as_str()].iter().take(2).copied()))
+        .enum_values(Some([
+            serde_json::Value::from(AgentStatus::Online.as_str()),
+            AgentStatus::Busy.as_str().into(),
+            serde_json::Value::Null,
+        ]))
         .description(Some(
-            "`online` or `busy`; absent leaves the status as it is (an agent that stops              sending heartbeats goes offline by itself).",
+            "`online` or `busy`; absent or null leaves the status as it is (an agent that stops \
+             sending heartbeats goes offline by itself).",
         ))
         .into()
 }
@@ -237,7 +244,8 @@ pub fn comment_text() -> Schema {
         .max_length(Some(CommentText::MAX_CHARS))
         .pattern(Some(visible_free_text_pattern()))
         .description(Some(format!(
-            "1 to {} characters, with at least one visible: line breaks and tabs allowed, no              other control characters or bidi overrides.",
+            "1 to {} characters, with at least one visible: line breaks and tabs allowed, no \
+             other control characters or bidi overrides.",
             CommentText::MAX_CHARS
         )))
         .into()

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use mission_control_actions::limits;
+
 use super::{string_enum, text};
 
 string_enum! {
@@ -31,7 +33,7 @@ string_enum! {
 pub struct TaskTitle(String);
 
 impl TaskTitle {
-    pub const MAX_CHARS: usize = 200;
+    pub const MAX_CHARS: usize = limits::TITLE_MAX_CHARS;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         text::line(raw, Self::MAX_CHARS).map(TaskTitle)
@@ -48,7 +50,7 @@ impl TaskTitle {
 pub struct TaskDescription(String);
 
 impl TaskDescription {
-    pub const MAX_CHARS: usize = 10_000;
+    pub const MAX_CHARS: usize = limits::DESCRIPTION_MAX_CHARS;
 
     /// `None` for blank input: an empty description is no description.
     pub fn parse(raw: &str) -> Result<Option<Self>, String> {
@@ -66,7 +68,7 @@ impl TaskDescription {
 pub struct Tag(String);
 
 impl Tag {
-    pub const MAX_CHARS: usize = 50;
+    pub const MAX_CHARS: usize = limits::TAG_MAX_CHARS;
 
     /// A tag from text already checked with the line rules.
     pub(crate) fn new(checked: String) -> Self {
@@ -84,7 +86,7 @@ impl Tag {
 pub struct Tags(Vec<Tag>);
 
 impl Tags {
-    pub const MAX_COUNT: usize = 20;
+    pub const MAX_COUNT: usize = limits::TAGS_MAX_COUNT;
 
     pub fn parse(raw: Vec<String>) -> Result<Self, String> {
         // Counted before anything else is done with them: a list of 100,000 tags is refused
@@ -172,9 +174,9 @@ impl Task {
 pub struct TaskRefs(Vec<String>);
 
 impl TaskRefs {
-    pub const MAX_COUNT: usize = 20;
+    pub const MAX_COUNT: usize = limits::BLOCKERS_MAX_COUNT;
     /// Longest task id accepted (ours are 41 characters).
-    pub const MAX_ID_CHARS: usize = 64;
+    pub const MAX_ID_CHARS: usize = limits::TASK_ID_MAX_CHARS;
 
     pub fn parse(raw: Vec<String>) -> Result<Self, String> {
         if raw.len() > Self::MAX_COUNT {

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::store::{agents, comments, tasks};
 
 /// Comments returned at most per page.
-pub const MAX_COMMENTS_PAGE: u32 = 500;
+pub const MAX_COMMENTS_PAGE: u32 = mission_control_actions::limits::PAGE_MAX as u32;
 
 /// One page of a task's comments, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]

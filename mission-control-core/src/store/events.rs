@@ -1,5 +1,6 @@
 //! SQL for the `events` table, the append-only log behind the dashboard's feed.
 
+use mission_control_actions::limits;
 use rusqlite::{Connection, Row, params};
 
 use super::sql;
@@ -26,8 +27,8 @@ pub struct EventPage {
 }
 
 impl EventQuery {
-    pub const DEFAULT_LIMIT: u32 = 50;
-    pub const MAX_LIMIT: u32 = 500;
+    pub const DEFAULT_LIMIT: u32 = limits::EVENTS_PAGE_DEFAULT as u32;
+    pub const MAX_LIMIT: u32 = limits::PAGE_MAX as u32;
 
     /// The newest `limit` events, with `limit` capped at [`Self::MAX_LIMIT`].
     pub fn latest(limit: u32) -> Self {

@@ -65,16 +65,18 @@ pub async fn authenticate(
     let token = bearer_token(headers)?.ok_or(ApiError::Unauthorized(
         "an Authorization: Bearer token is required",
     ))?;
-    let refused = |e: mission_control_core::Error| {
-        // Too many failures from one address: say so rather than keep answering 401.
+    // Tokens the server never signed are what guessing and junk look like: past a budget per
+    // address they are answered 429. A token it did sign that no longer holds (revoked,
+    // expired, its agent removed) is always a plain 401, so its holder knows to sign in again;
+    // the per-token limit bounds how often it can be tried.
+    let signed = state.mc.check_signature(token).map_err(|e| {
         match state.limits.failed_auth.check(&client_key(client)) {
             Ok(()) => ApiError::from(e),
             Err(limited) => limited,
         }
-    };
-    let signed = state.mc.check_signature(token).map_err(refused)?;
+    })?;
     state.limits.api.check(signed.id())?;
-    let actor = state.mc.authorize(&signed).await.map_err(refused)?;
+    let actor = state.mc.authorize(&signed).await?;
     Ok(Caller {
         actor,
         token: token.to_owned(),

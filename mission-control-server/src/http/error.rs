@@ -267,7 +267,9 @@ impl ApiError {
         }
     }
 
-    fn body(&self) -> (StatusCode, ErrorBody) {
+    /// The status and the JSON body of this error: what REST answers, and what an MCP tool
+    /// error carries.
+    pub fn body(&self) -> (StatusCode, ErrorBody) {
         let (status, error) = self.status_and_detail();
         let task = match self {
             ApiError::Core(CoreError::Stale { current, .. }) => Some((**current).clone()),

@@ -6,12 +6,13 @@ pub mod body;
 pub mod conditional;
 mod dashboard;
 pub mod error;
-mod openapi;
+pub mod listing;
+pub(crate) mod openapi;
 pub mod password_check;
 pub mod query;
 pub mod rate_limit;
 pub mod router;
-mod routes;
+pub(crate) mod routes;
 mod snapshot_stream;
 pub mod state;
 pub mod wire;
@@ -46,9 +47,14 @@ async fn route(
             .extensions()
             .get::<ClientAddr>()
             .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0);
+        // An MCP client told "401" learns where the board's authorization metadata is.
+        let challenge = crate::mcp::endpoint::challenge_for(&req, state.config.listen);
         let mut response = router::dispatch(&state, req, client)
             .await
             .unwrap_or_else(error::ApiError::into_response);
+        if let Some(challenge) = challenge {
+            challenge.apply(&mut response);
+        }
         // Answers are about a board that changes under them, and some carry tokens: nothing
         // may keep them.
         response

@@ -39,8 +39,10 @@ use super::wire;
         routes::agents::list, routes::agents::register, routes::agents::get, routes::agents::update,
         routes::agents::remove, routes::agents::heartbeat, routes::agents::tokens, routes::agents::revoke_all, routes::agents::revoke,
         routes::events::list, routes::export::export, routes::health::health, routes::health::openapi,
+        crate::mcp::endpoint::post, crate::mcp::endpoint::resource_metadata,
+        crate::mcp::endpoint::resource_metadata_for_mcp,
     ),
-    components(schemas(ErrorBody, ErrorDetail, mission_control_core::FieldError, wire::Health, wire::ExportFormat)),
+    components(schemas(ErrorBody, ErrorDetail, mission_control_core::FieldError, wire::Health, wire::ExportFormat, crate::mcp::endpoint::McpProtocolVersion)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;
@@ -189,6 +191,44 @@ fn camel_case_links(doc: &mut Value) {
     }
 }
 
+/// utoipa writes an optional parameter as "string or null"; a header or query value is text
+/// and never JSON `null`, so absence is `required: false` alone.
+fn parameters_are_never_null(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    let parameters = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut))
+        .flatten();
+    for parameter in parameters {
+        let Some(schema) = parameter.get_mut("schema") else {
+            continue;
+        };
+        if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+            types.retain(|t| t != "null");
+            if let [only] = types.as_slice() {
+                schema["type"] = only.clone();
+            }
+        }
+        let one_of = schema
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .map(|options| {
+                options
+                    .iter()
+                    .filter(|o| o["type"] != "null")
+                    .cloned()
+                    .collect::<Vec<_>>()
+            });
+        if let Some([only]) = one_of.as_deref() {
+            *schema = only.clone();
+        }
+    }
+}
+
 static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
     let mut api = ApiDoc::openapi();
     api.info.version = env!("CARGO_PKG_VERSION").into();
@@ -196,6 +236,7 @@ static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
     let mut doc = serde_json::to_value(&api).unwrap_or_default();
     add_shared_responses(&mut doc);
     camel_case_links(&mut doc);
+    parameters_are_never_null(&mut doc);
     doc
 });
 

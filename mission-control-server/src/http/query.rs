@@ -17,6 +17,11 @@ impl Query {
         )
     }
 
+    /// Parameters given as pairs, as an MCP tool call's arguments arrive.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Query(pairs.into_iter().collect())
+    }
+
     /// The last value given for `name`. An empty value is a value (`?status=` names no
     /// column and is refused as such), as the published document says.
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -39,6 +44,16 @@ impl Query {
                     .map_err(|e| ApiError::InvalidQuery(FieldError::new(name, e.to_string())))
             })
             .transpose()
+    }
+
+    /// A text parameter of at most `max_chars` characters.
+    pub fn text(&self, name: &str, max_chars: usize) -> Result<Option<&str>, ApiError> {
+        match self.get(name) {
+            Some(raw) if raw.chars().count() > max_chars => Err(ApiError::InvalidQuery(
+                FieldError::new(name, format!("must be at most {max_chars} characters")),
+            )),
+            value => Ok(value),
+        }
     }
 
     /// An integer parameter within `min..=max`.

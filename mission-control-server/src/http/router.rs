@@ -83,6 +83,7 @@ macro_rules! authenticated {
 
 /// Every endpoint of the API. Paths use `matchit`'s `{param}` syntax, as OpenAPI does.
 pub fn table() -> Vec<Route> {
+    use crate::mcp::endpoint as mcp;
     use routes::{agents, auth, events, export, health, tasks};
     let r = |method: Method, path: &'static str, handler: Handler| Route {
         method,
@@ -118,6 +119,11 @@ pub fn table() -> Vec<Route> {
         r(Method::GET, "/api/export", authenticated!(export::export)),
         r(Method::GET, "/health", public!(health::health)),
         r(Method::GET, "/api/openapi.json", public!(health::openapi)),
+        // MCP over Streamable HTTP, stateless: POST only (GET and DELETE answer 405, as the
+        // transport says for a server without sessions). Same tokens, limits and body cap.
+        r(Method::POST, "/mcp", authenticated!(mcp::post)),
+        r(Method::GET, "/.well-known/oauth-protected-resource", public!(mcp::resource_metadata)),
+        r(Method::GET, "/.well-known/oauth-protected-resource/mcp", public!(mcp::resource_metadata_for_mcp)),
     ];
     routes
 }
@@ -160,7 +166,11 @@ static ROUTES: LazyLock<matchit::Router<Endpoint>> = LazyLock::new(|| {
 
 /// Whether the server (rather than the dashboard) answers this path.
 pub fn is_api_path(path: &str) -> bool {
-    path == "/health" || path == "/api" || path.starts_with("/api/")
+    path == "/health"
+        || path == "/api"
+        || path.starts_with("/api/")
+        || path == crate::mcp::endpoint::PATH
+        || path.starts_with("/.well-known/oauth-protected-resource")
 }
 
 /// Finds the request's endpoint, authenticates the caller when the endpoint needs it, and runs
@@ -223,6 +233,8 @@ mod tests {
         assert!(ROUTES.at("/api/nothing").is_err());
         assert!(is_api_path("/api/x") && is_api_path("/health"));
         assert!(!is_api_path("/apix") && !is_api_path("/"));
+        assert!(is_api_path("/mcp") && !is_api_path("/mcpx"));
+        assert_eq!(ROUTES.at("/mcp").unwrap().value.allow, "POST");
     }
 
     #[test]
@@ -232,7 +244,16 @@ mod tests {
             .filter(|r| !r.needs_token())
             .map(|r| r.path)
             .collect();
-        assert_eq!(public, ["/api/auth/login", "/health", "/api/openapi.json"]);
+        assert_eq!(
+            public,
+            [
+                "/api/auth/login",
+                "/health",
+                "/api/openapi.json",
+                "/.well-known/oauth-protected-resource",
+                "/.well-known/oauth-protected-resource/mcp"
+            ]
+        );
     }
 
     /// The OpenAPI document lists exactly the table's endpoints, each with a bearer security

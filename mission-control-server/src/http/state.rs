@@ -16,6 +16,8 @@ pub struct AppState {
     pub password_checks: Arc<PasswordChecks>,
     /// Bounds the board downloads and exports streamed at once (see `snapshot_stream`).
     pub snapshot_streams: Arc<super::snapshot_stream::SnapshotStreams>,
+    /// The MCP server behind `POST /mcp` (see `crate::mcp`).
+    pub mcp: crate::mcp::McpService,
 }
 
 impl AppState {

@@ -43,9 +43,10 @@ mod bindings {
 /// default of 10 s to connect, 30 s to the first byte, 30 s between body chunks).
 pub use bindings::mission_control::tool::config::Timeouts as RequestTimeouts;
 pub use bindings::mission_control::tool::types::{
-    Agent, AgentRole, AgentStatus, Event, EventKind, EventQuery, FieldError, NewTask, Priority,
-    PriorityChange, ServerFailure, Task, TaskChanges, TaskFilter, TaskStatus, TextChange,
-    ToolDescription, ToolError,
+    Agent, AgentRole, AgentStatus, ClaimNextQuery, ClaimOptions, Comment, CommentPage,
+    CommentQuery, Completed, Completion, Event, EventKind, EventQuery, FieldError, NewTask,
+    Priority, PriorityChange, ServerFailure, Task, TaskChanges, TaskFilter, TaskStatus, TextChange,
+    ToolDescription, ToolError, Work,
 };
 
 use bindings::MissionControlToolPre;
@@ -336,13 +337,15 @@ impl Tool {
         a.call_update_task(s, task_id, changes).await
     }
 
+    /// With `version`, only if the task is still at that version.
     pub async fn move_task(
         &mut self,
         task_id: &str,
         new_status: TaskStatus,
+        version: Option<u64>,
     ) -> Result<Result<Task, ToolError>> {
         let (a, s) = self.actions();
-        a.call_move_task(s, task_id, new_status).await
+        a.call_move_task(s, task_id, new_status, version).await
     }
 
     pub async fn list_tasks(
@@ -383,5 +386,63 @@ impl Tool {
     ) -> Result<Result<Vec<Event>, ToolError>> {
         let (a, s) = self.actions();
         a.call_list_events(s, query).await
+    }
+
+    pub async fn heartbeat(
+        &mut self,
+        status: Option<AgentStatus>,
+    ) -> Result<Result<Work, ToolError>> {
+        let (a, s) = self.actions();
+        a.call_heartbeat(s, status).await
+    }
+
+    pub async fn claim(
+        &mut self,
+        task_id: &str,
+        options: &ClaimOptions,
+    ) -> Result<Result<Task, ToolError>> {
+        let (a, s) = self.actions();
+        a.call_claim(s, task_id, options).await
+    }
+
+    pub async fn claim_next(
+        &mut self,
+        query: &ClaimNextQuery,
+    ) -> Result<Result<Option<Task>, ToolError>> {
+        let (a, s) = self.actions();
+        a.call_claim_next(s, query).await
+    }
+
+    pub async fn release(&mut self, task_id: &str) -> Result<Result<Task, ToolError>> {
+        let (a, s) = self.actions();
+        a.call_release(s, task_id).await
+    }
+
+    pub async fn complete(
+        &mut self,
+        task_id: &str,
+        completion: &Completion,
+    ) -> Result<Result<Completed, ToolError>> {
+        let (a, s) = self.actions();
+        a.call_complete(s, task_id, completion).await
+    }
+
+    pub async fn add_comment(
+        &mut self,
+        task_id: &str,
+        text: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Result<Comment, ToolError>> {
+        let (a, s) = self.actions();
+        a.call_add_comment(s, task_id, text, idempotency_key).await
+    }
+
+    pub async fn list_comments(
+        &mut self,
+        task_id: &str,
+        query: &CommentQuery,
+    ) -> Result<Result<CommentPage, ToolError>> {
+        let (a, s) = self.actions();
+        a.call_list_comments(s, task_id, query).await
     }
 }

@@ -46,9 +46,19 @@ async fn describe_gives_the_tool_name_and_its_parameter_schema() {
         "list_agents",
         "set_agent_status",
         "list_events",
+        "heartbeat",
+        "claim",
+        "claim_next",
+        "release",
+        "complete",
+        "comment",
+        "list_comments",
     ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
+    // The schema is the catalogue's, which the MCP tools share.
+    assert_eq!(schema, mission_control_actions::schema::flat_schema());
+    assert_eq!(schema["properties"]["title"]["maxLength"], 200);
     assert_eq!(
         schema["properties"]["newStatus"]["enum"],
         json!(["backlog", "todo", "in-progress", "done"])
@@ -71,6 +81,8 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
             assigned_agent: Some(ADMIN_AGENT.into()),
             priority: Some(Priority::Critical),
             tags: Some(vec!["bug".into(), "auth".into()]),
+            blocked_by: None,
+            idempotency_key: None,
         })
         .await
         .unwrap()
@@ -96,6 +108,8 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
             assigned_agent: None,
             priority: None,
             tags: None,
+            blocked_by: None,
+            idempotency_key: None,
         })
         .await
         .unwrap()
@@ -138,7 +152,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
 
     // move
     let moved = tool
-        .move_task(&created.id, TaskStatus::InProgress)
+        .move_task(&created.id, TaskStatus::InProgress, None)
         .await
         .unwrap()
         .unwrap();
@@ -157,6 +171,8 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
                 assigned_agent: Some(TextChange::Clear),
                 priority: Some(PriorityChange::Set(Priority::Low)),
                 tags: Some(vec!["auth".into()]),
+                blocked_by: None,
+                version: None,
             },
         )
         .await
@@ -183,6 +199,8 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
                 assigned_agent: None,
                 priority: Some(PriorityChange::Clear),
                 tags: None,
+                blocked_by: None,
+                version: None,
             },
         )
         .await
@@ -223,6 +241,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
     let events = tool
         .list_events(EventQuery {
             since: None,
+            after: None,
             limit: Some(100),
         })
         .await
@@ -246,6 +265,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
     let two = tool
         .list_events(EventQuery {
             since: None,
+            after: None,
             limit: Some(2),
         })
         .await
@@ -255,6 +275,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
     let future = tool
         .list_events(EventQuery {
             since: Some(events[0].timestamp + 60_000),
+            after: None,
             limit: None,
         })
         .await
@@ -463,6 +484,8 @@ async fn bad_arguments_name_the_field() {
             assigned_agent: Some("agent-nobody".into()),
             priority: None,
             tags: None,
+            blocked_by: None,
+            idempotency_key: None,
         })
         .await
         .unwrap()
@@ -481,7 +504,7 @@ async fn unknown_ids_are_not_found() {
     let missing = "task-00000000-0000-7000-8000-000000000000";
     for result in [
         tool.get_task(missing).await.unwrap().map(|_| ()),
-        tool.move_task(missing, TaskStatus::Done)
+        tool.move_task(missing, TaskStatus::Done, None)
             .await
             .unwrap()
             .map(|_| ()),

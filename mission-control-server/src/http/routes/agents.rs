@@ -48,7 +48,7 @@ pub async fn register(ctx: Ctx, caller: Caller) -> Result {
 
 /// One agent.
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", operation_id = "getAgent",
-    params(("id" = String, Path, description = "Agent id")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id")),
     responses((status = 200, description = "The agent", body = AgentEnvelope),
         (status = 404, description = "No agent has this id", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -61,7 +61,7 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 /// role too). Emits `agent.status_changed`, and `event.new` for each kind of change.
 #[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", operation_id = "updateAgent",
     request_body = UpdateAgentRequest,
-    params(("id" = String, Path, description = "Agent id")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id")),
     responses((status = 200, description = "The agent as it now is", body = AgentEnvelope),
         (status = 403, description = "An agent may change only its own status and colour", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody),
@@ -80,7 +80,7 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 /// Remove an agent (the operator only): its tokens are revoked and its live connections end,
 /// its tasks are unassigned; its history stays. Emits `agent.removed`.
 #[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents", operation_id = "removeAgent",
-    params(("id" = String, Path, description = "Agent id")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id")),
     responses((status = 200, description = "The agent is gone", body = Success),
         (status = 403, description = "Only the operator removes agents, and not their own", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody)),
@@ -97,7 +97,7 @@ pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
 /// `busy`). Renews its claims; answers what it holds and the task it could claim next.
 #[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", operation_id = "heartbeat",
     request_body(content = Option<HeartbeatRequest>, description = "Optional"),
-    params(("id" = String, Path, example = "me", description = "`me`, or the caller's own agent id")),
+    params(("id" = String, Path, max_length = 64, example = "me", description = "`me`, or the caller's own agent id")),
     responses((status = 200, description = "The agent and its work", body = HeartbeatAnswer),
         (status = 403, description = "A heartbeat speaks only for the caller", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -118,7 +118,7 @@ pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
 /// An agent's tokens (the operator, or the agent itself): id, created, expires, last used;
 /// never the token.
 #[utoipa::path(get, path = "/api/agents/{id}/tokens", tag = "tokens", operation_id = "listTokens",
-    params(("id" = String, Path, description = "Agent id, or `me`")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
     responses((status = 200, description = "The agent's live tokens", body = TokenList),
         (status = 403, description = "Only the operator sees other agents' tokens", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody)),
@@ -135,7 +135,7 @@ pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
 
 /// Revoke every token of an agent; its live connections end at once.
 #[utoipa::path(delete, path = "/api/agents/{id}/tokens", tag = "tokens", operation_id = "revokeAllTokens",
-    params(("id" = String, Path, description = "Agent id, or `me`")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
     responses((status = 200, description = "How many were revoked", body = Revoked),
         (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody)),
@@ -152,7 +152,7 @@ pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
 
 /// Revoke one token of an agent by its id; connections made with it end at once.
 #[utoipa::path(delete, path = "/api/agents/{id}/tokens/{tokenId}", tag = "tokens", operation_id = "revokeToken",
-    params(("id" = String, Path, description = "Agent id, or `me`"),
+    params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`"),
            ("tokenId" = String, Path, description = "The token's id, from the list")),
     responses((status = 200, description = "The token is revoked", body = Success),
         (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),

@@ -1,11 +1,11 @@
 //! `/api/events`: the activity feed, and the way a client catches up after a disconnect.
 
 use http::StatusCode;
-use mission_control_core::EventQuery;
 
 use super::Result;
 use crate::http::auth::Caller;
 use crate::http::body::json_response;
+use crate::http::listing::event_query;
 use crate::http::query::Query;
 use crate::http::router::Ctx;
 use crate::http::wire::EventList;
@@ -21,21 +21,8 @@ use crate::http::wire::EventList;
     responses((status = 200, description = "The events", body = EventList)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
-    let query = Query::of(ctx.req.uri());
-    let limit = query
-        .integer("limit", 1, i64::from(EventQuery::MAX_LIMIT))?
-        .map_or(EventQuery::DEFAULT_LIMIT, |n| n as u32);
-    let since = query.integer("since", 0, i64::MAX)?;
-    let after = query.integer("after", 0, i64::MAX)?;
-    let page = ctx
-        .state
-        .mc
-        .list_events(EventQuery {
-            since,
-            after,
-            limit,
-        })
-        .await?;
+    let query = event_query(&Query::of(ctx.req.uri()))?;
+    let page = ctx.state.mc.list_events(query).await?;
     Ok(json_response(
         StatusCode::OK,
         &EventList {

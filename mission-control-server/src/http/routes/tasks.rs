@@ -3,14 +3,15 @@
 use http::StatusCode;
 use mission_control_core::{
     ClaimNextRequest, ClaimRequest, CompleteRequest, CreateTaskRequest, NewCommentRequest, NewTask,
-    TaskChanges, TaskCursor, TaskFilter, TaskStatus, UpdateTaskRequest,
+    TaskChanges, TaskStatus, UpdateTaskRequest,
 };
 
 use super::Result;
 use crate::http::auth::Caller;
 use crate::http::body::{json_response, parse_json, parse_optional_json};
 use crate::http::conditional::{idempotency_key, if_match, with_etag};
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::ErrorBody;
+use crate::http::listing::{CommentListing, TaskListing};
 use crate::http::query::Query;
 use crate::http::router::Ctx;
 use crate::http::snapshot_stream;
@@ -18,42 +19,32 @@ use crate::http::wire::{
     CommentEnvelope, CommentList, CompletedEnvelope, MaybeTask, Success, TaskEnvelope, TaskList,
 };
 
-/// Most tasks a page may ask for.
-const MAX_PAGE: i64 = 500;
+/// Most tasks (or comments) a page may ask for.
+const MAX_PAGE: i64 = mission_control_actions::limits::PAGE_MAX;
 
 /// List tasks, oldest first. Without `limit` every match is returned (streamed); with it, one
 /// page and `nextCursor`. `seq` says where the list stands in the change log.
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", operation_id = "listTasks",
     params(
         ("status" = Option<TaskStatus>, Query, description = "Only tasks in this column"),
-        ("agent" = Option<String>, Query, description = "Only tasks assigned to this agent id (none match an id no agent has)"),
+        ("agent" = Option<String>, Query, max_length = 64, description = "Only tasks assigned to this agent id (none match an id no agent has)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500); then `nextCursor` says where the next page starts"),
-        ("cursor" = Option<String>, Query, pattern = r"^-?[0-9]{1,18}\.[a-z0-9-]{1,64}$", description = "A `nextCursor` from the previous page"),
+        ("cursor" = Option<String>, Query, max_length = 84, pattern = r"^-?[0-9]{1,18}\.[a-z0-9-]{1,64}$", description = "A `nextCursor` from the previous page"),
     ),
     responses((status = 200, description = "The matching tasks", body = TaskList)),
     security(("bearer" = [])))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
-    let query = Query::of(ctx.req.uri());
-    let filter = TaskFilter {
-        status: query.parse("status")?,
-        agent: query.get("agent").map(str::to_owned),
-    };
-    let limit = query.integer("limit", 1, MAX_PAGE)?;
-    let cursor = match query.get("cursor") {
-        None => None,
-        Some(raw) => Some(TaskCursor::decode(raw).ok_or_else(|| {
-            ApiError::InvalidQuery(mission_control_core::FieldError::new(
-                "cursor",
-                "must be a nextCursor from an earlier page",
-            ))
-        })?),
-    };
+    let TaskListing {
+        filter,
+        limit,
+        cursor,
+    } = TaskListing::parse(&Query::of(ctx.req.uri()))?;
     if limit.is_none() && cursor.is_none() {
         let permit = ctx.state.snapshot_permit(ctx.client)?;
         let snapshot = ctx.state.mc.read_board(filter).await?;
         return Ok(snapshot_stream::board(snapshot, permit));
     }
-    let limit = limit.unwrap_or(MAX_PAGE) as usize;
+    let limit = limit.unwrap_or(MAX_PAGE as usize);
     let page = ctx.state.mc.list_tasks_page(filter, cursor, limit).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -99,7 +90,7 @@ pub async fn create(ctx: Ctx, caller: Caller) -> Result {
 
 /// One task, with its version as `ETag`.
 #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", operation_id = "getTask",
-    params(("id" = String, Path, description = "Task id")),
+    params(("id" = String, Path, max_length = 64, description = "Task id")),
     responses((status = 200, description = "The task (its version is the ETag)", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -116,7 +107,7 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 /// Emits `task.updated` and `event.new` when anything changed.
 #[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", operation_id = "updateTask",
     request_body = UpdateTaskRequest,
-    params(("id" = String, Path, description = "Task id"),
+    params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version): refuse the change if the task changed meanwhile")),
     responses((status = 200, description = "The task as it now is", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
@@ -140,7 +131,7 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 /// Delete a task (with `If-Match`, only if it is still at that version). Emits
 /// `task.deleted` and `event.new`.
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", operation_id = "deleteTask",
-    params(("id" = String, Path, description = "Task id"),
+    params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version)")),
     responses((status = 200, description = "The task is gone", body = Success),
         (status = 400, description = "If-Match is not an entity tag", body = ErrorBody),
@@ -162,7 +153,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
 /// and the lease's end), when it waits for an unfinished blocker, or is done.
 #[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "claims", operation_id = "claimTask",
     request_body(content = Option<ClaimRequest>, description = "Optional"),
-    params(("id" = String, Path, description = "Task id"),
+    params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
     responses((status = 200, description = "The task, claimed", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
@@ -206,7 +197,7 @@ pub async fn claim_next(ctx: Ctx, caller: Caller) -> Result {
 
 /// Give a claimed task back: to `todo`, unassigned. The holder or the operator only.
 #[utoipa::path(post, path = "/api/tasks/{id}/release", tag = "claims", operation_id = "releaseTask",
-    params(("id" = String, Path, description = "Task id")),
+    params(("id" = String, Path, max_length = 64, description = "Task id")),
     responses((status = 200, description = "The task, back in todo", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "The caller does not hold it (another agent may)", body = ErrorBody)),
@@ -223,7 +214,7 @@ pub async fn release(ctx: Ctx, caller: Caller) -> Result {
 /// a comment in the same transaction.
 #[utoipa::path(post, path = "/api/tasks/{id}/complete", tag = "claims", operation_id = "completeTask",
     request_body(content = Option<CompleteRequest>, description = "Optional"),
-    params(("id" = String, Path, description = "Task id"),
+    params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
     responses((status = 200, description = "The task, done, and the closing note", body = CompletedEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
@@ -232,18 +223,7 @@ pub async fn release(ctx: Ctx, caller: Caller) -> Result {
     security(("bearer" = [])))]
 pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
     let key = idempotency_key(&ctx.req)?;
-    let body = parse_optional_json::<CompleteRequest>(ctx.req.body())?;
-    let note = body
-        .note
-        .map(|n| NewCommentRequest { text: Some(n) }.parse())
-        .transpose()
-        .map_err(|e| match e {
-            mission_control_core::Error::Validation(_) => mission_control_core::Error::field(
-                "note",
-                "must be 1 to 10,000 characters without control characters",
-            ),
-            other => other,
-        })?;
+    let note = parse_optional_json::<CompleteRequest>(ctx.req.body())?.parse()?;
     let done = ctx
         .state
         .mc
@@ -266,7 +246,7 @@ pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
 /// `event.new`.
 #[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "addComment",
     request_body = NewCommentRequest,
-    params(("id" = String, Path, description = "Task id"),
+    params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
     responses((status = 201, description = "The new comment", body = CommentEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
@@ -290,16 +270,14 @@ pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
 /// A task's notes, oldest first: up to `limit` (1 to 500, default 100) after the comment
 /// `after`.
 #[utoipa::path(get, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "listComments",
-    params(("id" = String, Path, description = "Task id"),
+    params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500, default 100)"),
-           ("after" = Option<String>, Query, description = "Only comments after this comment id")),
+           ("after" = Option<String>, Query, max_length = 64, description = "Only comments after this comment id")),
     responses((status = 200, description = "The task's comments, oldest first", body = CommentList),
         (status = 404, description = "No task has this id", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_comments(ctx: Ctx, _caller: Caller) -> Result {
-    let query = Query::of(ctx.req.uri());
-    let limit = query.integer("limit", 1, MAX_PAGE)?.unwrap_or(100) as u32;
-    let after = query.get("after").map(str::to_owned);
+    let CommentListing { limit, after } = CommentListing::parse(&Query::of(ctx.req.uri()))?;
     let page = ctx
         .state
         .mc

@@ -1,0 +1,56 @@
+//! MCP, the Model Context Protocol, served by the board itself: any MCP client (Claude Code,
+//! Codex, OpenClaw, Hermes, ...) uses the board with one URL and the agent's token, no plugin.
+//!
+//! - [`endpoint`]: `POST /mcp` (Streamable HTTP, stateless, with the official SDK `rmcp`) on
+//!   the REST port, authenticated like REST, and the authorization metadata MCP asks for.
+//! - [`board`]: the MCP server itself: its tools and resources.
+//! - [`tools`]: the tool list, generated from the action catalogue (`mission-control-actions`),
+//!   which the `mission_control` WebAssembly tool and the skill share.
+//! - [`dispatch`]: each tool as a thin call into the core's [`MissionControl`] API.
+//! - [`results`]: tool results (structured content plus a short text) and tool errors (the
+//!   REST API's error body, by the server's one error mapping).
+//! - [`resources`]: `mission-control://board` and `mission-control://tasks/{id}`.
+//! - [`bridge`]: `mission-control-server mcp --url ... --token ...`: the same tools over stdio
+//!   for clients that only launch local processes, forwarding to a running server.
+
+pub mod board;
+pub mod bridge;
+pub mod dispatch;
+pub mod endpoint;
+pub mod resources;
+pub mod results;
+pub mod tools;
+
+use std::sync::Arc;
+
+use mission_control_core::MissionControl;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+
+use crate::http::body::MAX_BODY_BYTES;
+
+/// The Streamable HTTP service behind `POST /mcp`.
+pub type McpService = StreamableHttpService<board::Board, NeverSessionManager>;
+
+/// The MCP service over `mc`: stateless (no sessions, every request stands alone, so any
+/// number of clients cost nothing between calls), JSON answers.
+pub fn service(mc: MissionControl) -> McpService {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_max_request_body_bytes(MAX_BODY_BYTES)
+        // Every request carries an agent's bearer token, which a page that rebinds DNS to
+        // this server cannot have; CORS already keeps other origins' pages out. The server
+        // may be reached under any name its operator gives it.
+        .disable_allowed_hosts();
+    let board = board::Board::new(mc);
+    StreamableHttpService::new(
+        move || Ok(board.clone()),
+        Arc::new(NeverSessionManager::default()),
+        config,
+    )
+}
+
+#[cfg(test)]
+mod catalogue_matches_openapi;
