@@ -210,7 +210,7 @@ impl Connections {
             .max_buf_size(MAX_HEAD_BYTES)
             .max_headers(MAX_HEADERS)
             .serve_connection(
-                TokioIo::new(GuardedStream::new(stream, control)),
+                TokioIo::new(GuardedStream::new(stream, control).holding(admitted)),
                 per_request,
             )
             .with_upgrades();
@@ -228,7 +228,6 @@ impl Connections {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
-            drop(admitted);
             drop(open);
         });
     }
