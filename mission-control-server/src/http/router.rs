@@ -83,7 +83,7 @@ macro_rules! authenticated {
 
 /// Every endpoint of the API. Paths use `matchit`'s `{param}` syntax, as OpenAPI does.
 pub fn table() -> Vec<Route> {
-    use routes::{agents, auth, events, health, tasks};
+    use routes::{agents, auth, events, health, stream, tasks};
     let r = |method: Method, path: &'static str, handler: Handler| Route {
         method,
         path,
@@ -115,6 +115,7 @@ pub fn table() -> Vec<Route> {
         r(Method::DELETE, "/api/agents/{id}/tokens", authenticated!(agents::revoke_all)),
         r(Method::DELETE, "/api/agents/{id}/tokens/{tokenId}", authenticated!(agents::revoke)),
         r(Method::GET, "/api/events", authenticated!(events::list)),
+        r(Method::GET, "/api/stream", authenticated!(stream::stream)),
         r(Method::GET, "/health", public!(health::health)),
         r(Method::GET, "/api/openapi.json", public!(health::openapi)),
     ];

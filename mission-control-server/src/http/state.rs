@@ -16,4 +16,6 @@ pub struct AppState {
     pub password_checks: Arc<PasswordChecks>,
     /// Bounds the board downloads streamed at once (see `board_stream`).
     pub board_streams: Arc<tokio::sync::Semaphore>,
+    /// The relayed changes that `GET /api/stream` follows, and the caps on such streams.
+    pub feed: Arc<crate::realtime::Feed>,
 }

@@ -25,6 +25,8 @@ use crate::net::guarded::ConnectionControl;
 
 /// How long a kicked session's id stays refused.
 const BANNED_FOR: Duration = Duration::from_secs(10 * 60);
+/// How long a kicked socket's connections stay open for the disconnect packet to reach it.
+const KICK_GRACE: Duration = Duration::from_millis(500);
 /// Kicked session ids remembered at most.
 const MAX_BANNED: usize = 100_000;
 
@@ -40,27 +42,41 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Gate {
-    /// Ends `socket` for good: its namespace (the client is told, and does not reconnect),
-    /// its Engine.IO session and the connections under it.
-    pub fn kick(&self, socket: &SocketRef) {
+    /// Ends `socket` for good: its namespace (the client is told, and does not reconnect)
+    /// and, after [`KICK_GRACE`] for the word to reach the client (a long-polling one must
+    /// still fetch it), its Engine.IO session and the connections under it.
+    pub fn kick(self: &Arc<Self>, socket: &SocketRef) {
         let _ = socket.clone().disconnect();
-        self.drop_transport(socket);
+        let gate = self.clone();
+        let socket = socket.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(KICK_GRACE).await;
+            gate.drop_transport(&socket);
+        });
     }
 
     /// Closes the connections under `socket` without a word: the client sees its transport
     /// close, reconnects, and resumes from its last seq. For clients too slow to keep up.
     pub fn drop_transport(&self, socket: &SocketRef) {
+        self.ban(socket);
+        self.close_connections(socket);
+    }
+
+    /// Refuses every later request naming the socket's session.
+    fn ban(&self, socket: &SocketRef) {
         let sid = socket.id.to_string();
-        {
-            let mut banned = lock(&self.banned);
+        let mut banned = lock(&self.banned);
+        if banned.len() >= MAX_BANNED {
+            banned.retain(|_, at| at.elapsed() < BANNED_FOR);
             if banned.len() >= MAX_BANNED {
-                banned.retain(|_, at| at.elapsed() < BANNED_FOR);
-                if banned.len() >= MAX_BANNED {
-                    banned.clear();
-                }
+                banned.clear();
             }
-            banned.insert(sid.clone(), Instant::now());
         }
+        banned.insert(sid, Instant::now());
+    }
+
+    fn close_connections(&self, socket: &SocketRef) {
+        let sid = socket.id.to_string();
         if let Some(control) = socket
             .req_parts()
             .extensions

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod auth;
 pub mod events;
 pub mod health;
+pub mod stream;
 pub mod tasks;
 
 use bytes::Bytes;
