@@ -125,7 +125,8 @@ async fn a_client_whose_since_fell_out_of_retention_is_told_to_resync() {
         let mut ws = resume(&s, &token, since).await;
         let got = until_resumed(&mut ws).await;
         let (name, payload) = got.last().cloned().unwrap();
-        if name == "resync_required" {
+        // The first server may have trimmed a little already; wait for the restart's trim.
+        if name == "resync_required" && payload["oldest"] == latest - 999 {
             assert!(changes_only(&got).is_empty(), "nothing replayed: {got:?}");
             break (ws, payload);
         }
@@ -246,14 +247,15 @@ async fn storm_case(s: &Arc<Server>, token: &str, storm: &Storm) {
     let mut got = until_resumed(&mut ws).await;
     writing.await.unwrap();
     let latest = latest_seq(s, token).await;
-    got.extend(
-        events_until(&mut ws, WAIT, |more| {
-            more.last()
-                .is_some_and(|(_, p)| p["seq"].as_i64() == Some(latest))
-                || latest == since
-        })
-        .await,
-    );
+    let has_latest = |events: &[(String, Value)]| {
+        latest == since
+            || events
+                .iter()
+                .any(|(_, p)| p["seq"].as_i64() == Some(latest))
+    };
+    if !has_latest(&got) {
+        got.extend(events_until(&mut ws, WAIT, has_latest).await);
+    }
     let resumed: Vec<_> = got.iter().filter(|(n, _)| n == "resumed").collect();
     assert_eq!(resumed.len(), 1, "{storm:?}: one resumed");
     let at = got.iter().position(|(n, _)| n == "resumed").unwrap();

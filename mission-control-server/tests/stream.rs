@@ -209,7 +209,8 @@ async fn a_stream_whose_position_the_log_cannot_continue_is_told_to_resync() {
         let mut stream = open(&s, &token, &format!("?since={since}"), None).await;
         let got = events_until(&mut stream, &["resumed", "resync_required"]).await;
         let last = got.last().unwrap().clone();
-        if last.event == "resync_required" {
+        // The first server may have trimmed a little already; wait for the restart's trim.
+        if last.event == "resync_required" && last.json()["oldest"] == latest - 999 {
             assert_eq!(got.len(), 1, "nothing replayed: {got:?}");
             break (stream, last);
         }

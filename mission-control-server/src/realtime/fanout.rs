@@ -176,7 +176,9 @@ async fn fill_from_log(hub: &Hub, relayed: &mut Option<i64>, until: i64) {
     }
 }
 
-/// Offers a batch to every signed-in socket and to the feed.
+/// Offers a batch to every signed-in socket and to the feed. (Offering it in chunks, yielding
+/// to the sockets' writers in between, was measured: it cost a fifth more CPU per write and
+/// saved no memory.)
 fn deliver(hub: &Hub, batch: Vec<Arc<Change>>) {
     if batch.is_empty() {
         return;
