@@ -8,9 +8,10 @@
 //! Usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only <scenario>,...]
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
-//! Scenarios: create, update, list, events, fanout, startup.
+//! Scenarios: create, update, list, events, fanout, startup, and (in `live`) catchup, spread.
 
 mod http;
+mod live;
 mod server;
 mod socket;
 mod stats;
@@ -29,7 +30,16 @@ use crate::stats::Samples;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const SCENARIOS: [&str; 6] = ["create", "update", "list", "events", "fanout", "startup"];
+const SCENARIOS: [&str; 8] = [
+    "create",
+    "update",
+    "list",
+    "events",
+    "fanout",
+    "startup",
+    live::SCENARIOS[0],
+    live::SCENARIOS[1],
+];
 
 /// How much of everything: the full run, or a smoke run under 30 seconds.
 struct Plan {
@@ -183,6 +193,10 @@ fn server_binary(explicit: Option<PathBuf>) -> PathBuf {
 }
 
 fn main() -> std::process::ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--listen") {
+        return live::listener_main(&argv[2..]);
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -264,6 +278,12 @@ async fn run(args: Args) -> Res<()> {
         for &n in &plan.fanout_clients {
             fanout(&plan, &bin, tmp.path(), n, &mut report).await?;
         }
+    }
+    if wants("catchup") {
+        live::catchup(plan.quick, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants("spread") {
+        live::spread(plan.quick, &bin, tmp.path(), &mut report).await?;
     }
     print_report(&plan, &report, tmp.path(), &load_before, began.elapsed());
     Ok(())
