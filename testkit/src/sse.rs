@@ -38,6 +38,8 @@ pub enum Item {
 pub struct EventStream {
     response: reqwest::Response,
     buffer: Vec<u8>,
+    /// Where the unread part of `buffer` starts.
+    read: usize,
     fields: Option<Event>,
 }
 
@@ -65,6 +67,7 @@ impl EventStream {
         Ok(Ok(EventStream {
             response,
             buffer: Vec::new(),
+            read: 0,
             fields: None,
         }))
     }
@@ -72,14 +75,18 @@ impl EventStream {
     /// The next event or comment; `None` once the server has ended the stream.
     pub async fn next(&mut self) -> Option<Item> {
         loop {
-            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.buffer.drain(..=end).collect();
-                let line = String::from_utf8_lossy(&line[..end]).into_owned();
+            let unread = &self.buffer[self.read..];
+            if let Some(end) = unread.iter().position(|b| *b == b'\n') {
+                let line = String::from_utf8_lossy(&unread[..end]).into_owned();
+                self.read += end + 1;
                 if let Some(item) = self.line(line.trim_end_matches('\r')) {
                     return Some(item);
                 }
                 continue;
             }
+            // Everything before `read` is consumed: drop it once per chunk, not once per line.
+            self.buffer.drain(..self.read);
+            self.read = 0;
             match self.response.chunk().await {
                 Ok(Some(bytes)) => self.buffer.extend_from_slice(&bytes),
                 _ => return None,
