@@ -54,7 +54,7 @@ fn plan(quick: bool) -> Plan {
 }
 
 /// Environment for a server that takes `sockets` connections from one address.
-fn roomy(sockets: usize) -> Vec<(&'static str, String)> {
+pub fn roomy(sockets: usize) -> Vec<(&'static str, String)> {
     vec![
         ("MAX_CONNECTIONS_PER_ADDRESS", (sockets + 64).to_string()),
         ("MAX_CONNECTIONS", (sockets + 128).to_string()),

@@ -677,7 +677,13 @@ fn shuffle<T>(items: &mut [T]) {
 
 async fn fanout(plan: &Plan, bin: &Path, tmp: &Path, n: usize, report: &mut Report) -> Res<()> {
     eprintln!("Socket.io fan-out to {n} clients");
-    let server = Server::start(bin, &fresh_db(tmp, &format!("fanout-{n}"))?).await?;
+    // WebSockets count against the per-address cap (512 by default): room for all of them.
+    let server = Server::start_with(
+        bin,
+        &fresh_db(tmp, &format!("fanout-{n}"))?,
+        &live::roomy(n),
+    )
+    .await?;
     let token = http::login(&server.base).await?;
     let connect_started = Instant::now();
     let addr = server.addr;
