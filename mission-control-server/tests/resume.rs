@@ -1,8 +1,9 @@
 //! Resuming Socket.io clients, with the raw client of the testkit: a socket that reconnects
 //! with `since` gets exactly the changes it missed, in order, then `resumed`, then the live
 //! stream, across restarts too; one whose `since` the log no longer covers is told
-//! `resync_required`; and a storm of writes during the seam neither loses nor repeats a change
-//! (a property test comparing what arrived with the change log in the database file).
+//! `resync_required`; a storm of writes during the seam neither loses nor repeats a change
+//! (a property test comparing what arrived with the change log in the database file); and two
+//! servers on one database file each serve every change, whichever of them made it.
 
 mod common;
 
@@ -267,4 +268,34 @@ async fn storm_case(s: &Arc<Server>, token: &str, storm: &Storm) {
     );
     assert_eq!(resumed[0].1["replayed"].as_u64(), Some(before.len() as u64));
     assert_exactly(&changes_only(&got), &change_log(&s.dir, since));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_server_on_the_same_database_serves_every_change_whoever_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Arc::new(Server::start_in(dir.path(), FAST).await);
+    let token = first.login().await;
+    let second = Arc::new(Server::start_in(dir.path(), FAST).await);
+    let since = latest_seq(&first, &token).await;
+    // A socket on each server, resuming from the same position.
+    let mut on_first = resume(&first, &token, since).await;
+    let mut on_second = resume(&second, &token, since).await;
+    until_resumed(&mut on_first).await;
+    until_resumed(&mut on_second).await;
+    // Writes through both servers, at once.
+    tokio::join!(
+        create_tasks(&first, &token, 40, 4),
+        create_tasks(&second, &token, 40, 4)
+    );
+    let expected = change_log(dir.path(), since);
+    let latest = expected.last().unwrap().seq;
+    assert_eq!(expected.len(), 160, "one log, every write of both");
+    for ws in [&mut on_first, &mut on_second] {
+        let got = events_until(ws, WAIT, |got| {
+            got.last()
+                .is_some_and(|(_, p)| p["seq"].as_i64() == Some(latest))
+        })
+        .await;
+        assert_exactly(&changes_only(&got), &expected);
+    }
 }

@@ -60,6 +60,9 @@ pub async fn catch_up(hub: Arc<Hub>, session: Arc<Session>, since: i64) {
     let Ok(_turn) = hub.catch_ups.acquire().await else {
         return;
     };
+    if !session.socket.connected() {
+        return;
+    }
     let started = Instant::now();
     let mut replayed = 0u64;
     let mut told_to_resync = false;
