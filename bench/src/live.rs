@@ -218,6 +218,13 @@ async fn catch_up_stream(
 
 pub async fn spread(quick: bool, bin: &Path, tmp: &Path, report: &mut Report) -> Res<()> {
     let plan = plan(quick);
+    let floor = tokio::task::spawn_blocking(|| loopback_send_floor(1_000, 20)).await??;
+    report.facts.push(Fact {
+        what: "kernel floor: CPU of one loopback TCP send of a 1.3 KB frame (1,000 connections, nothing else done)".into(),
+        value: format!("{:.1} µs (so {:.1} ms per write to 1,000 sockets)", floor * 1e6, floor * 1e6),
+        target: String::new(),
+        result: String::new(),
+    });
     for &n in &plan.sockets {
         spread_one(n, plan.writes, bin, tmp, report).await?;
     }
@@ -464,6 +471,37 @@ async fn listen_lean(mut ws: socketio::Socket, seen: mpsc::UnboundedSender<(u32,
             }
         }
     }
+}
+
+/// Seconds of this thread's CPU (user + system) per `send` of a 1.3 KB frame, over `sockets`
+/// loopback connections `rounds` times: what the kernel alone costs per socket per write, the
+/// floor under any fan-out on this machine.
+fn loopback_send_floor(sockets: usize, rounds: usize) -> Res<f64> {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let mut pairs = Vec::with_capacity(sockets);
+    for _ in 0..sockets {
+        let client = std::net::TcpStream::connect(addr)?;
+        let (server, _) = listener.accept()?;
+        server.set_nodelay(true)?;
+        pairs.push((client, server));
+    }
+    let frame = vec![b'x'; 1300];
+    let thread_cpu = || {
+        // SAFETY: getrusage fills the struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    };
+    let started = thread_cpu();
+    for _ in 0..rounds {
+        for (_, server) in &mut pairs {
+            server.write_all(&frame)?;
+        }
+    }
+    Ok((thread_cpu() - started) / (sockets * rounds) as f64)
 }
 
 fn cpu_of(listeners: &[Listener]) -> Duration {
