@@ -67,51 +67,13 @@ struct AuthError {
 struct Refused(String);
 
 pub fn register(io: &SocketIo, hub: Arc<Hub>) {
-    let on_connect = {
-        let hub = hub.clone();
-        async move |socket: SocketRef| {
-            // First, so that a socket gone by the time it is signed in is forgotten too.
-            let gone = hub.clone();
-            socket.on_disconnect(async move |socket: SocketRef| {
-                gone.sessions.remove(socket.id);
-            });
-            match socket.extensions.remove::<Checked>() {
-                Some(Checked(actor, token, since)) => start(&hub, &socket, actor, token, since),
-                None => disconnect_if_anonymous_later(hub.clone(), socket.clone()),
-            }
-            let hub = hub.clone();
-            socket.on(
-                "authenticate",
-                async move |socket: SocketRef, TryData(payload): TryData<AuthPayload>| {
-                    let attempts = socket.extensions.get::<Attempts>().unwrap_or_default().0 + 1;
-                    socket.extensions.insert(Attempts(attempts));
-                    if attempts > MAX_ATTEMPTS {
-                        hub.gate.kick(&socket);
-                        return;
-                    }
-                    let payload = payload.unwrap_or_default();
-                    let signed_in = match payload.since() {
-                        Ok(since) => sign_in(&hub.mc, payload.token().unwrap_or_default())
-                            .await
-                            .map(|signed_in| (signed_in, since)),
-                        Err(message) => Err(message),
-                    };
-                    match signed_in {
-                        Ok(((actor, token, user), since)) => {
-                            let _ = socket.emit("authenticated", &Authenticated { user });
-                            start(&hub, &socket, actor, token, since);
-                        }
-                        Err(message) => {
-                            let _ = socket.emit("auth_error", &AuthError { message });
-                        }
-                    }
-                },
-            );
-        }
-    };
+    // The handlers are registered in the middleware, which socketioxide runs to completion
+    // before it acknowledges the connect; the connect handler itself is spawned after the
+    // acknowledgement, so an `authenticate` sent at once could otherwise beat its handler.
     let check_handshake = {
         let hub = hub.clone();
         async move |socket: SocketRef, TryData(auth): TryData<AuthPayload>| {
+            listen(&hub, &socket);
             let auth = auth.unwrap_or_default();
             match auth.token() {
                 // No token yet: the socket may still use the `authenticate` event.
@@ -125,8 +87,51 @@ pub fn register(io: &SocketIo, hub: Arc<Hub>) {
             }
         }
     };
+    let on_connect = {
+        let hub = hub.clone();
+        async move |socket: SocketRef| match socket.extensions.remove::<Checked>() {
+            Some(Checked(actor, token, since)) => start(&hub, &socket, actor, token, since),
+            None => disconnect_if_anonymous_later(hub.clone(), socket.clone()),
+        }
+    };
     use socketioxide::handler::ConnectHandler;
     io.ns("/", on_connect.with(check_handshake));
+}
+
+/// The socket's handlers: forgetting it when it goes, and `authenticate`.
+fn listen(hub: &Arc<Hub>, socket: &SocketRef) {
+    let gone = hub.clone();
+    socket.on_disconnect(async move |socket: SocketRef| {
+        gone.sessions.remove(socket.id);
+    });
+    let hub = hub.clone();
+    socket.on(
+        "authenticate",
+        async move |socket: SocketRef, TryData(payload): TryData<AuthPayload>| {
+            let attempts = socket.extensions.get::<Attempts>().unwrap_or_default().0 + 1;
+            socket.extensions.insert(Attempts(attempts));
+            if attempts > MAX_ATTEMPTS {
+                hub.gate.kick(&socket);
+                return;
+            }
+            let payload = payload.unwrap_or_default();
+            let signed_in = match payload.since() {
+                Ok(since) => sign_in(&hub.mc, payload.token().unwrap_or_default())
+                    .await
+                    .map(|signed_in| (signed_in, since)),
+                Err(message) => Err(message),
+            };
+            match signed_in {
+                Ok(((actor, token, user), since)) => {
+                    let _ = socket.emit("authenticated", &Authenticated { user });
+                    start(&hub, &socket, actor, token, since);
+                }
+                Err(message) => {
+                    let _ = socket.emit("auth_error", &AuthError { message });
+                }
+            }
+        },
+    );
 }
 
 /// The socket is signed in: it follows the live stream, after catching up from `since`. A

@@ -93,11 +93,6 @@ impl StreamCaps {
     fn open(&self) -> std::sync::MutexGuard<'_, OpenStreams> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
-
-    /// Streams open now.
-    pub fn count(&self) -> usize {
-        self.open().total
-    }
 }
 
 /// A stream's place under the caps, given back when the stream ends.
