@@ -2,8 +2,9 @@
 # The published contract, tested against the real server: schemathesis (from PyPI) reads
 # /api/openapi.json and runs every one of its checks, in every phase (examples, coverage,
 # fuzzing, stateful), against the debug server binary started here on a random port with a
-# temporary database. Nothing is excluded or configured away: scripts/schemathesis.toml and
-# scripts/schemathesis_hooks.py only say how to sign in and which agents exist.
+# temporary database. Nothing is configured away but the event stream, which never ends:
+# scripts/schemathesis.toml and scripts/schemathesis_hooks.py say how to sign in and which agents
+# exist.
 #
 # schemathesis is installed once into a virtualenv under ~/.cache/mission-control/ (outside the
 # clone) and reused. Environment:

@@ -9,7 +9,10 @@ let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server.stop(); });
 
-const EVENTS = ['task.created', 'task.updated', 'task.deleted', 'agent.status_changed', 'event.new'];
+const EVENTS = ['task.created', 'task.updated', 'task.deleted', 'agent.status_changed', 'event.new', 'comment.created', 'agent.removed'];
+
+/** The specification's payload, plus the `seq` every event carries beside it. */
+const withSeq = (payload, seq) => ({ ...payload, seq });
 
 /** Connects and resolves once connected (or rejects with the connect_error). */
 function connect(options = {}) {
@@ -59,12 +62,18 @@ test('websocket and polling clients receive all five events with the exact paylo
         'agent.status_changed', 'event.new',
         'task.deleted', 'event.new',
       ]);
-      assert.deepEqual(got[0].payload, { task });
-      assert.deepEqual(got[2].payload, { task: moved.body.task });
-      assert.deepEqual(got[4].payload, { agent: agent.body.agent });
-      assert.deepEqual(got[6].payload, { taskId: task.id });
-      assert.deepEqual([got[1], got[3], got[5], got[7]].map((e) => e.payload), log.map((event) => ({ event })));
-      assert.equal(got[3].payload.event.message, 'Patch moved Live task to done');
+      // One unbroken run of seqs, each event's beside its payload.
+      const first = got[0].payload.seq;
+      assert.deepEqual(got.map((e) => e.payload.seq), [0, 1, 2, 3, 4, 5, 6, 7].map((n) => first + n));
+      assert.deepEqual(got[0].payload, withSeq({ task }, first));
+      assert.deepEqual(got[2].payload, withSeq({ task: moved.body.task }, first + 2));
+      assert.deepEqual(got[4].payload, withSeq({ agent: agent.body.agent }, first + 4));
+      assert.deepEqual(got[6].payload, withSeq({ taskId: task.id }, first + 6));
+      assert.deepEqual(
+        [got[1], got[3], got[5], got[7]].map((e) => e.payload),
+        log.map((event) => withSeq({ event }, event.seq)),
+      );
+      assert.equal(got[3].payload.event.message, 'Patch moved “Live task” to Done');
     }
     await server.request('PATCH', '/api/agents/agent-patch', { status: 'online' }, server.token);
   } finally {
@@ -100,7 +109,8 @@ test('the authenticate event signs a socket in, or answers auth_error', async ()
 
     const created = await server.request('POST', '/api/tasks', { title: 'After authenticate' }, server.token);
     const got = await waitFor(socket, 2);
-    assert.deepEqual(got[0], { name: 'task.created', payload: { task: created.body.task } });
+    assert.deepEqual(got[0], { name: 'task.created', payload: withSeq({ task: created.body.task }, got[0].payload.seq) });
+    assert.equal(got[1].payload.seq, got[0].payload.seq + 1);
   } finally {
     socket.close();
   }
@@ -191,8 +201,9 @@ test('100 connected clients all receive one update', async () => {
     await sleep(200);
     const created = await server.request('POST', '/api/tasks', { title: 'For everyone' }, server.token);
     await Promise.all(clients.map((c) => waitFor(c, 2, 5000)));
+    const seq = clients[0].received[0].payload.seq;
     for (const c of clients) {
-      assert.deepEqual(c.received[0], { name: 'task.created', payload: { task: created.body.task } });
+      assert.deepEqual(c.received[0], { name: 'task.created', payload: withSeq({ task: created.body.task }, seq) });
     }
   } finally {
     for (const c of clients) c.close();
@@ -217,4 +228,123 @@ test('after a reconnect, GET /api/events?since= returns what was missed', async 
   } finally {
     again.close();
   }
+});
+
+/**
+ * A socket that resumes on every reconnect the way the dashboard does: its handshake `auth` is
+ * a function, so each reconnection sends the last seq it saw.
+ */
+function resumingSocket(token, since) {
+  const state = { lastSeq: since, received: [], resumed: [], resync: [] };
+  const socket = io(server.url, {
+    forceNew: true,
+    transports: ['websocket'],
+    reconnectionDelay: 50,
+    reconnectionDelayMax: 200,
+    auth: (cb) => cb({ token, since: state.lastSeq }),
+  });
+  for (const name of EVENTS) {
+    socket.on(name, (payload) => {
+      state.received.push({ name, payload });
+      state.lastSeq = payload.seq;
+    });
+  }
+  socket.on('resumed', (p) => state.resumed.push(p));
+  socket.on('resync_required', (p) => { state.resync.push(p); state.lastSeq = p.latest; });
+  return { socket, state };
+}
+
+async function until(check, ms = 20000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await sleep(10);
+  }
+}
+
+async function latestSeq() {
+  return (await server.request('GET', '/api/tasks?limit=1', undefined, server.token)).body.seq;
+}
+
+async function createTasks(count, concurrency = 8) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      next += 1;
+      const r = await server.request('POST', '/api/tasks', { title: `missed ${next}` }, server.token);
+      assert.equal(r.status, 201);
+    }
+  }));
+}
+
+test('a client that drops its connection resumes with since: exactly the 1,000 changes it missed, in order, then live', async () => {
+  const since = await latestSeq();
+  const { socket, state } = resumingSocket(server.token, since);
+  try {
+    await until(() => state.resumed.length === 1);
+    assert.deepEqual(state.resumed[0], { since, seq: since, replayed: 0 });
+    await server.request('POST', '/api/tasks', { title: 'before the drop' }, server.token);
+    await until(() => state.received.length === 2);
+
+    // The network drops; 1,000 changes (500 tasks and their feed lines) happen meanwhile.
+    const reconnected = new Promise((resolve) => socket.io.once('reconnect', resolve));
+    socket.io.engine.close();
+    await createTasks(500);
+    await reconnected;
+    await until(() => state.resumed.length === 2);
+    // It resumed while the writes went on: what it missed was replayed, the rest came live.
+    const { seq, replayed } = state.resumed[1];
+    assert.equal(state.resumed[1].since, since + 2);
+    assert.equal(seq, since + 2 + replayed);
+    assert.ok(replayed <= 1000, `replayed ${replayed}`);
+
+    await server.request('POST', '/api/tasks', { title: 'live again' }, server.token);
+    await until(() => state.received.length === 1004);
+    // Exactly every change, once, in order: an unbroken run of seqs.
+    assert.deepEqual(
+      state.received.map((e) => e.payload.seq),
+      Array.from({ length: 1004 }, (_, i) => since + 1 + i),
+    );
+    const names = state.received.map((e) => e.name);
+    assert.deepEqual(names, Array.from({ length: 1004 }, (_, i) => (i % 2 ? 'event.new' : 'task.created')));
+    // The feed lines are the event log's rows, seq for seq.
+    const log = await server.request('GET', `/api/events?after=${since}&limit=500`, undefined, server.token);
+    const fromSocket = state.received.filter((e) => e.name === 'event.new').slice(0, 500);
+    assert.deepEqual(fromSocket.map((e) => e.payload), log.body.events.map((event) => withSeq({ event }, event.seq)));
+  } finally {
+    socket.close();
+  }
+});
+
+test('a client resuming from a position the log cannot continue is told resync_required, then follows live', async () => {
+  const latest = await latestSeq();
+  const { socket, state } = resumingSocket(server.token, latest + 500);
+  try {
+    await until(() => state.resync.length === 1);
+    assert.deepEqual(state.resync[0], { since: latest + 500, oldest: 1, latest });
+    assert.equal(state.resumed.length, 0, 'resync_required instead of resumed');
+    const created = await server.request('POST', '/api/tasks', { title: 'after resync' }, server.token);
+    await until(() => state.received.length === 2);
+    assert.deepEqual(state.received[0].payload, withSeq({ task: created.body.task }, latest + 1));
+  } finally {
+    socket.close();
+  }
+});
+
+test('the authenticate event resumes too, and a bad since is refused', async () => {
+  const since = await latestSeq();
+  await createTasks(5, 1);
+  const socket = await connect({ transports: ['polling'] });
+  try {
+    const resumed = new Promise((resolve) => socket.once('resumed', resolve));
+    socket.emit('authenticate', { token: server.token, since });
+    assert.deepEqual(await resumed, { since, seq: since + 10, replayed: 10 });
+    assert.deepEqual(socket.received.map((e) => e.payload.seq), Array.from({ length: 10 }, (_, i) => since + 1 + i));
+    const refused = new Promise((resolve) => socket.once('auth_error', resolve));
+    socket.emit('authenticate', { token: server.token, since: 'yesterday' });
+    assert.match((await refused).message, /since must be a seq/);
+  } finally {
+    socket.close();
+  }
+  await assert.rejects(connect({ auth: { token: server.token, since: -3 } }), /since must be a seq/);
 });

@@ -8,9 +8,10 @@
 //! Usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only <scenario>,...]
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
-//! Scenarios: create, update, list, events, fanout, startup, mcp.
+//! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread.
 
 mod http;
+mod live;
 mod mcp;
 mod server;
 mod socket;
@@ -30,8 +31,16 @@ use crate::stats::Samples;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const SCENARIOS: [&str; 7] = [
-    "create", "update", "list", "events", "fanout", "startup", "mcp",
+const SCENARIOS: [&str; 9] = [
+    "create",
+    "update",
+    "list",
+    "events",
+    "fanout",
+    "startup",
+    "mcp",
+    live::SCENARIOS[0],
+    live::SCENARIOS[1],
 ];
 
 /// How much of everything: the full run, or a smoke run under 30 seconds.
@@ -186,6 +195,10 @@ fn server_binary(explicit: Option<PathBuf>) -> PathBuf {
 }
 
 fn main() -> std::process::ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--listen") {
+        return live::listener_main(&argv[2..]);
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -270,6 +283,12 @@ async fn run(args: Args) -> Res<()> {
     }
     if wants("mcp") {
         mcp::run(&plan, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants("catchup") {
+        live::catchup(plan.quick, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants("spread") {
+        live::spread(plan.quick, &bin, tmp.path(), &mut report).await?;
     }
     print_report(&plan, &report, tmp.path(), &load_before, began.elapsed());
     Ok(())
@@ -663,7 +682,13 @@ fn shuffle<T>(items: &mut [T]) {
 
 async fn fanout(plan: &Plan, bin: &Path, tmp: &Path, n: usize, report: &mut Report) -> Res<()> {
     eprintln!("Socket.io fan-out to {n} clients");
-    let server = Server::start(bin, &fresh_db(tmp, &format!("fanout-{n}"))?).await?;
+    // WebSockets count against the per-address cap (512 by default): room for all of them.
+    let server = Server::start_with(
+        bin,
+        &fresh_db(tmp, &format!("fanout-{n}"))?,
+        &live::roomy(n),
+    )
+    .await?;
     let token = http::login(&server.base).await?;
     let connect_started = Instant::now();
     let addr = server.addr;

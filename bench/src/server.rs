@@ -32,6 +32,11 @@ impl Server {
     /// Spawns `bin` on 127.0.0.1 with a random port and the database at `db`, and waits for it
     /// to print where it listens.
     pub async fn start(bin: &Path, db: &Path) -> Res<Server> {
+        Self::start_with(bin, db, &[]).await
+    }
+
+    /// As [`Server::start`], with more environment (`extra` wins over the defaults).
+    pub async fn start_with(bin: &Path, db: &Path, extra: &[(&str, String)]) -> Res<Server> {
         let dir = db.parent().ok_or("the database path has no folder")?;
         let stderr_path = dir.join(format!(
             "server-stderr-{}.log",
@@ -65,6 +70,7 @@ impl Server {
             .env("DASHBOARD_DIR", &dashboard)
             .env_remove("FRONTEND_URL")
             .env_remove("LOG_FORMAT")
+            .envs(extra.iter().map(|(k, v)| (k, v)))
             .stderr(Stdio::from(stderr));
         let process = ServerProcess::spawn(command).await.map_err(|e| {
             let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -142,7 +148,8 @@ pub fn own_cpu_time() -> Duration {
     cpu_time_of("/proc/self/stat")
 }
 
-fn cpu_time_of(stat_path: &str) -> Duration {
+/// CPU time (user + system) of the process whose `/proc/<pid>/stat` this is.
+pub fn cpu_time_of(stat_path: &str) -> Duration {
     let Ok(stat) = std::fs::read_to_string(stat_path) else {
         return Duration::ZERO;
     };

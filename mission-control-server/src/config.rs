@@ -13,6 +13,7 @@ use mission_control_core::auth::MIN_SECRET_BYTES;
 use mission_control_core::{AgentId, AgentName, AgentRole, Options, PasswordHash};
 use serde::Deserialize;
 
+use crate::realtime::StreamLimits;
 use crate::secret::Secret;
 
 /// The variables as found; every one optional.
@@ -31,6 +32,8 @@ struct Env {
     login_rate_limit_per_minute: Option<u32>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
+    max_event_streams: Option<usize>,
+    max_event_streams_per_token: Option<usize>,
     agent_offline_after: Option<String>,
     change_log_retention: Option<String>,
     change_log_max_entries: Option<u64>,
@@ -75,6 +78,8 @@ pub struct Config {
     /// Open connections allowed in all; `None`: as many as the open-file limit allows.
     pub max_connections: Option<usize>,
     pub max_connections_per_address: usize,
+    /// `GET /api/stream` streams open at once, in all and per token.
+    pub event_streams: StreamLimits,
     /// An agent not heard from for this long is marked offline.
     pub agent_offline_after: Duration,
     /// How long the change log keeps changes for resuming clients, and how many at most.
@@ -195,6 +200,17 @@ impl Config {
                 env.max_connections_per_address.unwrap_or(512),
                 "MAX_CONNECTIONS_PER_ADDRESS",
             )?,
+            event_streams: StreamLimits {
+                total: at_least_one(
+                    env.max_event_streams.unwrap_or(StreamLimits::DEFAULT_TOTAL),
+                    "MAX_EVENT_STREAMS",
+                )?,
+                per_token: at_least_one(
+                    env.max_event_streams_per_token
+                        .unwrap_or(StreamLimits::DEFAULT_PER_TOKEN),
+                    "MAX_EVENT_STREAMS_PER_TOKEN",
+                )?,
+            },
             agent_offline_after: duration(
                 env.agent_offline_after,
                 Options::DEFAULT_AGENT_OFFLINE_AFTER,
@@ -373,6 +389,13 @@ mod tests {
                     ..env_in(dir.path())
                 },
                 "MAX_CONNECTIONS_PER_ADDRESS",
+            ),
+            (
+                Env {
+                    max_event_streams_per_token: Some(0),
+                    ..env_in(dir.path())
+                },
+                "MAX_EVENT_STREAMS_PER_TOKEN",
             ),
             (
                 Env {

@@ -108,17 +108,20 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         password_checks: Arc::new(PasswordChecks::default()),
         snapshot_streams: Arc::new(crate::http::SnapshotStreams::new()),
         mcp: crate::mcp::service(mc.clone()),
+        feed: realtime::Feed::new(realtime::StreamCaps::new(config.event_streams)),
     };
+    let feed = state.feed.clone();
     tokio::spawn(forget_idle_clients(state.clone()));
 
     let api = crate::http::service(state, Dashboard::new(config.dashboard_dir.as_deref()));
-    let (service, io) = realtime::attach(mc.clone(), api);
+    let (service, io) = realtime::attach(mc.clone(), feed.clone(), api);
     let admission = Admission::new(connection_caps(&config, open_files));
     announce(&config, addr, &generated, admission.caps());
 
     let shutdown = async {
         signal.await;
-        // Live sockets first: their long polls would otherwise hold the drain up.
+        // Live sockets and event streams first: they would otherwise hold the drain up.
+        feed.close();
         io.close().await;
     };
     crate::net::serve::serve(listener, service, admission, shutdown).await;

@@ -88,3 +88,34 @@ async fn a_stalled_client_is_dropped_and_holds_nobody_up() {
         "the stalled socket was cut off (it got {created} of {WRITES})"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websockets_count_against_the_connection_caps() {
+    let s = Server::start_with(&[("MAX_CONNECTIONS_PER_ADDRESS", "3")]).await;
+    let token = s.login().await;
+    // The login's keep-alive connection may hold one of the three places.
+    let mut open = Vec::new();
+    let mut refused = 0;
+    for _ in 0..6 {
+        match socketio::connect(s.process.addr, &token).await {
+            Ok(ws) => open.push(ws),
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(
+        open.len() <= 3,
+        "{} sockets open past a cap of 3",
+        open.len()
+    );
+    assert!(refused >= 3);
+    // A closed socket gives its place back.
+    drop(open.pop());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while socketio::connect(s.process.addr, &token).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the place never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

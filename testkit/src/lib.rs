@@ -1,11 +1,13 @@
 //! Support shared by every Rust program that drives a real `mission-control-server` from the
 //! outside (the server's black-box tests, the tool host's tests, the benchmark): starting the
-//! binary and waiting for its listening line, stopping it, and a raw Socket.io client.
+//! binary and waiting for its listening line, stopping it, a raw Socket.io client, and a
+//! Server-Sent Events reader.
 //!
 //! Nothing here is a stand-in for the server: it starts the very binary users run.
 
 pub mod process;
 pub mod socketio;
+pub mod sse;
 
 pub use process::{ServerProcess, server_binary};
 

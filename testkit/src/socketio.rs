@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
+pub use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{WebSocketStream, client_async};
 
 use crate::Result;
@@ -24,6 +24,12 @@ pub type Socket = WebSocketStream<TcpStream>;
 
 /// Opens a socket, signs in with `token`, and returns it once the namespace is joined.
 pub async fn connect(addr: SocketAddr, token: &str) -> Result<Socket> {
+    connect_with(addr, &serde_json::json!({ "token": token })).await
+}
+
+/// Opens a socket whose handshake sends `auth` (`{"token": ..., "since": 12}` to resume), and
+/// returns it once the namespace is joined.
+pub async fn connect_with(addr: SocketAddr, auth: &serde_json::Value) -> Result<Socket> {
     tokio::time::timeout(CONNECT_TIMEOUT, async {
         let tcp = TcpStream::connect(addr).await?;
         tcp.set_nodelay(true)?;
@@ -33,7 +39,6 @@ pub async fn connect(addr: SocketAddr, token: &str) -> Result<Socket> {
         if !open.starts_with('0') {
             return Err(format!("expected an Engine.IO open packet, got {open}").into());
         }
-        let auth = serde_json::json!({ "token": token });
         ws.send(Message::text(format!("40{auth}"))).await?;
         loop {
             let packet = next_packet(&mut ws).await.ok_or("closed before joining")?;
@@ -64,6 +69,16 @@ pub async fn next_packet(ws: &mut Socket) -> Option<String> {
     None
 }
 
+/// An event packet (`42["name",payload]`) as its name and payload.
+pub fn parse_event(packet: &str) -> Option<(String, serde_json::Value)> {
+    let array: serde_json::Value = serde_json::from_str(packet.strip_prefix("42")?).ok()?;
+    let name = array.get(0)?.as_str()?.to_owned();
+    Some((
+        name,
+        array.get(1).cloned().unwrap_or(serde_json::Value::Null),
+    ))
+}
+
 /// Whether `packet` is the event `name`.
 pub fn is_event(packet: &str, name: &str) -> bool {
     packet
@@ -85,5 +100,13 @@ mod tests {
         assert!(!is_event(r#"42["task.created.x",{}]"#, "task.created"));
         assert!(!is_event(r#"42["event.new",{}]"#, "task.created"));
         assert!(!is_event("41", "task.created"));
+    }
+
+    #[test]
+    fn events_are_parsed_into_name_and_payload() {
+        let (name, payload) = parse_event(r#"42["task.deleted",{"taskId":"t","seq":3}]"#).unwrap();
+        assert_eq!(name, "task.deleted");
+        assert_eq!(payload["seq"], 3);
+        assert!(parse_event("41").is_none());
     }
 }

@@ -49,10 +49,19 @@ impl MissionControl {
             if gap {
                 return Ok(Catchup::ResyncRequired { oldest, latest });
             }
-            Ok(Catchup::Changes(ChangePage {
-                changes: changes::after(conn, after, limit)?,
-                latest,
-            }))
+            // The log is one unbroken run of seqs; should it ever not be, the page stops at
+            // the hole and the next read says resync, rather than skip a change silently.
+            let mut changes = changes::after(conn, after, limit)?;
+            let unbroken = changes
+                .iter()
+                .zip(after + 1..)
+                .take_while(|(c, want)| c.seq == *want)
+                .count();
+            changes.truncate(unbroken);
+            if changes.is_empty() && after < latest {
+                return Ok(Catchup::ResyncRequired { oldest, latest });
+            }
+            Ok(Catchup::Changes(ChangePage { changes, latest }))
         })
         .await
     }

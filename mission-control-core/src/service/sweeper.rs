@@ -3,7 +3,8 @@
 //! Once a second it returns expired claims to `todo`; every few seconds it marks silent agents
 //! offline; every half minute it writes signs of life and token use to the database; every
 //! minute it forgets expired tokens, day-old idempotency keys and changes past the change
-//! log's retention. It runs on its own thread with a small runtime of its own, and holds the
+//! log's retention (the change log also right after start, so that a board opened after a long
+//! pause does not offer resuming clients a log it is about to forget). It runs on its own thread with a small runtime of its own, and holds the
 //! board only weakly, so that dropping the last handle still closes the database.
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -106,6 +107,8 @@ async fn sweep(mc: &MissionControl, round: u64) {
             "forget old idempotency keys",
             mc.sweep_idempotency_keys(now).await,
         );
+    }
+    if round == 1 || round.is_multiple_of(FORGET_EVERY) {
         report("trim the change log", mc.sweep_change_log(now).await);
     }
 }

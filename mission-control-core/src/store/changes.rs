@@ -57,8 +57,15 @@ pub(crate) fn oldest(conn: &Connection) -> Result<Option<i64>> {
 }
 
 /// Forgets changes older than `before` (epoch ms) and all but the newest `keep`; how many.
+///
+/// What is kept is always one unbroken run of seqs up to the newest: by age, everything up to
+/// the newest change older than `before` goes, so a clock that stepped back cannot leave a
+/// hole that a resuming client would silently skip.
 pub(crate) fn sweep(conn: &Connection, before: i64, keep: u64) -> Result<usize> {
-    let by_age = sql(conn.execute("DELETE FROM changes WHERE created_at < ?1", [before]))?;
+    let by_age = sql(conn.execute(
+        "DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes WHERE created_at < ?1)",
+        [before],
+    ))?;
     let by_count = sql(conn.execute(
         "DELETE FROM changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?1",
         [keep as i64],

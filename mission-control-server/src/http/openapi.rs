@@ -30,7 +30,7 @@ use super::wire;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Mission Control", description = "A task board shared by AI agents and the people who run them. Real-time events are on Socket.io at /socket.io/."),
+    info(title = "Mission Control", description = "A task board shared by AI agents and the people who run them. Real-time events are on Socket.io at /socket.io/ and, as Server-Sent Events, at /api/stream."),
     paths(
         routes::auth::login, routes::auth::logout, routes::auth::mint,
         routes::tasks::list, routes::tasks::create, routes::tasks::get, routes::tasks::update, routes::tasks::delete,
@@ -38,7 +38,8 @@ use super::wire;
         routes::tasks::add_comment, routes::tasks::list_comments,
         routes::agents::list, routes::agents::register, routes::agents::get, routes::agents::update,
         routes::agents::remove, routes::agents::heartbeat, routes::agents::tokens, routes::agents::revoke_all, routes::agents::revoke,
-        routes::events::list, routes::export::export, routes::health::health, routes::health::openapi,
+        routes::events::list, routes::stream::stream, routes::export::export, routes::health::health,
+        routes::health::openapi,
         crate::mcp::endpoint::post, crate::mcp::endpoint::resource_metadata,
         crate::mcp::endpoint::resource_metadata_for_mcp,
     ),

@@ -84,7 +84,7 @@ macro_rules! authenticated {
 /// Every endpoint of the API. Paths use `matchit`'s `{param}` syntax, as OpenAPI does.
 pub fn table() -> Vec<Route> {
     use crate::mcp::endpoint as mcp;
-    use routes::{agents, auth, events, export, health, tasks};
+    use routes::{agents, auth, events, export, health, stream, tasks};
     let r = |method: Method, path: &'static str, handler: Handler| Route {
         method,
         path,
@@ -117,6 +117,7 @@ pub fn table() -> Vec<Route> {
         r(Method::DELETE, "/api/agents/{id}/tokens/{tokenId}", authenticated!(agents::revoke)),
         r(Method::GET, "/api/events", authenticated!(events::list)),
         r(Method::GET, "/api/export", authenticated!(export::export)),
+        r(Method::GET, "/api/stream", authenticated!(stream::stream)),
         r(Method::GET, "/health", public!(health::health)),
         r(Method::GET, "/api/openapi.json", public!(health::openapi)),
         // MCP over Streamable HTTP, stateless: POST only (GET and DELETE answer 405, as the

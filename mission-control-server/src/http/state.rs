@@ -18,6 +18,8 @@ pub struct AppState {
     pub snapshot_streams: Arc<super::snapshot_stream::SnapshotStreams>,
     /// The MCP server behind `POST /mcp` (see `crate::mcp`).
     pub mcp: crate::mcp::McpService,
+    /// The relayed changes that `GET /api/stream` follows, and the caps on such streams.
+    pub feed: Arc<crate::realtime::Feed>,
 }
 
 impl AppState {

@@ -22,6 +22,7 @@ use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
+use super::admission::Admitted;
 use crate::http::error::ApiError;
 
 /// How long a write may make no progress before the connection is closed.
@@ -55,6 +56,9 @@ pub struct GuardedStream<S> {
     stalled: Option<Pin<Box<Sleep>>>,
     /// Bytes to write in place of an automatic answer hyper has handed us.
     replacement: Option<Bytes>,
+    /// The connection's place under the connection caps: it lives as long as the stream,
+    /// which outlives hyper's connection task once the connection is upgraded to a WebSocket.
+    _place: Option<Admitted>,
 }
 
 impl<S> GuardedStream<S> {
@@ -73,7 +77,14 @@ impl<S> GuardedStream<S> {
             stall_timeout,
             stalled: None,
             replacement: None,
+            _place: None,
         }
+    }
+
+    /// Holds `place` until the stream is dropped.
+    pub fn holding(mut self, place: Admitted) -> Self {
+        self._place = Some(place);
+        self
     }
 }
 

@@ -213,7 +213,7 @@ impl Connections {
             .max_buf_size(MAX_BUFFER_BYTES)
             .max_headers(MAX_HEADERS)
             .serve_connection(
-                TokioIo::new(GuardedStream::new(stream, control)),
+                TokioIo::new(GuardedStream::new(stream, control).holding(admitted)),
                 per_request,
             )
             .with_upgrades();
@@ -231,7 +231,6 @@ impl Connections {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
-            drop(admitted);
             drop(open);
         });
     }

@@ -10,7 +10,7 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{SocketRef, TryData};
 
 use super::session::Session;
-use super::{AUTH_DEADLINE, Hub, SIGNED_IN, replay};
+use super::{AUTH_DEADLINE, Hub, replay};
 use crate::http::wire::User;
 
 /// `authenticate` attempts one socket may make before it is let go.
@@ -28,14 +28,19 @@ impl AuthPayload {
         self.token.as_deref().filter(|t| !t.is_empty())
     }
 
-    /// `since` as a number (or a numeric string); `None` when absent or not a seq.
-    fn since(&self) -> Option<i64> {
-        match self.since.as_ref()? {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
+    /// `since` as a seq (a whole number, or one in a string); `Err` with a message for
+    /// anything else, so that a client that meant to resume is not silently served live only.
+    fn since(&self) -> Result<Option<i64>, String> {
+        let seq = match &self.since {
+            None | Some(serde_json::Value::Null) => return Ok(None),
+            Some(serde_json::Value::Number(n)) => n.as_i64(),
+            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            Some(_) => None,
+        };
+        match seq {
+            Some(n) if n >= 0 => Ok(Some(n)),
+            _ => Err("since must be a seq: a whole number, 0 or more".into()),
         }
-        .filter(|n| *n >= 0)
     }
 }
 
@@ -62,74 +67,98 @@ struct AuthError {
 struct Refused(String);
 
 pub fn register(io: &SocketIo, hub: Arc<Hub>) {
-    let on_connect = {
-        let hub = hub.clone();
-        async move |socket: SocketRef| {
-            match socket.extensions.remove::<Checked>() {
-                Some(Checked(actor, token, since)) => start(&hub, &socket, actor, token, since),
-                None => disconnect_if_anonymous_later(hub.clone(), socket.clone()),
-            }
-            socket.on_disconnect(async |socket: SocketRef| {
-                socket.extensions.remove::<Arc<Session>>();
-            });
-            let hub = hub.clone();
-            socket.on(
-                "authenticate",
-                async move |socket: SocketRef, TryData(payload): TryData<AuthPayload>| {
-                    let attempts = socket.extensions.get::<Attempts>().unwrap_or_default().0 + 1;
-                    socket.extensions.insert(Attempts(attempts));
-                    if attempts > MAX_ATTEMPTS {
-                        hub.gate.kick(&socket);
-                        return;
-                    }
-                    let payload = payload.unwrap_or_default();
-                    match sign_in(&hub.mc, payload.token().unwrap_or_default()).await {
-                        Ok((actor, token, user)) => {
-                            let _ = socket.emit("authenticated", &Authenticated { user });
-                            start(&hub, &socket, actor, token, payload.since());
-                        }
-                        Err(message) => {
-                            let _ = socket.emit("auth_error", &AuthError { message });
-                        }
-                    }
-                },
-            );
-        }
-    };
+    // The handlers are registered in the middleware, which socketioxide runs to completion
+    // before it acknowledges the connect; the connect handler itself is spawned after the
+    // acknowledgement, so an `authenticate` sent at once could otherwise beat its handler.
     let check_handshake = {
         let hub = hub.clone();
         async move |socket: SocketRef, TryData(auth): TryData<AuthPayload>| {
+            listen(&hub, &socket);
             let auth = auth.unwrap_or_default();
             match auth.token() {
                 // No token yet: the socket may still use the `authenticate` event.
                 None => Ok::<(), Refused>(()),
                 Some(token) => {
+                    let since = auth.since().map_err(Refused)?;
                     let (actor, signed, _) = sign_in(&hub.mc, token).await.map_err(Refused)?;
-                    socket
-                        .extensions
-                        .insert(Checked(actor, signed, auth.since()));
+                    socket.extensions.insert(Checked(actor, signed, since));
                     Ok(())
                 }
             }
+        }
+    };
+    let on_connect = {
+        let hub = hub.clone();
+        async move |socket: SocketRef| match socket.extensions.remove::<Checked>() {
+            Some(Checked(actor, token, since)) => start(&hub, &socket, actor, token, since),
+            None => disconnect_if_anonymous_later(hub.clone(), socket.clone()),
         }
     };
     use socketioxide::handler::ConnectHandler;
     io.ns("/", on_connect.with(check_handshake));
 }
 
-/// The socket is signed in: it joins the live stream, after catching up from `since`.
+/// The socket's handlers: forgetting it when it goes, and `authenticate`.
+fn listen(hub: &Arc<Hub>, socket: &SocketRef) {
+    let gone = hub.clone();
+    socket.on_disconnect(async move |socket: SocketRef| {
+        gone.sessions.remove(socket.id);
+    });
+    let hub = hub.clone();
+    socket.on(
+        "authenticate",
+        async move |socket: SocketRef, TryData(payload): TryData<AuthPayload>| {
+            let attempts = socket.extensions.get::<Attempts>().unwrap_or_default().0 + 1;
+            socket.extensions.insert(Attempts(attempts));
+            if attempts > MAX_ATTEMPTS {
+                hub.gate.kick(&socket);
+                return;
+            }
+            let payload = payload.unwrap_or_default();
+            let signed_in = match payload.since() {
+                Ok(since) => sign_in(&hub.mc, payload.token().unwrap_or_default())
+                    .await
+                    .map(|signed_in| (signed_in, since)),
+                Err(message) => Err(message),
+            };
+            match signed_in {
+                Ok(((actor, token, user), since)) => {
+                    let _ = socket.emit("authenticated", &Authenticated { user });
+                    start(&hub, &socket, actor, token, since);
+                }
+                Err(message) => {
+                    let _ = socket.emit("auth_error", &AuthError { message });
+                }
+            }
+        },
+    );
+}
+
+/// The socket is signed in: it follows the live stream, after catching up from `since`. A
+/// socket signing in again (with a fresh token, say) keeps its place in the stream and is not
+/// sent anything twice; `since` is then ignored, as it already has everything in order.
 fn start(hub: &Arc<Hub>, socket: &SocketRef, actor: Actor, token: SignedToken, since: Option<i64>) {
     let live = hub.mc.live_connection(&actor);
-    let session = Arc::new(Session::new(token, live, since.is_some()));
-    socket.extensions.insert(session.clone());
-    socket.join(SIGNED_IN);
+    let session = {
+        let mut sessions = hub.sessions.write();
+        if let Some(session) = sessions.get(&socket.id) {
+            session.sign_in_again(token, live);
+            return;
+        }
+        let session = Arc::new(match since {
+            Some(since) => Session::resuming(socket.clone(), token, live, since),
+            None => Session::live(socket.clone(), token, live, hub.feed.position()),
+        });
+        sessions.insert(socket.id, session.clone());
+        session
+    };
+    if !socket.connected() {
+        // It left while signing in: its disconnect handler may have run before the insert.
+        hub.sessions.remove(socket.id);
+        return;
+    }
     if let Some(since) = since {
-        tokio::spawn(replay::catch_up(
-            hub.clone(),
-            socket.clone(),
-            session,
-            since,
-        ));
+        tokio::spawn(replay::catch_up(hub.clone(), session, since));
     }
 }
 
@@ -153,7 +182,7 @@ async fn sign_in(mc: &MissionControl, token: &str) -> Result<(Actor, SignedToken
 fn disconnect_if_anonymous_later(hub: Arc<Hub>, socket: SocketRef) {
     tokio::spawn(async move {
         tokio::time::sleep(AUTH_DEADLINE).await;
-        if socket.connected() && socket.extensions.get::<Arc<Session>>().is_none() {
+        if socket.connected() && hub.sessions.get(socket.id).is_none() {
             hub.gate.kick(&socket);
         }
     });

@@ -25,6 +25,8 @@ use crate::net::guarded::ConnectionControl;
 
 /// How long a kicked session's id stays refused.
 const BANNED_FOR: Duration = Duration::from_secs(10 * 60);
+/// How long a kicked socket's connections stay open for the disconnect packet to reach it.
+const KICK_GRACE: Duration = Duration::from_millis(500);
 /// Kicked session ids remembered at most.
 const MAX_BANNED: usize = 100_000;
 
@@ -40,27 +42,41 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Gate {
-    /// Ends `socket` for good: its namespace (the client is told, and does not reconnect),
-    /// its Engine.IO session and the connections under it.
-    pub fn kick(&self, socket: &SocketRef) {
+    /// Ends `socket` for good: its namespace (the client is told, and does not reconnect)
+    /// and, after [`KICK_GRACE`] for the word to reach the client (a long-polling one must
+    /// still fetch it), its Engine.IO session and the connections under it.
+    pub fn kick(self: &Arc<Self>, socket: &SocketRef) {
         let _ = socket.clone().disconnect();
-        self.drop_transport(socket);
+        let gate = self.clone();
+        let socket = socket.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(KICK_GRACE).await;
+            gate.drop_transport(&socket);
+        });
     }
 
     /// Closes the connections under `socket` without a word: the client sees its transport
     /// close, reconnects, and resumes from its last seq. For clients too slow to keep up.
     pub fn drop_transport(&self, socket: &SocketRef) {
+        self.ban(socket);
+        self.close_connections(socket);
+    }
+
+    /// Refuses every later request naming the socket's session.
+    fn ban(&self, socket: &SocketRef) {
         let sid = socket.id.to_string();
-        {
-            let mut banned = lock(&self.banned);
+        let mut banned = lock(&self.banned);
+        if banned.len() >= MAX_BANNED {
+            banned.retain(|_, at| at.elapsed() < BANNED_FOR);
             if banned.len() >= MAX_BANNED {
-                banned.retain(|_, at| at.elapsed() < BANNED_FOR);
-                if banned.len() >= MAX_BANNED {
-                    banned.clear();
-                }
+                banned.clear();
             }
-            banned.insert(sid.clone(), Instant::now());
         }
+        banned.insert(sid, Instant::now());
+    }
+
+    fn close_connections(&self, socket: &SocketRef) {
+        let sid = socket.id.to_string();
         if let Some(control) = socket
             .req_parts()
             .extensions
@@ -153,7 +169,7 @@ where
                 self.gate.note_carrier(&sid, control);
             }
         }
-        let response = self.inner.call(req);
+        let response = self.inner.call(detach_head(req));
         Box::pin(async move {
             let response = response.await?;
             Ok(response.map(|b| {
@@ -162,6 +178,28 @@ where
             }))
         })
     }
+}
+
+/// The request with a head that owns its bytes, for Socket.io. hyper parses the URI and the
+/// header values as slices of the connection's 8 KiB read buffer, and socketioxide keeps the
+/// head of a socket's first request for the socket's whole life: without the copy, every open
+/// socket would hold that buffer (80 MB at 10,000 sockets).
+fn detach_head(req: http::Request<Incoming>) -> http::Request<Incoming> {
+    if !req.uri().path().starts_with("/socket.io") {
+        return req;
+    }
+    let (mut parts, body) = req.into_parts();
+    if let Ok(uri) = http::Uri::try_from(parts.uri.to_string()) {
+        parts.uri = uri;
+    }
+    let mut headers = http::HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        let name = http::HeaderName::from_bytes(name.as_str().as_bytes()).unwrap_or(name.clone());
+        let value = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value.clone());
+        headers.append(name, value);
+    }
+    parts.headers = headers;
+    http::Request::from_parts(parts, body)
 }
 
 /// What Engine.IO answers for a session it does not know, and the connection closes.

@@ -1,107 +1,190 @@
 //! Catching up: a socket that signs in with `since` first receives every change after it,
-//! read from the change log in order, then the live stream, with no gap and no duplicate
-//! across the seam (see [`Session`]). When the log no longer holds everything after `since`,
-//! the socket is told `resync_required` and should reload the snapshot.
+//! read from the change log in order, then what arrived live meanwhile, then the live stream,
+//! with no gap and no duplicate across the seam (see [`Session`]). It is then told `resumed`
+//! (`{since, seq, replayed}`); when the log no longer holds everything after `since` it is
+//! told `resync_required` (`{since, oldest, latest}`) instead, should reload the snapshot, and
+//! follows the live stream from `latest`.
+//!
+//! Bounded: at most [`CONCURRENT_CATCH_UPS`] sockets read the log at once (a restart brings
+//! every dashboard back together), each holds one page of it, and a socket that takes no
+//! replayed change for [`DRAIN_WAIT`], or is not caught up within [`MAX_CATCH_UP`], loses its
+//! transport and resumes from where it got to when it reconnects.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mission_control_core::Catchup;
 use serde::Serialize;
-use socketioxide::extract::SocketRef;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use super::Hub;
-use super::session::{Delivered, Outgoing, Session};
+use super::change::Change;
+use super::session::{Delivered, Pending, Session};
 
 /// Changes read from the log per step.
-const PAGE: usize = 500;
+pub const PAGE: usize = 500;
+/// Sockets catching up from the log at once; the others wait their turn (holding nothing but
+/// a bounded queue of live changes).
+pub const CONCURRENT_CATCH_UPS: usize = 16;
 /// How long a client may take to make room for the next replayed change.
 const DRAIN_WAIT: Duration = Duration::from_secs(30);
+/// The longest a catch-up may take before the socket is let go (it resumes on reconnecting).
+const MAX_CATCH_UP: Duration = Duration::from_secs(600);
+
+/// The permits for catching up.
+pub fn limiter() -> Semaphore {
+    Semaphore::new(CONCURRENT_CATCH_UPS)
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResyncRequired {
-    since: i64,
+pub struct ResyncRequired {
+    pub since: i64,
     /// The oldest seq the log still holds, if any.
-    oldest: Option<i64>,
-    latest: i64,
+    pub oldest: Option<i64>,
+    /// The newest seq: the stream continues after it.
+    pub latest: i64,
 }
 
 #[derive(Serialize)]
-struct Resumed {
-    since: i64,
-    /// The last seq the socket has now.
-    seq: i64,
+pub struct Resumed {
+    pub since: i64,
+    /// The last seq the client has now.
+    pub seq: i64,
     /// How many changes it was sent to catch up.
-    replayed: u64,
+    pub replayed: u64,
 }
 
-pub async fn catch_up(hub: Arc<Hub>, socket: SocketRef, session: Arc<Session>, since: i64) {
-    session.skip_to(since);
-    let mut after = since;
+pub async fn catch_up(hub: Arc<Hub>, session: Arc<Session>, since: i64) {
+    let Ok(_turn) = hub.catch_ups.acquire().await else {
+        return;
+    };
+    if !session.socket.connected() {
+        return;
+    }
+    let started = Instant::now();
     let mut replayed = 0u64;
+    let mut told_to_resync = false;
+    let outcome: Result<(), &'static str> = async {
+        let mut read_log = true;
+        loop {
+            if read_log {
+                let from = from_log(&hub, &session, since, started, &mut replayed).await?;
+                told_to_resync |= matches!(from, FromLog::Resynced);
+                read_log = false;
+            }
+            let pending = session.take_pending(|seq| {
+                told_to_resync
+                    || session
+                        .socket
+                        .emit(
+                            "resumed",
+                            &Resumed {
+                                since,
+                                seq,
+                                replayed,
+                            },
+                        )
+                        .is_ok()
+            });
+            match pending {
+                Pending::WentLive(true) => return Ok(()),
+                Pending::WentLive(false) => return Err("could not tell it it resumed"),
+                Pending::Overflowed => read_log = true,
+                Pending::Changes(changes) => {
+                    // Only a queue that continues exactly where the socket is can be sent;
+                    // otherwise the log has what lies between.
+                    let continues = changes
+                        .front()
+                        .is_some_and(|c| c.seq <= session.watermark() + 1);
+                    if continues {
+                        for change in changes {
+                            replayed += u64::from(send_patiently(&session, &change).await?);
+                        }
+                    } else {
+                        read_log = true;
+                    }
+                }
+            }
+            if started.elapsed() > MAX_CATCH_UP {
+                return Err("catching up took too long");
+            }
+        }
+    }
+    .await;
+    if let Err(why) = outcome {
+        tracing::debug!(socket = %session.socket.id, why, "a resuming socket is let go");
+        hub.drop_socket(&session);
+    }
+}
+
+enum FromLog {
+    Done,
+    Resynced,
+}
+
+/// Sends everything the log holds after the session's watermark.
+async fn from_log(
+    hub: &Hub,
+    session: &Session,
+    since: i64,
+    started: Instant,
+    replayed: &mut u64,
+) -> Result<FromLog, &'static str> {
     loop {
+        let after = session.watermark();
         let page = match hub.mc.changes_after(after, PAGE).await {
             Ok(Catchup::Changes(page)) => page,
             Ok(Catchup::ResyncRequired { oldest, latest }) => {
-                session.skip_to(latest);
-                let _ = socket.emit(
+                session.restart_at(latest);
+                let told = session.socket.emit(
                     "resync_required",
                     &ResyncRequired {
-                        since,
+                        since: after.max(since),
                         oldest,
                         latest,
                     },
                 );
-                break;
+                return match told {
+                    Ok(()) => Ok(FromLog::Resynced),
+                    Err(_) => Err("could not tell it to resync"),
+                };
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the change log for a resuming socket");
-                hub.gate.drop_transport(&socket);
-                return;
+                return Err("the change log cannot be read");
             }
         };
         let count = page.changes.len();
-        for change in page.changes {
-            after = change.seq;
-            let Some(out) = Outgoing::new(change.seq, &change.name, &change.payload) else {
-                continue;
-            };
-            if !send_patiently(&socket, &session, &out).await {
-                hub.gate.drop_transport(&socket);
-                return;
+        for stored in page.changes {
+            match Change::new(stored.seq, &stored.name, &stored.payload) {
+                Some(change) => *replayed += u64::from(send_patiently(session, &change).await?),
+                None => session.skip_to(stored.seq),
             }
-            replayed += 1;
         }
         if count < PAGE {
-            break;
+            return Ok(FromLog::Done);
+        }
+        if started.elapsed() > MAX_CATCH_UP {
+            return Err("catching up took too long");
         }
     }
-    if !session.go_live(&socket) {
-        // Too much arrived while it caught up, or it cannot take it: it reconnects and
-        // resumes from where it got to.
-        hub.gate.drop_transport(&socket);
-        return;
-    }
-    let _ = socket.emit(
-        "resumed",
-        &Resumed {
-            since,
-            seq: session.watermark(),
-            replayed,
-        },
-    );
 }
 
-/// Sends one replayed change, waiting (a bounded time) while the socket's buffer is full.
-async fn send_patiently(socket: &SocketRef, session: &Session, change: &Outgoing) -> bool {
-    let started = tokio::time::Instant::now();
+/// Sends one change, waiting (a bounded time) while the socket's buffer is full; whether it
+/// was sent (rather than already had).
+async fn send_patiently(session: &Session, change: &Change) -> Result<bool, &'static str> {
+    let waiting_since = Instant::now();
     loop {
-        match session.replay(socket, change) {
-            Delivered::Sent | Delivered::Held => return true,
-            Delivered::Closed => return false,
-            Delivered::Full if started.elapsed() > DRAIN_WAIT => return false,
-            Delivered::Full => tokio::time::sleep(Duration::from_millis(5)).await,
+        let before = session.watermark();
+        match session.replay(change) {
+            Delivered::Sent => return Ok(change.seq > before),
+            Delivered::Closed => return Err("the socket closed"),
+            Delivered::Full if waiting_since.elapsed() > DRAIN_WAIT => {
+                return Err("it stopped taking changes");
+            }
+            Delivered::Full => tokio::time::sleep(Duration::from_millis(1)).await,
         }
     }
 }

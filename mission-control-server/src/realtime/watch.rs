@@ -1,18 +1,20 @@
 //! The watch over signed-in sockets: a socket whose token expires is ended at expiry, and every
 //! half minute each token in use is checked again, so a token revoked elsewhere (the command
-//! line, another process) ends its sockets too.
+//! line, another process) ends its sockets too. Sessions whose socket has gone without a word
+//! are forgotten.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mission_control_core::now_millis;
+use mission_control_core::{Error as CoreError, now_millis};
 
+use super::Hub;
 use super::session::Session;
-use super::{Hub, SIGNED_IN};
 
 const EVERY: Duration = Duration::from_secs(1);
-const RECHECK_EVERY: u64 = 30;
+/// Rounds between checks of every token in use against revocations.
+pub const RECHECK_EVERY: u64 = 30;
 
 pub async fn watch(hub: Arc<Hub>) {
     let mut tick = tokio::time::interval(EVERY);
@@ -20,33 +22,31 @@ pub async fn watch(hub: Arc<Hub>) {
     loop {
         tick.tick().await;
         round += 1;
-        let Some(root) = hub.io.of("/") else { return };
         let now = now_millis();
         let recheck = round.is_multiple_of(RECHECK_EVERY);
-        let mut tokens: HashMap<String, (Arc<Session>, Vec<socketioxide::extract::SocketRef>)> =
-            HashMap::new();
-        for socket in root.to(SIGNED_IN).sockets() {
-            let Some(session) = socket.extensions.get::<Arc<Session>>() else {
+        let mut by_token: HashMap<String, Vec<Arc<Session>>> = HashMap::new();
+        for session in hub.sessions.all() {
+            if !session.socket.connected() {
+                hub.sessions.remove(session.socket.id);
                 continue;
-            };
-            if session.token.expires_at() <= now {
-                socket.leave(SIGNED_IN);
-                hub.gate.kick(&socket);
+            }
+            if session.expires_at() <= now {
+                hub.kick(&session);
                 continue;
             }
             if recheck {
-                tokens
-                    .entry(session.token.token_hash().to_owned())
-                    .or_insert_with(|| (session.clone(), Vec::new()))
-                    .1
-                    .push(socket);
+                by_token
+                    .entry(session.token().token_hash().to_owned())
+                    .or_default()
+                    .push(session);
             }
         }
-        for (session, sockets) in tokens.into_values() {
-            if hub.mc.authorize(&session.token).await.is_err() {
-                for socket in sockets {
-                    socket.leave(SIGNED_IN);
-                    hub.gate.kick(&socket);
+        for sessions in by_token.into_values() {
+            let token = sessions[0].token();
+            // Only a refusal ends them: a database that cannot answer right now is no reason.
+            if let Err(CoreError::Unauthorized(_)) = hub.mc.authorize(&token).await {
+                for session in sessions {
+                    hub.kick(&session);
                 }
             }
         }

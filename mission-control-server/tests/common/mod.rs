@@ -243,3 +243,5 @@ pub fn error_fields(reply: &Reply, status: u16, code: &str) -> Vec<String> {
         .map(|d| d["field"].as_str().unwrap().to_owned())
         .collect()
 }
+
+pub mod live;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod events;
 pub mod export;
 pub mod health;
+pub mod stream;
 pub mod tasks;
 
 use bytes::Bytes;

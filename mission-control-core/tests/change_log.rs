@@ -1,0 +1,195 @@
+//! The change log against a real SQLite file: one unbroken run of seqs in commit order, read
+//! back exactly by `changes_after`, trimmed by count from the front only, and shared by every
+//! process on the file (two boards on one file stand in for two server processes: each has its
+//! own connections and writer thread, and SQLite's lock is all they share).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use mission_control_core::*;
+
+const SECRET: &[u8] = b"a-test-secret-of-at-least-32-bytes!!";
+
+fn open_at(path: &std::path::Path, keep: u64) -> MissionControl {
+    let mut options = Options::new(path, SECRET);
+    options.change_log_max_entries = keep;
+    MissionControl::open_with(options).unwrap()
+}
+
+fn me() -> Actor {
+    Actor::new("agent-patch")
+}
+
+async fn create(mc: &MissionControl, title: &str) -> Task {
+    mc.create_task(&me(), NewTask::titled(title).unwrap())
+        .await
+        .unwrap()
+}
+
+/// Every change after `after`, page by page.
+async fn all_after(mc: &MissionControl, mut after: i64) -> Vec<StoredChange> {
+    let mut all = Vec::new();
+    loop {
+        match mc.changes_after(after, 100).await.unwrap() {
+            Catchup::Changes(page) => {
+                let Some(last) = page.changes.last() else {
+                    return all;
+                };
+                after = last.seq;
+                all.extend(page.changes);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mc = open_at(&dir.path().join("board.db"), 1_000_000);
+    let start = mc.latest_seq().await.unwrap();
+    let mut bus = mc.subscribe();
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let mc = mc.clone();
+            tokio::spawn(async move {
+                for n in 0..25 {
+                    create(&mc, &format!("w{w}-{n}")).await;
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let logged = all_after(&mc, start).await;
+    assert_eq!(logged.len(), 400, "a task and its event-log line per write");
+    let seqs: Vec<i64> = logged.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (start + 1..=start + 400).collect::<Vec<_>>());
+    assert_eq!(mc.latest_seq().await.unwrap(), start + 400);
+    // The bus carries the same changes, in the same order, with the same payloads.
+    for stored in &logged {
+        let committed = bus.recv().await.unwrap();
+        let on_bus = committed.logged.as_ref().unwrap();
+        assert_eq!(
+            (on_bus.seq, on_bus.name, &*on_bus.payload),
+            (stored.seq, stored.name.as_str(), stored.payload.as_str())
+        );
+    }
+    // Pages are exact: any position gives exactly what follows it.
+    for after in [start, start + 1, start + 199, start + 399, start + 400] {
+        let rest = all_after(&mc, after).await;
+        assert_eq!(rest.len() as i64, start + 400 - after);
+        assert!(rest.first().is_none_or(|c| c.seq == after + 1));
+    }
+    mc.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_position_the_log_cannot_continue_from_asks_for_a_resync() {
+    let dir = tempfile::tempdir().unwrap();
+    let mc = open_at(&dir.path().join("board.db"), 1_000_000);
+    create(&mc, "one").await;
+    let latest = mc.latest_seq().await.unwrap();
+    for bad in [latest + 1, latest + 1000, -1] {
+        assert_eq!(
+            mc.changes_after(bad, 10).await.unwrap(),
+            Catchup::ResyncRequired {
+                oldest: Some(1),
+                latest
+            }
+        );
+    }
+    match mc.changes_after(latest, 10).await.unwrap() {
+        Catchup::Changes(page) => assert!(page.changes.is_empty() && page.latest == latest),
+        other => panic!("unexpected {other:?}"),
+    }
+    mc.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.db");
+    let mc = open_at(&path, 1_000_000);
+    for n in 0..30 {
+        create(&mc, &format!("t{n}")).await;
+    }
+    let latest = mc.latest_seq().await.unwrap();
+    mc.shutdown().await;
+    drop(mc);
+
+    // Reopened with room for 10: the sweeper trims right after start.
+    let mc = open_at(&path, 10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Catchup::ResyncRequired { oldest, latest: l } =
+            mc.changes_after(0, 10).await.unwrap()
+        {
+            assert_eq!((oldest, l), (Some(latest - 9), latest));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log was not trimmed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // From just before the oldest kept, the rest is all there; seqs go on where they were.
+    assert_eq!(all_after(&mc, latest - 10).await.len(), 10);
+    assert!(matches!(
+        mc.changes_after(latest - 11, 10).await.unwrap(),
+        Catchup::ResyncRequired { .. }
+    ));
+    create(&mc, "after").await;
+    let next = all_after(&mc, latest).await;
+    assert_eq!(
+        next.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        [latest + 1, latest + 2]
+    );
+    mc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_file_share_one_log_and_each_can_tail_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.db");
+    let first = open_at(&path, 1_000_000);
+    let second = open_at(&path, 1_000_000);
+    let start = first.latest_seq().await.unwrap();
+    let writers: Vec<_> = [first.clone(), second.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(i, mc)| {
+            tokio::spawn(async move {
+                for n in 0..40 {
+                    create(&mc, &format!("p{i}-{n}")).await;
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    // Both see one unbroken run holding every write of both, in the same order.
+    let seen_by_first = all_after(&first, start).await;
+    let seen_by_second = all_after(&second, start).await;
+    assert_eq!(seen_by_first, seen_by_second);
+    let seqs: Vec<i64> = seen_by_first.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (start + 1..=start + 160).collect::<Vec<_>>());
+    let titles: HashSet<String> = seen_by_first
+        .iter()
+        .filter(|c| c.name == "task.created")
+        .map(|c| {
+            let payload: serde_json::Value = serde_json::from_str(&c.payload).unwrap();
+            payload["task"]["title"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(titles.len(), 80, "every write of both processes");
+    assert_eq!(
+        first.latest_seq().await.unwrap(),
+        second.latest_seq().await.unwrap()
+    );
+    first.shutdown().await;
+    second.shutdown().await;
+}

@@ -1,0 +1,80 @@
+//! The feed: the relay's output for everything that is not a socket (the Server-Sent Events
+//! streams): batches of changes in seq order without gaps, each encoded once, and the tokens
+//! revoked meanwhile. Also where the relay stands (`position`), the caps on streams, and the
+//! signal that the server is shutting down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use tokio::sync::{broadcast, watch};
+
+use super::change::Change;
+use super::sse::StreamCaps;
+
+/// Batches buffered for the slowest stream before it is told it lagged (it then reads what it
+/// missed from the change log).
+const CAPACITY: usize = 1024;
+
+/// What the feed carries.
+#[derive(Clone, Debug)]
+pub enum Notice {
+    /// Changes, in seq order, continuing where the previous batch ended.
+    Changes(Arc<[Arc<Change>]>),
+    /// A token was revoked (its hex SHA-256): connections made with it end.
+    Revoked(Arc<str>),
+}
+
+pub struct Feed {
+    notices: broadcast::Sender<Notice>,
+    /// The last seq relayed.
+    position: AtomicI64,
+    closing: watch::Sender<bool>,
+    pub(crate) streams: StreamCaps,
+}
+
+impl Feed {
+    pub fn new(streams: StreamCaps) -> Arc<Self> {
+        Arc::new(Feed {
+            notices: broadcast::channel(CAPACITY).0,
+            position: AtomicI64::new(0),
+            closing: watch::Sender::new(false),
+            streams,
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    /// The last seq relayed: a client starting now without `since` starts after it.
+    pub fn position(&self) -> i64 {
+        self.position.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_position(&self, seq: i64) {
+        self.position.store(seq, Ordering::SeqCst);
+    }
+
+    /// Publishes relayed changes (the position moves first, so that a stream starting in
+    /// between starts after them or receives them, and never misses them).
+    pub(crate) fn publish(&self, batch: Arc<[Arc<Change>]>) {
+        if let Some(last) = batch.last() {
+            self.set_position(last.seq);
+        }
+        // An error only means no stream is open.
+        let _ = self.notices.send(Notice::Changes(batch));
+    }
+
+    pub(crate) fn revoked(&self, token_hash: &str) {
+        let _ = self.notices.send(Notice::Revoked(token_hash.into()));
+    }
+
+    /// Ends every stream (at shutdown, so that the drain does not wait for them).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+}
