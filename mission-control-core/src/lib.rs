@@ -44,4 +44,4 @@ pub use bus::{DomainEvent, EventBus};
 pub use domain::*;
 pub use error::{Error, FieldError, Result};
 pub use service::{Actor, MissionControl, Options};
-pub use store::{EventQuery, TaskFilter};
+pub use store::{DEFAULT_WAL_MAX_BYTES, EventQuery, TaskFilter, WalStats};

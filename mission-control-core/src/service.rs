@@ -44,6 +44,9 @@ pub struct Options {
     pub database_path: PathBuf,
     /// Key for signing tokens; at least 32 bytes. Tokens signed with another key are refused.
     pub jwt_secret: Vec<u8>,
+    /// Most bytes the write-ahead log may hold, however steady the writes (at least 1 MiB);
+    /// usually [`crate::DEFAULT_WAL_MAX_BYTES`].
+    pub wal_max_bytes: u64,
 }
 
 /// Cheap to clone: all clones share one store, one writer and one bus.
@@ -74,12 +77,13 @@ impl MissionControl {
         Self::open_with(Options {
             database_path: path.as_ref().to_owned(),
             jwt_secret: crate::auth::generate_secret()?.into_bytes(),
+            wal_max_bytes: crate::DEFAULT_WAL_MAX_BYTES,
         })
     }
 
     pub fn open_with(options: Options) -> Result<Self> {
         let keys = JwtKeys::new(&options.jwt_secret)?;
-        let (conn, readers) = store::open(&options.database_path)?;
+        let (conn, readers) = store::open(&options.database_path, options.wal_max_bytes)?;
         let swept = tokens::delete_expired(&conn, now_millis())?;
         if swept > 0 {
             tracing::debug!(swept, "removed expired tokens");
@@ -113,6 +117,11 @@ impl MissionControl {
             inner.writer.shutdown_blocking();
         })
         .await;
+    }
+
+    /// How the write-ahead log has fared since opening: its bound, the most it held, restarts.
+    pub fn wal_stats(&self) -> crate::WalStats {
+        self.inner.writer.wal_stats()
     }
 
     /// Whether the database answers a query.

@@ -15,6 +15,7 @@ fn open_at(path: &std::path::Path) -> MissionControl {
     MissionControl::open_with(Options {
         database_path: path.to_owned(),
         jwt_secret: SECRET.to_vec(),
+        wal_max_bytes: DEFAULT_WAL_MAX_BYTES,
     })
     .unwrap()
 }

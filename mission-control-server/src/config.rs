@@ -28,6 +28,7 @@ struct Env {
     login_rate_limit_per_minute: Option<u32>,
     log_format: Option<String>,
     dashboard_dir: Option<PathBuf>,
+    wal_max_mb: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,8 @@ pub struct Config {
     pub login_rate_limit_per_minute: u32,
     pub log_format: LogFormat,
     pub dashboard_dir: PathBuf,
+    /// Most bytes the SQLite write-ahead log may hold (`WAL_MAX_MB`).
+    pub wal_max_bytes: u64,
 }
 
 impl Config {
@@ -176,7 +179,21 @@ impl Config {
             dashboard_dir: env
                 .dashboard_dir
                 .unwrap_or_else(|| PathBuf::from("frontend/dist")),
+            wal_max_bytes: wal_max_bytes(env.wal_max_mb)?,
         })
+    }
+}
+
+/// Largest `WAL_MAX_MB` accepted: 1 TiB, far beyond any sensible bound.
+const MAX_WAL_MAX_MB: u64 = 1024 * 1024;
+
+fn wal_max_bytes(mb: Option<u64>) -> Result<u64, ConfigError> {
+    match mb {
+        None => Ok(mission_control_core::DEFAULT_WAL_MAX_BYTES),
+        Some(mb @ 1..=MAX_WAL_MAX_MB) => Ok(mb * 1024 * 1024),
+        Some(_) => Err(ConfigError(format!(
+            "WAL_MAX_MB must be between 1 and {MAX_WAL_MAX_MB}"
+        ))),
     }
 }
 
@@ -265,6 +282,7 @@ mod tests {
             .expect("a generated password");
         assert_eq!(first.admin.agent_id.as_str(), "agent-admin");
         assert_eq!(first.listen.port(), 3002);
+        assert_eq!(first.wal_max_bytes, 64 * 1024 * 1024);
         assert!(first.admin.password.verify(&password));
 
         let second = Config::from_parts(env_in(dir.path())).unwrap();
@@ -297,6 +315,14 @@ mod tests {
             },
             Env {
                 admin_username: Some("Bad Name!".into()),
+                ..env_in(dir.path())
+            },
+            Env {
+                wal_max_mb: Some(0),
+                ..env_in(dir.path())
+            },
+            Env {
+                wal_max_mb: Some(MAX_WAL_MAX_MB + 1),
                 ..env_in(dir.path())
             },
         ];

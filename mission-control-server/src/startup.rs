@@ -37,6 +37,7 @@ pub async fn open_store(config: &Config) -> Result<MissionControl, StartupError>
     let mc = MissionControl::open_with(Options {
         database_path: config.database_path.clone(),
         jwt_secret: config.jwt_secret.clone().into_bytes(),
+        wal_max_bytes: config.wal_max_bytes,
     })?;
     mc.ensure_agent(NewAgent {
         id: config.admin.agent_id.clone(),

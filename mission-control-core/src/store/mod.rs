@@ -11,6 +11,7 @@ pub(crate) mod events;
 mod migrate;
 pub(crate) mod tasks;
 pub(crate) mod tokens;
+pub(crate) mod wal;
 pub(crate) mod writer;
 
 use std::path::{Path, PathBuf};
@@ -21,11 +22,12 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use events::EventQuery;
 pub use tasks::TaskFilter;
+pub use wal::{DEFAULT_WAL_MAX_BYTES, WalStats};
 
 use crate::error::{Error, Result};
 
 /// How long a connection waits on a lock before giving up with "busy".
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -51,8 +53,9 @@ pub(crate) fn connect(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Opens the file, creating its folder, and applies any migrations not yet applied.
-pub(crate) fn open(path: &Path) -> Result<(Connection, ReadPool)> {
+/// Opens the file, creating its folder, and applies any migrations not yet applied; the write
+/// connection keeps the WAL under `wal_max_bytes` (at least [`wal::MIN_WAL_MAX_BYTES`]).
+pub(crate) fn open(path: &Path, wal_max_bytes: u64) -> Result<(Connection, ReadPool)> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             Error::Unavailable(format!("cannot create the folder {}: {e}", dir.display()))
@@ -60,11 +63,13 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, ReadPool)> {
     }
     let mut conn = connect(path)?;
     migrate::apply(&mut conn)?;
-    // Checkpoints run on their own thread (see `checkpoint`); the WAL file is cut back to this
-    // size whenever a checkpoint lets SQLite start it over.
+    // Checkpoints run on their own thread (see `checkpoint`), and the writer starts the log
+    // over before it outgrows this bound (see `wal`); SQLite cuts the file back to it whenever
+    // the log starts over.
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(Error::from_sqlite)?;
-    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+    let limit = i64::try_from(wal_max_bytes.max(wal::MIN_WAL_MAX_BYTES)).unwrap_or(i64::MAX);
+    conn.pragma_update(None, "journal_size_limit", limit)
         .map_err(Error::from_sqlite)?;
     Ok((conn, ReadPool::new(path.to_owned())))
 }
