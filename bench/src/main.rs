@@ -8,12 +8,13 @@
 //! Usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only <scenario>,...]
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
-//! Scenarios: create, update, list, events, fanout, startup.
+//! Scenarios: create, update, list, events, fanout, startup, sustained.
 
 mod http;
 mod server;
 mod socket;
 mod stats;
+mod sustained;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,7 +30,15 @@ use crate::stats::Samples;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const SCENARIOS: [&str; 6] = ["create", "update", "list", "events", "fanout", "startup"];
+const SCENARIOS: [&str; 7] = [
+    "create",
+    "update",
+    "list",
+    "events",
+    "fanout",
+    "startup",
+    "sustained",
+];
 
 /// How much of everything: the full run, or a smoke run under 30 seconds.
 struct Plan {
@@ -48,6 +57,11 @@ struct Plan {
     fanout_clients: Vec<usize>,
     fanout_writes: u32,
     cold_starts: usize,
+    sustained_clients: usize,
+    sustained_time: Duration,
+    sustained_idle_reads: Duration,
+    sustained_single_time: Duration,
+    sustained_max: usize,
 }
 
 impl Plan {
@@ -68,6 +82,11 @@ impl Plan {
             fanout_clients: vec![100, 1_000],
             fanout_writes: 100,
             cold_starts: 5,
+            sustained_clients: 16,
+            sustained_time: Duration::from_secs(60),
+            sustained_idle_reads: Duration::from_secs(5),
+            sustained_single_time: Duration::from_secs(20),
+            sustained_max: 2_000_000,
         }
     }
 
@@ -88,6 +107,11 @@ impl Plan {
             fanout_clients: vec![50, 200],
             fanout_writes: 10,
             cold_starts: 3,
+            sustained_clients: 16,
+            sustained_time: Duration::from_secs(4),
+            sustained_idle_reads: Duration::from_secs(1),
+            sustained_single_time: Duration::from_secs(2),
+            sustained_max: 500_000,
         }
     }
 }
@@ -264,6 +288,9 @@ async fn run(args: Args) -> Res<()> {
         for &n in &plan.fanout_clients {
             fanout(&plan, &bin, tmp.path(), n, &mut report).await?;
         }
+    }
+    if wants("sustained") {
+        sustained::sustained(&plan, &bin, tmp.path(), &mut report).await?;
     }
     print_report(&plan, &report, tmp.path(), &load_before, began.elapsed());
     Ok(())
