@@ -217,7 +217,7 @@ pub async fn run(
 }
 
 /// Sends one request and reads the whole body; its length, or why the request failed.
-async fn send(op: &Op, c: &Client, base: &str, token: &str, n: usize) -> Result<usize, String> {
+pub async fn send(op: &Op, c: &Client, base: &str, token: &str, n: usize) -> Result<usize, String> {
     let response = op
         .request(c, base, token, n)
         .send()

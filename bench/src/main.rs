@@ -8,7 +8,7 @@
 //! Usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only <scenario>,...]
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
-//! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread.
+//! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread, sustained.
 
 mod http;
 mod live;
@@ -16,6 +16,7 @@ mod mcp;
 mod server;
 mod socket;
 mod stats;
+mod sustained;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,7 +32,7 @@ use crate::stats::Samples;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "create",
     "update",
     "list",
@@ -41,6 +42,7 @@ const SCENARIOS: [&str; 9] = [
     "mcp",
     live::SCENARIOS[0],
     live::SCENARIOS[1],
+    "sustained",
 ];
 
 /// How much of everything: the full run, or a smoke run under 30 seconds.
@@ -60,6 +62,11 @@ struct Plan {
     fanout_clients: Vec<usize>,
     fanout_writes: u32,
     cold_starts: usize,
+    sustained_clients: usize,
+    sustained_time: Duration,
+    sustained_idle_reads: Duration,
+    sustained_single_time: Duration,
+    sustained_max: usize,
 }
 
 impl Plan {
@@ -80,6 +87,11 @@ impl Plan {
             fanout_clients: vec![100, 1_000],
             fanout_writes: 100,
             cold_starts: 5,
+            sustained_clients: 16,
+            sustained_time: Duration::from_secs(60),
+            sustained_idle_reads: Duration::from_secs(5),
+            sustained_single_time: Duration::from_secs(20),
+            sustained_max: 2_000_000,
         }
     }
 
@@ -100,6 +112,11 @@ impl Plan {
             fanout_clients: vec![50, 200],
             fanout_writes: 10,
             cold_starts: 3,
+            sustained_clients: 16,
+            sustained_time: Duration::from_secs(4),
+            sustained_idle_reads: Duration::from_secs(1),
+            sustained_single_time: Duration::from_secs(2),
+            sustained_max: 500_000,
         }
     }
 }
@@ -289,6 +306,9 @@ async fn run(args: Args) -> Res<()> {
     }
     if wants("spread") {
         live::spread(plan.quick, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants("sustained") {
+        sustained::sustained(&plan, &bin, tmp.path(), &mut report).await?;
     }
     print_report(&plan, &report, tmp.path(), &load_before, began.elapsed());
     Ok(())

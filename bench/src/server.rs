@@ -13,6 +13,9 @@ use crate::Res;
 
 pub const ADMIN_USERNAME: &str = "bench";
 pub const ADMIN_PASSWORD: &str = "bench-password-0123456789";
+/// The bound on the WAL the server is started with (`WAL_MAX_MB`), which the sustained-write
+/// scenario checks.
+pub const WAL_MAX_MB: u64 = 64;
 const JWT_SECRET: &str = "bench-jwt-secret-that-is-long-enough-0123456789abcdef";
 
 /// A running server process.
@@ -66,6 +69,7 @@ impl Server {
             .env("JWT_SECRET", JWT_SECRET)
             .env("RATE_LIMIT_PER_MINUTE", "1000000000")
             .env("LOGIN_RATE_LIMIT_PER_MINUTE", "1000000")
+            .env("WAL_MAX_MB", WAL_MAX_MB.to_string())
             .env("RUST_LOG", "warn")
             .env("DASHBOARD_DIR", &dashboard)
             .env_remove("FRONTEND_URL")

@@ -54,4 +54,6 @@ pub use service::{
     BoardExport, CommentPage, Completed, EXPORT_PAGE, Heartbeat, ImportReport, TaskPage,
 };
 pub use store::health::HealthReport;
-pub use store::{EventPage, EventQuery, StoredChange, TaskCursor, TaskFilter};
+pub use store::{
+    DEFAULT_WAL_MAX_BYTES, EventPage, EventQuery, StoredChange, TaskCursor, TaskFilter, WalStats,
+};

@@ -37,6 +37,7 @@ struct Env {
     agent_offline_after: Option<String>,
     change_log_retention: Option<String>,
     change_log_max_entries: Option<u64>,
+    wal_max_mb: Option<u64>,
     log_format: Option<String>,
     dashboard_dir: Option<PathBuf>,
 }
@@ -85,6 +86,8 @@ pub struct Config {
     /// How long the change log keeps changes for resuming clients, and how many at most.
     pub change_log_retention: Duration,
     pub change_log_max_entries: u64,
+    /// Most bytes the SQLite write-ahead log may hold (`WAL_MAX_MB`).
+    pub wal_max_bytes: u64,
     pub log_format: LogFormat,
     /// Serve the dashboard from this folder instead of the one built into the binary.
     pub dashboard_dir: Option<PathBuf>,
@@ -232,9 +235,23 @@ impl Config {
                     ));
                 }
             },
+            wal_max_bytes: wal_max_bytes(env.wal_max_mb)?,
             log_format,
             dashboard_dir: env.dashboard_dir.filter(|d| !d.as_os_str().is_empty()),
         })
+    }
+}
+
+/// Largest `WAL_MAX_MB` accepted: 1 TiB, far beyond any sensible bound.
+const MAX_WAL_MAX_MB: u64 = 1024 * 1024;
+
+fn wal_max_bytes(mb: Option<u64>) -> Result<u64, ConfigError> {
+    match mb {
+        None => Ok(mission_control_core::DEFAULT_WAL_MAX_BYTES),
+        Some(mb @ 1..=MAX_WAL_MAX_MB) => Ok(mb * 1024 * 1024),
+        Some(_) => Err(ConfigError(format!(
+            "WAL_MAX_MB must be between 1 and {MAX_WAL_MAX_MB}"
+        ))),
     }
 }
 
@@ -410,6 +427,20 @@ mod tests {
                     ..env_in(dir.path())
                 },
                 "CHANGE_LOG_RETENTION",
+            ),
+            (
+                Env {
+                    wal_max_mb: Some(0),
+                    ..env_in(dir.path())
+                },
+                "WAL_MAX_MB",
+            ),
+            (
+                Env {
+                    wal_max_mb: Some(MAX_WAL_MAX_MB + 1),
+                    ..env_in(dir.path())
+                },
+                "WAL_MAX_MB",
             ),
         ];
         for (env, name) in cases {

@@ -57,6 +57,7 @@ pub async fn open_store(
     options.agent_offline_after = config.agent_offline_after;
     options.change_log_retention = config.change_log_retention;
     options.change_log_max_entries = config.change_log_max_entries;
+    options.wal_max_bytes = config.wal_max_bytes;
     let mc = MissionControl::open_with(options)?;
     mc.ensure_agent(NewAgent {
         id: config.admin.agent_id.clone(),

@@ -83,6 +83,9 @@ pub struct Options {
     pub change_log_retention: Duration,
     /// ... and how many changes it keeps at most (a million by default).
     pub change_log_max_entries: u64,
+    /// Most bytes the write-ahead log may hold, however steady the writes (at least 1 MiB);
+    /// [`crate::DEFAULT_WAL_MAX_BYTES`] by default.
+    pub wal_max_bytes: u64,
 }
 
 impl Options {
@@ -100,6 +103,7 @@ impl Options {
             agent_offline_after: Self::DEFAULT_AGENT_OFFLINE_AFTER,
             change_log_retention: Self::DEFAULT_CHANGE_LOG_RETENTION,
             change_log_max_entries: Self::DEFAULT_CHANGE_LOG_MAX_ENTRIES,
+            wal_max_bytes: crate::DEFAULT_WAL_MAX_BYTES,
         }
     }
 }
@@ -114,6 +118,7 @@ impl std::fmt::Debug for Options {
             .field("agent_offline_after", &self.agent_offline_after)
             .field("change_log_retention", &self.change_log_retention)
             .field("change_log_max_entries", &self.change_log_max_entries)
+            .field("wal_max_bytes", &self.wal_max_bytes)
             .finish()
     }
 }
@@ -170,7 +175,11 @@ impl MissionControl {
 
     pub fn open_with(options: Options) -> Result<Self> {
         let keys = JwtKeys::new(&options.jwt_secret)?;
-        let (conn, readers, health) = store::open(&options.database_path, options.create)?;
+        let (conn, readers, health) = store::open(
+            &options.database_path,
+            options.create,
+            options.wal_max_bytes,
+        )?;
         let swept = store::tokens::delete_expired(&conn, now_millis())?;
         if swept > 0 {
             tracing::debug!(swept, "removed expired tokens");
@@ -228,6 +237,11 @@ impl MissionControl {
     /// Whether `actor` is the operator (see the policy in `service/policy.rs`).
     pub fn is_operator(&self, actor: &Actor) -> bool {
         self.inner.policy.is_operator(actor)
+    }
+
+    /// How the write-ahead log has fared since opening: its bound, the most it held, restarts.
+    pub fn wal_stats(&self) -> crate::WalStats {
+        self.inner.writer.wal_stats()
     }
 
     /// Whether the database answers a query.

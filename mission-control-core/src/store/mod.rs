@@ -15,6 +15,7 @@ pub(crate) mod idempotency;
 mod migrate;
 pub(crate) mod tasks;
 pub(crate) mod tokens;
+pub(crate) mod wal;
 pub(crate) mod writer;
 
 use std::path::{Path, PathBuf};
@@ -26,12 +27,13 @@ use rusqlite::{Connection, OpenFlags};
 pub use changes::StoredChange;
 pub use events::{EventPage, EventQuery};
 pub use tasks::{TaskCursor, TaskFilter};
+pub use wal::{DEFAULT_WAL_MAX_BYTES, WalStats};
 
 use crate::error::{Error, Result};
 use health::StoreHealth;
 
 /// How long a connection waits on a lock before giving up with "busy".
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 8;
 /// Page cache of a read connection, in KiB, as SQLite's negative `cache_size` says it.
@@ -61,8 +63,13 @@ pub(crate) fn connect(path: &Path) -> Result<Connection> {
 }
 
 /// Opens the file (creating it and its folder, readable by their owner only, when
-/// `create` allows), checks it is sound, and applies any migrations not yet applied.
-pub(crate) fn open(path: &Path, create: bool) -> Result<(Connection, ReadPool, Arc<StoreHealth>)> {
+/// `create` allows), checks it is sound, and applies any migrations not yet applied; the write
+/// connection keeps the WAL under `wal_max_bytes` (at least [`wal::MIN_WAL_MAX_BYTES`]).
+pub(crate) fn open(
+    path: &Path,
+    create: bool,
+    wal_max_bytes: u64,
+) -> Result<(Connection, ReadPool, Arc<StoreHealth>)> {
     if create {
         create_private(path)?;
     } else if !path.is_file() {
@@ -81,11 +88,13 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<(Connection, ReadPool, A
     let mut conn = connect(path).map_err(damaged)?;
     health::quick_check(&conn, path)?;
     migrate::apply(&mut conn).map_err(damaged)?;
-    // Checkpoints run on their own thread (see `checkpoint`); the WAL file is cut back to this
-    // size whenever a checkpoint lets SQLite start it over.
+    // Checkpoints run on their own thread (see `checkpoint`), and the writer starts the log
+    // over before it outgrows this bound (see `wal`); SQLite cuts the file back to it whenever
+    // the log starts over.
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(Error::from_sqlite)?;
-    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+    let limit = i64::try_from(wal_max_bytes.max(wal::MIN_WAL_MAX_BYTES)).unwrap_or(i64::MAX);
+    conn.pragma_update(None, "journal_size_limit", limit)
         .map_err(Error::from_sqlite)?;
     let health = Arc::new(StoreHealth::new(path));
     Ok((conn, ReadPool::new(path.to_owned(), health.clone()), health))

@@ -7,6 +7,9 @@
 //! one job's failure rolls back only that job), commits once, and only then answers each caller
 //! and publishes its domain events. A caller that got `Ok` therefore knows its write is on disk,
 //! and subscribers see events exactly once, in commit order, and never for a rolled-back write.
+//!
+//! Between two group commits the thread also keeps the write-ahead log under its bound (see
+//! [`super::wal`]): that is the one moment no write is in flight.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -16,6 +19,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::health::StoreHealth;
+use super::wal::{WalBound, WalStats};
 use super::{changes, events};
 use crate::bus::{Committed, DomainEvent, EventBus, Logged};
 use crate::domain::now_millis;
@@ -138,19 +142,30 @@ fn log_changes(conn: &Connection, events: Vec<DomainEvent>) -> Result<Vec<Commit
 pub(crate) struct Writer {
     sender: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    wal: Arc<Mutex<WalStats>>,
 }
 
 impl Writer {
-    pub fn start(conn: Connection, bus: EventBus, health: Arc<StoreHealth>) -> Result<Self> {
+    /// Starts the thread on `conn`, the write connection from [`super::open`]; the WAL is kept
+    /// under that connection's `journal_size_limit`.
+    pub fn start(mut conn: Connection, bus: EventBus, health: Arc<StoreHealth>) -> Result<Self> {
+        let wal = WalBound::attach(&mut conn)?;
+        let stats = wal.stats();
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("mission-control-writer".into())
-            .spawn(move || run(conn, receiver, bus, &health))
+            .spawn(move || run(conn, receiver, bus, &health, wal))
             .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             sender: Mutex::new(Some(sender)),
             thread: Mutex::new(Some(thread)),
+            wal: stats,
         })
+    }
+
+    /// How the write-ahead log has fared so far.
+    pub fn wal_stats(&self) -> WalStats {
+        self.wal.lock().map(|s| *s).unwrap_or_default()
     }
 
     /// Queues `work` to run in the next transaction and waits until that transaction commits.
@@ -202,10 +217,11 @@ fn closed() -> Error {
 }
 
 fn run(
-    conn: Connection,
+    mut conn: Connection,
     mut jobs: mpsc::Receiver<Box<dyn Job>>,
     bus: EventBus,
     health: &StoreHealth,
+    mut wal: WalBound,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
@@ -231,6 +247,8 @@ fn run(
         for job in batch.drain(..) {
             job.finish(committed.clone(), &bus);
         }
+        // Every caller of this batch has its answer; writes that come in now wait for this.
+        wal.after_commit(&mut conn);
     }
     if let Err((_, e)) = conn.close() {
         tracing::error!(error = %e, "closing the database failed");
