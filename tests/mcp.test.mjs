@@ -215,16 +215,17 @@ test('bad arguments are tool errors that name the field, and change nothing', { 
       ['create_task', { title: '   ' }, 'title'], // refused by the core's own rule
       ['create_task', { title: 'x'.repeat(201) }, 'title'],
       ['create_task', { title: 'x', priority: 'urgent' }, 'priority'],
-      ['create_task', { title: 'x', assignedAgent: 'agent-nobody' }, 'assignedAgent'],
+      // Well formed, but names no registered agent: a conflict with what is stored (409).
+      ['create_task', { title: 'x', assignedAgent: 'agent-nobody' }, 'assignedAgent', 'conflict'],
       ['create_task', { title: 'x', colour: 'red' }, 'colour'],
       ['move_task', { taskId: 'task-1', newStatus: 'archived' }, 'newStatus'],
       ['claim', { taskId: 'task-1', leaseSeconds: 1 }, 'leaseSeconds'],
       ['heartbeat', { agentStatus: 'offline' }, 'agentStatus'],
       ['update_task', { taskId: 'task-1' }, 'title'],
     ];
-    for (const [name, args, field] of cases) {
+    for (const [name, args, field, code = 'validation_failed'] of cases) {
       const { error, text } = await fails(client, name, args);
-      assert.equal(error.code, 'validation_failed', `${name} ${JSON.stringify(args)}: ${text}`);
+      assert.equal(error.code, code, `${name} ${JSON.stringify(args)}: ${text}`);
       assert.equal(error.details[0].field, field, `${name} ${JSON.stringify(args)}: ${text}`);
       assert.ok(text.includes(field), text);
     }

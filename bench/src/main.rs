@@ -8,8 +8,11 @@
 //! Usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only <scenario>,...]
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
-//! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread, sustained.
+//! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread, sustained,
+//! claims, attack.
 
+mod attack;
+mod claims;
 mod http;
 mod live;
 mod mcp;
@@ -32,7 +35,7 @@ use crate::stats::Samples;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const SCENARIOS: [&str; 10] = [
+const SCENARIOS: [&str; 12] = [
     "create",
     "update",
     "list",
@@ -43,6 +46,8 @@ const SCENARIOS: [&str; 10] = [
     live::SCENARIOS[0],
     live::SCENARIOS[1],
     "sustained",
+    claims::SCENARIO,
+    attack::SCENARIO,
 ];
 
 /// How much of everything: the full run, or a smoke run under 30 seconds.
@@ -309,6 +314,12 @@ async fn run(args: Args) -> Res<()> {
     }
     if wants("sustained") {
         sustained::sustained(&plan, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants(claims::SCENARIO) {
+        claims::run(&plan, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants(attack::SCENARIO) {
+        attack::run(&plan, &bin, tmp.path(), &mut report).await?;
     }
     print_report(&plan, &report, tmp.path(), &load_before, began.elapsed());
     Ok(())

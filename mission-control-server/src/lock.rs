@@ -1,5 +1,8 @@
-//! One server per database. Two servers on one file would each broadcast only their own
-//! writes, so dashboards would silently miss changes; the second refuses to start instead.
+//! One server per database. Which agents are connected (presence) and the sweeps that end
+//! leases live in the serving process, so a second server on the file would show its own
+//! clients a board whose presence is half true; it refuses to start instead. Other processes
+//! (programs embedding the core, the command line) may share the file: every change they make
+//! reaches the server's clients through the change log.
 //! The lock is an exclusive lock on `<database>.lock` (the file holds the server's pid, for
 //! the message), released when the process ends however it ends.
 
@@ -10,10 +13,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "another Mission Control server{pid} is already serving {database}. Two servers on one \
-         database would each send only their own live updates. Stop it first, or give this one \
-         its own DATABASE_PATH. (Several processes sharing one board will follow the change log \
-         by seq; that is not supported yet.)"
+        "another Mission Control server{pid} is already serving {database}. One server serves a \
+         database: it alone knows which agents are connected. Stop it first, or give this one \
+         its own DATABASE_PATH. (Other programs share the board through this server's API, or \
+         by embedding mission-control-core on the same file: their changes reach this server's \
+         clients through the change log.)"
     )]
     Held { database: String, pid: String },
     #[error("cannot lock {path}: {source}")]
