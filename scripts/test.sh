@@ -17,12 +17,16 @@ step "toolchain: rustfmt, clippy, wasm32-wasip2"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add wasm32-wasip2 >/dev/null
 
-step "browser: Debian's chromium for the end-to-end tests"
-if ! command -v chromium >/dev/null 2>&1; then
+step "Debian packages: chromium for the end-to-end tests, curl and jq for the documentation's commands"
+missing=()
+for tool in chromium curl jq; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "chromium is missing and this user cannot install it: sudo apt-get install -y chromium" >&2
+    echo "missing, and this user cannot install them: sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
 fi

@@ -266,63 +266,66 @@ pub async fn run(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report) -> Re
     let (base, addr) = (server.base.clone(), server.addr);
 
     let junk_base = base.clone();
-    let fact = measure(
-        &server,
-        &token,
-        "junk bearer tokens: 16 connections, a new 60 KB token every request",
-        time,
-        async move {
-            flood(16, time, move |c, n| {
-                let token = format!("{n:08}{}", "J".repeat(60_000));
-                c.get(format!("{junk_base}/api/tasks")).bearer_auth(token)
-            })
-            .await
-        },
-    )
-    .await?;
-    report.facts.push(fact);
+    report.facts.push(
+        measure(
+            &server,
+            &token,
+            "junk bearer tokens: 16 connections, a new 60 KB token every request",
+            time,
+            async move {
+                flood(16, time, move |c, n| {
+                    let token = format!("{n:08}{}", "J".repeat(60_000));
+                    c.get(format!("{junk_base}/api/tasks")).bearer_auth(token)
+                })
+                .await
+            },
+        )
+        .await?,
+    );
 
     let login_base = base.clone();
-    let fact = measure(&server, &token, "sign-in flood: 16 connections of wrong passwords", time, async move {
+    report.facts.push(measure(&server, &token, "sign-in flood: 16 connections of wrong passwords", time, async move {
         flood(16, time, move |c, n| {
             c.post(format!("{login_base}/api/auth/login"))
                 .json(&json!({"username": crate::server::ADMIN_USERNAME, "password": format!("wrong-{n}")}))
         })
         .await
     })
-    .await?;
-    report.facts.push(fact);
+    .await?);
 
-    let fact = measure(
-        &server,
-        &token,
-        "slow bodies: 400 connections sending one byte a second",
-        time,
-        async move { slow_bodies(addr, 400, time).await },
-    )
-    .await?;
-    report.facts.push(fact);
+    report.facts.push(
+        measure(
+            &server,
+            &token,
+            "slow bodies: 400 connections sending one byte a second",
+            time,
+            async move { slow_bodies(addr, 400, time).await },
+        )
+        .await?,
+    );
 
     let stalled_token = token.clone();
-    let fact = measure(
-        &server,
-        &token,
-        "stalled readers: 100 connections asking for the whole board and never reading",
-        time,
-        async move { stalled_readers(addr, stalled_token, 100, time).await },
-    )
-    .await?;
-    report.facts.push(fact);
+    report.facts.push(
+        measure(
+            &server,
+            &token,
+            "stalled readers: 100 connections asking for the whole board and never reading",
+            time,
+            async move { stalled_readers(addr, stalled_token, 100, time).await },
+        )
+        .await?,
+    );
 
-    let fact = measure(
-        &server,
-        &token,
-        "huge packets: 64 anonymous Socket.io sockets sending a 16 MB authenticate",
-        time,
-        async move { huge_packets(addr, 64, 16_000_000).await },
-    )
-    .await?;
-    report.facts.push(fact);
+    report.facts.push(
+        measure(
+            &server,
+            &token,
+            "huge packets: 64 anonymous Socket.io sockets sending a 16 MB authenticate",
+            time,
+            async move { huge_packets(addr, 64, 16_000_000).await },
+        )
+        .await?,
+    );
 
     server.stop().await?;
     Ok(())
