@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::http::AppState;
 use crate::http::auth::Caller;
+use crate::http::body::MAX_BODY_BYTES;
 use crate::http::error::ApiError;
 use crate::http::router::{self, Credentials};
 
@@ -126,7 +127,7 @@ impl Rest {
     }
 }
 
-/// The request: the body as JSON, the headers as REST names them.
+/// The request: the body as JSON (within REST's body cap), the headers as REST names them.
 fn build(
     method: Method,
     path_and_query: &str,
@@ -146,7 +147,14 @@ fn build(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
-            Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            // The body cap REST reads under holds here too.
+            if bytes.len() > MAX_BODY_BYTES {
+                return Err(ApiError::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                });
+            }
+            Bytes::from(bytes)
         }
         None => Bytes::new(),
     };
