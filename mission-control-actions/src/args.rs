@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::catalogue::{ACTIONS, action};
-use crate::model::{Action, Arg, Kind, Place};
+use crate::model::{Action, Arg, Kind, Output, Place};
 
 /// An argument that is missing or wrong: which one, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +185,33 @@ impl Call {
             .iter()
             .find(|a| a.place == place)
             .and_then(|a| self.args.get(a.name))
+    }
+
+    /// The headers of the REST call: `If-Match` with the version as an entity tag, and
+    /// `Idempotency-Key`, when given.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::new();
+        if let Some(version) = self.if_match() {
+            headers.push(("if-match", format!("\"{version}\"")));
+        }
+        if let Some(key) = self.idempotency_key() {
+            headers.push(("idempotency-key", key.to_owned()));
+        }
+        headers
+    }
+
+    /// The action's answer, from the REST call's JSON answer: the same, except where the
+    /// catalogue's [`Output`] words it otherwise (a deletion answers `{"deleted": id}`, REST
+    /// `{"success": true}`).
+    pub fn answer(&self, rest: Value) -> Value {
+        match self.action.output {
+            Output::Deleted => {
+                let mut answer = Map::new();
+                answer.insert("deleted".into(), Value::String(self.path_id()));
+                Value::Object(answer)
+            }
+            _ => rest,
+        }
     }
 
     /// The JSON body of the REST call: the `Body` arguments under their REST names. `None`

@@ -218,6 +218,30 @@ mod tests {
     }
 
     #[test]
+    fn a_call_is_a_rest_request_and_its_answer_the_rest_answer() {
+        let call = parse(
+            "update_task",
+            json!({"taskId": "t", "title": "x", "version": 4}),
+        )
+        .unwrap();
+        assert_eq!(call.headers(), [("if-match", "\"4\"".to_owned())]);
+        let answer = json!({"task": {"id": "t"}});
+        assert_eq!(call.answer(answer.clone()), answer);
+        let comment = parse(
+            "comment",
+            json!({"taskId": "t", "text": "hi", "idempotencyKey": "k"}),
+        )
+        .unwrap();
+        assert_eq!(comment.headers(), [("idempotency-key", "k".to_owned())]);
+        let delete = parse("delete_task", json!({"taskId": " t "})).unwrap();
+        assert!(delete.headers().is_empty());
+        assert_eq!(
+            delete.answer(json!({"success": true})),
+            json!({"deleted": "t"})
+        );
+    }
+
+    #[test]
     fn errors_name_what_the_model_sent() {
         let m = action("move_task").unwrap();
         assert_eq!(m.arg_name_for("status"), Some("newStatus"));

@@ -108,7 +108,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }),
         password_checks: Arc::new(PasswordChecks::default()),
         snapshot_streams: Arc::new(crate::http::SnapshotStreams::new()),
-        mcp: crate::mcp::service(mc.clone()),
+        mcp: crate::mcp::service(),
         feed: realtime::Feed::new(realtime::StreamCaps::new(config.event_streams)),
     };
     let feed = state.feed.clone();

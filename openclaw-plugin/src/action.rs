@@ -1,8 +1,8 @@
 //! Carries out a checked [`Call`] as the REST call the catalogue names for its action, and
 //! shapes the answer the way the tool hands it back.
 
-use mission_control_actions::{Call, Output, action};
-use serde_json::{Map, Value, json};
+use mission_control_actions::{Call, action};
+use serde_json::{Map, Value};
 
 use crate::bindings::mission_control::tool::types::{FieldError, ToolError};
 use crate::http::{Connection, Method};
@@ -30,22 +30,14 @@ fn method(name: &str) -> Method {
     }
 }
 
-/// Carries out the call; the server's JSON answer, except where the tool answers in its own
-/// words (`{"deleted": id}`).
+/// Carries out the call; the action's answer ([`Call::answer`]).
 pub async fn run(call: &Call, conn: &Connection) -> Result<Value, ToolError> {
-    let mut headers = Vec::new();
-    if let Some(version) = call.if_match() {
-        headers.push(("if-match", format!("\"{version}\"")));
-    }
-    if let Some(key) = call.idempotency_key() {
-        headers.push(("idempotency-key", key.to_owned()));
-    }
     let answer = conn
         .call(
             method(call.action.method),
             &call.path_and_query(),
             call.body(),
-            &headers,
+            &call.headers(),
         )
         .await
         .map_err(|e| match e {
@@ -61,8 +53,5 @@ pub async fn run(call: &Call, conn: &Connection) -> Result<Value, ToolError> {
             }
             other => other,
         })?;
-    Ok(match call.action.output {
-        Output::Deleted => json!({ "deleted": call.path_id() }),
-        _ => answer,
-    })
+    Ok(call.answer(answer))
 }

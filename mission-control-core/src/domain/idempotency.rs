@@ -19,7 +19,8 @@ impl IdempotencyKey {
     pub const KEPT_FOR_MS: i64 = 24 * 60 * 60 * 1000;
 
     /// `key` as the client sent it (1 to 255 visible ASCII characters) and the request it
-    /// came with (method, path and body, or the tool and its arguments).
+    /// came with, written one way whatever door it came through (the server's
+    /// `http::conditional::fingerprint`: method, path and canonical JSON body).
     pub fn new(key: &str, request: &[u8]) -> Result<Self, String> {
         if key.is_empty()
             || key.len() > Self::MAX_CHARS

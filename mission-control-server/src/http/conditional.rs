@@ -43,7 +43,7 @@ pub fn if_match(headers: &http::HeaderMap) -> Result<Option<i64>, ApiError> {
     })
 }
 
-/// The request's `Idempotency-Key`, bound to what the request asks for (method, path, body).
+/// The request's `Idempotency-Key`, bound to the request's [`fingerprint`].
 pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
@@ -51,15 +51,41 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError
     let key = value
         .to_str()
         .map_err(|_| invalid("Idempotency-Key", "must be visible ASCII"))?;
-    let mut request = Vec::with_capacity(req.body().len() + 64);
+    IdempotencyKey::new(key.trim(), &fingerprint(req))
+        .map(Some)
+        .map_err(|e| invalid("Idempotency-Key", &e))
+}
+
+/// What a request asks for, written one way whichever door it came through (curl, the
+/// WebAssembly tool, an MCP tool call): the method, the path, and the body as JSON with its
+/// keys sorted and no spacing. An empty body and `null` count as `{}`, as every handler with
+/// an optional body reads them. A retry with the same key must ask for the same thing.
+///
+/// The query is left out: no write that takes a key reads one. A body that is not JSON is
+/// taken as it is; the handler refuses it before anything is done or remembered.
+pub fn fingerprint(req: &Request) -> Vec<u8> {
+    let body = req.body();
+    let canonical = if body.trim_ascii().is_empty() {
+        Some(b"{}".to_vec())
+    } else {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .map(|mut value| {
+                if value.is_null() {
+                    value = serde_json::Value::Object(Default::default());
+                }
+                value.sort_all_objects();
+                // Writing a `Value` cannot fail.
+                serde_json::to_vec(&value).unwrap_or_default()
+            })
+    };
+    let mut request = Vec::with_capacity(body.len() + 64);
     request.extend_from_slice(req.method().as_str().as_bytes());
     request.push(b' ');
     request.extend_from_slice(req.uri().path().as_bytes());
     request.push(b'\n');
-    request.extend_from_slice(req.body());
-    IdempotencyKey::new(key.trim(), &request)
-        .map(Some)
-        .map_err(|e| invalid("Idempotency-Key", &e))
+    request.extend_from_slice(canonical.as_deref().unwrap_or(body));
+    request
 }
 
 fn invalid(header: &str, message: &str) -> ApiError {
@@ -74,6 +100,55 @@ mod tests {
         let mut h = http::HeaderMap::new();
         h.insert(header::IF_MATCH, value.parse().unwrap());
         h
+    }
+
+    fn request(method: &str, uri: &str, body: &str) -> Request {
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(bytes::Bytes::copy_from_slice(body.as_bytes()))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_fingerprint_is_what_the_request_asks_for_not_how_it_is_written() {
+        let print = |method, uri, body| fingerprint(&request(method, uri, body));
+        let create = print("POST", "/api/tasks", r#"{"title":"A","tags":["x"]}"#);
+        for same in [
+            r#"{ "tags" : [ "x" ], "title" : "A" }"#,
+            "{\n  \"title\": \"\\u0041\",\n  \"tags\": [\"x\"]\n}",
+        ] {
+            assert_eq!(print("POST", "/api/tasks", same), create, "{same}");
+        }
+        assert_eq!(
+            print("POST", "/api/tasks?x=1", r#"{"title":"A","tags":["x"]}"#),
+            create
+        );
+        for other in [
+            print("POST", "/api/tasks", r#"{"title":"B","tags":["x"]}"#),
+            print(
+                "POST",
+                "/api/tasks",
+                r#"{"title":"A","tags":["x"],"priority":"low"}"#,
+            ),
+            print("POST", "/api/tasks", r#"{"title":"A","tags":["x", "y"]}"#),
+            print("PATCH", "/api/tasks", r#"{"title":"A","tags":["x"]}"#),
+            print(
+                "POST",
+                "/api/tasks/t/comments",
+                r#"{"title":"A","tags":["x"]}"#,
+            ),
+        ] {
+            assert_ne!(other, create);
+        }
+        let claim = print("POST", "/api/tasks/t/claim", "");
+        assert_eq!(print("POST", "/api/tasks/t/claim", "null"), claim);
+        assert_eq!(print("POST", "/api/tasks/t/claim", " {} "), claim);
+        assert_ne!(
+            print("POST", "/api/tasks/t/claim", r#"{"leaseSeconds":60}"#),
+            claim
+        );
+        assert_ne!(print("POST", "/api/tasks/t/claim", "{"), claim);
     }
 
     #[test]

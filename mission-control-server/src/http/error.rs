@@ -70,6 +70,11 @@ pub enum ApiError {
 
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
+
+    /// An answer made inside the server for a caller (an MCP tool call's REST answer) is
+    /// larger than can be carried back.
+    #[error("answer larger than {limit} bytes")]
+    AnswerTooLarge { limit: usize },
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -88,7 +93,8 @@ pub struct ErrorDetail {
     /// naming something that does not exist), `held` (another agent's
     /// claim), `blocked`, `assigned`, `done`, `not_held`, `precondition_failed`,
     /// `idempotency_key_reused`, `payload_too_large`, `header_too_large`, `request_timeout`,
-    /// `rate_limited`, `busy`, `method_not_allowed`, `unavailable`, `internal`.
+    /// `rate_limited`, `busy`, `method_not_allowed`, `unavailable`, `internal`; and for an MCP
+    /// tool call only, `answer_too_large`.
     pub code: &'static str,
     pub message: String,
     pub details: Vec<FieldError>,
@@ -263,6 +269,15 @@ impl ApiError {
                 S::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 format!("this endpoint accepts {allow}"),
+            ),
+            ApiError::AnswerTooLarge { limit } => plain(
+                S::BAD_REQUEST,
+                "answer_too_large",
+                format!(
+                    "the answer is larger than {} MiB, more than one call carries: ask for \
+                     less (a smaller limit)",
+                    limit / (1024 * 1024)
+                ),
             ),
         }
     }

@@ -8,6 +8,7 @@ mod dashboard;
 pub mod error;
 pub mod listing;
 pub(crate) mod openapi;
+pub mod origin;
 pub mod password_check;
 pub mod query;
 pub mod rate_limit;

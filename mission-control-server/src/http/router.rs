@@ -1,7 +1,14 @@
-//! The endpoint table: every REST endpoint declared once, with its path, method, handler and
-//! whether it needs a bearer token. The table drives routing (with `matchit`), the `Allow`
-//! header of a 405, and authentication: [`dispatch`] authenticates before any handler marked
-//! [`Handler::Authenticated`] runs, so no handler has to remember to.
+//! The endpoint table: every endpoint written once, as its handler and the rules it follows
+//! (a bearer token, an `Idempotency-Key`, pages of other sites refused). The method and path
+//! come from the handler's `#[utoipa::path]` annotation, which also describes it in the OpenAPI
+//! document ([`Annotations`]); the table's rules drive both what the router does and what the
+//! document says (`http::openapi`), so the two cannot differ.
+//!
+//! The table drives routing (with `matchit`), the `Allow` header of a 405, the `Origin` check,
+//! authentication and idempotency keys: [`serve`] does each of these before the handler runs,
+//! so no handler has to remember to. Every request takes this path, from the network
+//! ([`dispatch`]) or from inside the server on behalf of a caller already authenticated (an
+//! MCP tool call: `crate::mcp::rest`).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,20 +18,29 @@ use std::sync::LazyLock;
 
 use http::Method;
 use hyper::body::Incoming;
+use mission_control_core::IdempotencyKey;
+use utoipa::openapi::path::HttpMethod;
 
 use super::auth::{Caller, authenticate};
 use super::body::read_body;
+use super::conditional::idempotency_key;
 use super::error::ApiError;
-use super::routes::{self, Request};
+use super::origin::check_origin;
+use super::routes::{self, Request, agents, auth, events, export, health, stream, tasks};
 use super::state::AppState;
+use crate::mcp::endpoint as mcp;
 
 /// What a handler gets: the shared state, the request with its body read, the path's
-/// parameters and the client's address.
+/// parameters, the client's address, and the request's `Idempotency-Key` on the routes that
+/// take one.
 pub struct Ctx {
     pub state: AppState,
     pub req: Request,
     pub params: PathParams,
     pub client: IpAddr,
+    /// Bound to what the request asks for ([`idempotency_key`]); `None` without the header,
+    /// and on every route the table does not mark idempotent.
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 /// The named segments of the matched path (`{id}`, `{tokenId}`).
@@ -59,95 +75,150 @@ pub enum Handler {
 #[derive(Clone)]
 pub struct Route {
     pub method: Method,
-    pub path: &'static str,
+    pub path: String,
     pub handler: Handler,
+    /// A write an agent may need to retry: it takes an `Idempotency-Key`, which the router
+    /// reads and binds to the request before the handler runs.
+    pub idempotent: bool,
+    /// Pages of other sites may not call it: a request whose `Origin` is neither the server's
+    /// own nor a `FRONTEND_URL` is refused with 403 (what MCP's transport requires against DNS
+    /// rebinding).
+    pub own_origins_only: bool,
 }
 
 impl Route {
+    /// The route of the handler `P` annotates (`__path_<handler>`): its method and path.
+    fn annotated<P: utoipa::Path>(handler: Handler) -> Route {
+        let path = P::path();
+        let method = match P::methods().as_slice() {
+            [one] => method(one),
+            other => panic!("{path}: one method per handler, not {}", other.len()),
+        };
+        Route {
+            method,
+            path,
+            handler,
+            idempotent: false,
+            own_origins_only: false,
+        }
+    }
+
+    fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    fn own_origins_only(mut self) -> Self {
+        self.own_origins_only = true;
+        self
+    }
+
     pub fn needs_token(&self) -> bool {
         matches!(self.handler, Handler::Authenticated(_))
     }
 }
 
-macro_rules! public {
-    ($f:path) => {
-        Handler::Public(|ctx| Box::pin($f(ctx)))
+fn method(method: &HttpMethod) -> Method {
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+macro_rules! handler {
+    (public, $module:ident :: $f:ident) => {
+        Handler::Public(|ctx| Box::pin($module::$f(ctx)))
+    };
+    (authenticated, $module:ident :: $f:ident) => {
+        Handler::Authenticated(|ctx, caller| Box::pin($module::$f(ctx, caller)))
     };
 }
 
-macro_rules! authenticated {
-    ($f:path) => {
-        Handler::Authenticated(|ctx, caller| Box::pin($f(ctx, caller)))
+/// The table ([`routes`]) and the handlers' OpenAPI annotations ([`Annotations`]) from one
+/// list: `public` or `authenticated`, the handler, and the rules it follows.
+macro_rules! endpoints {
+    ($( $kind:ident $module:ident :: $f:ident $( . $rule:ident () )* ; )*) => {
+        /// Every endpoint of the server, in the order written.
+        fn routes() -> Vec<Route> {
+            vec![$(
+                pastey::paste! {
+                    Route::annotated::<$module::[<__path_ $f>]>(handler!($kind, $module::$f))
+                }
+                $( .$rule() )*
+            ),*]
+        }
+
+        /// The handlers' annotations, as utoipa collects them with the schemas they name.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($module::$f),*))]
+        pub struct Annotations;
     };
 }
 
-/// Every endpoint of the API. Paths use `matchit`'s `{param}` syntax, as OpenAPI does.
-pub fn table() -> Vec<Route> {
-    use crate::mcp::endpoint as mcp;
-    use routes::{agents, auth, events, export, health, stream, tasks};
-    let r = |method: Method, path: &'static str, handler: Handler| Route {
-        method,
-        path,
-        handler,
-    };
-    #[rustfmt::skip]
-    let routes = vec![
-        r(Method::POST, "/api/auth/login", public!(auth::login)),
-        r(Method::POST, "/api/auth/logout", authenticated!(auth::logout)),
-        r(Method::POST, "/api/auth/tokens", authenticated!(auth::mint)),
-        r(Method::GET, "/api/tasks", authenticated!(tasks::list)),
-        r(Method::POST, "/api/tasks", authenticated!(tasks::create)),
-        r(Method::POST, "/api/tasks/claim-next", authenticated!(tasks::claim_next)),
-        r(Method::GET, "/api/tasks/{id}", authenticated!(tasks::get)),
-        r(Method::PATCH, "/api/tasks/{id}", authenticated!(tasks::update)),
-        r(Method::DELETE, "/api/tasks/{id}", authenticated!(tasks::delete)),
-        r(Method::POST, "/api/tasks/{id}/claim", authenticated!(tasks::claim)),
-        r(Method::POST, "/api/tasks/{id}/release", authenticated!(tasks::release)),
-        r(Method::POST, "/api/tasks/{id}/complete", authenticated!(tasks::complete)),
-        r(Method::GET, "/api/tasks/{id}/comments", authenticated!(tasks::list_comments)),
-        r(Method::POST, "/api/tasks/{id}/comments", authenticated!(tasks::add_comment)),
-        r(Method::GET, "/api/agents", authenticated!(agents::list)),
-        r(Method::POST, "/api/agents", authenticated!(agents::register)),
-        r(Method::GET, "/api/agents/{id}", authenticated!(agents::get)),
-        r(Method::PATCH, "/api/agents/{id}", authenticated!(agents::update)),
-        r(Method::DELETE, "/api/agents/{id}", authenticated!(agents::remove)),
-        r(Method::POST, "/api/agents/{id}/heartbeat", authenticated!(agents::heartbeat)),
-        r(Method::GET, "/api/agents/{id}/tokens", authenticated!(agents::tokens)),
-        r(Method::DELETE, "/api/agents/{id}/tokens", authenticated!(agents::revoke_all)),
-        r(Method::DELETE, "/api/agents/{id}/tokens/{tokenId}", authenticated!(agents::revoke)),
-        r(Method::GET, "/api/events", authenticated!(events::list)),
-        r(Method::GET, "/api/export", authenticated!(export::export)),
-        r(Method::GET, "/api/stream", authenticated!(stream::stream)),
-        r(Method::GET, "/health", public!(health::health)),
-        r(Method::GET, "/api/openapi.json", public!(health::openapi)),
-        // MCP over Streamable HTTP, stateless: POST only (GET and DELETE answer 405, as the
-        // transport says for a server without sessions). Same tokens, limits and body cap.
-        r(Method::POST, "/mcp", authenticated!(mcp::post)),
-        r(Method::GET, "/.well-known/oauth-protected-resource", public!(mcp::resource_metadata)),
-        r(Method::GET, "/.well-known/oauth-protected-resource/mcp", public!(mcp::resource_metadata_for_mcp)),
-    ];
-    routes
+endpoints! {
+    public auth::login;
+    authenticated auth::logout;
+    authenticated auth::mint;
+    authenticated tasks::list;
+    authenticated tasks::create.idempotent();
+    authenticated tasks::claim_next.idempotent();
+    authenticated tasks::get;
+    authenticated tasks::update;
+    authenticated tasks::delete;
+    authenticated tasks::claim.idempotent();
+    authenticated tasks::release;
+    authenticated tasks::complete.idempotent();
+    authenticated tasks::list_comments;
+    authenticated tasks::add_comment.idempotent();
+    authenticated agents::list;
+    authenticated agents::register;
+    authenticated agents::get;
+    authenticated agents::update;
+    authenticated agents::remove;
+    authenticated agents::heartbeat;
+    authenticated agents::tokens;
+    authenticated agents::revoke_all;
+    authenticated agents::revoke;
+    authenticated events::list;
+    authenticated export::export;
+    authenticated stream::stream;
+    public health::health;
+    public health::openapi;
+    // MCP over Streamable HTTP, stateless: POST only (GET and DELETE answer 405, as the
+    // transport says for a server without sessions). Same tokens, limits and body cap.
+    authenticated mcp::post.own_origins_only();
+    public mcp::resource_metadata;
+    public mcp::resource_metadata_for_mcp;
 }
 
-/// The routes of one path: each method's handler, and the `Allow` header listing them.
+/// Every endpoint of the server. Paths use `matchit`'s `{param}` syntax, as OpenAPI does.
+pub fn table() -> &'static [Route] {
+    static TABLE: LazyLock<Vec<Route>> = LazyLock::new(routes);
+    &TABLE
+}
+
+/// The routes of one path: each method's route, and the `Allow` header listing them.
 struct Endpoint {
-    methods: Vec<(Method, Handler)>,
+    methods: Vec<&'static Route>,
     allow: &'static str,
 }
 
 static ROUTES: LazyLock<matchit::Router<Endpoint>> = LazyLock::new(|| {
-    let mut by_path: BTreeMap<&'static str, Vec<(Method, Handler)>> = BTreeMap::new();
+    let mut by_path: BTreeMap<&'static str, Vec<&'static Route>> = BTreeMap::new();
     for route in table() {
-        by_path
-            .entry(route.path)
-            .or_default()
-            .push((route.method, route.handler));
+        by_path.entry(&route.path).or_default().push(route);
     }
     let mut router = matchit::Router::new();
     for (path, methods) in by_path {
         let allow = methods
             .iter()
-            .map(|(m, _)| m.as_str())
+            .map(|r| r.method.as_str())
             .collect::<Vec<_>>()
             .join(", ");
         // The table is fixed and checked by the router tests; a conflict is a programming error
@@ -174,8 +245,16 @@ pub fn is_api_path(path: &str) -> bool {
         || path.starts_with("/.well-known/oauth-protected-resource")
 }
 
-/// Finds the request's endpoint, authenticates the caller when the endpoint needs it, and runs
-/// its handler.
+/// Who a request comes from.
+pub enum Credentials {
+    /// Whatever its headers say: the bearer token, checked before an authenticated handler.
+    Headers,
+    /// A caller the server has already authenticated, for a request it makes on the caller's
+    /// behalf (an MCP tool call, which the `POST /mcp` that carried it authenticated).
+    Authenticated(Caller),
+}
+
+/// Reads the body of a request from the network, then [`serve`]s it.
 pub async fn dispatch(
     state: &AppState,
     req: http::Request<Incoming>,
@@ -185,11 +264,27 @@ pub async fn dispatch(
     // bytes on a keep-alive connection, which hyper would have to close under the client.
     let (parts, body) = req.into_parts();
     let bytes = read_body(&parts.headers, body).await?;
-    let req: Request = http::Request::from_parts(parts, bytes);
-    let path = req.uri().path().to_owned();
-    let matched = ROUTES.at(&path).map_err(|_| ApiError::NoRoute)?;
+    serve(
+        state,
+        http::Request::from_parts(parts, bytes),
+        client,
+        Credentials::Headers,
+    )
+    .await
+}
+
+/// Finds the request's endpoint, checks its `Origin` where the endpoint asks for it,
+/// authenticates the caller when the endpoint needs one, reads its `Idempotency-Key` when the
+/// endpoint takes one, and runs its handler.
+pub async fn serve(
+    state: &AppState,
+    req: Request,
+    client: IpAddr,
+    credentials: Credentials,
+) -> routes::Result {
+    let matched = ROUTES.at(req.uri().path()).map_err(|_| ApiError::NoRoute)?;
     let endpoint = matched.value;
-    let Some((_, handler)) = endpoint.methods.iter().find(|(m, _)| m == req.method()) else {
+    let Some(route) = endpoint.methods.iter().find(|r| r.method == req.method()) else {
         return Err(ApiError::MethodNotAllowed {
             allow: endpoint.allow,
         });
@@ -201,19 +296,41 @@ pub async fn dispatch(
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
     );
+    if route.own_origins_only {
+        check_origin(req.headers(), &state.config.frontend_origins)?;
+    }
+    let ready = match route.handler {
+        Handler::Public(run) => Ready::Public(run),
+        Handler::Authenticated(run) => Ready::Authenticated(
+            run,
+            match credentials {
+                Credentials::Authenticated(caller) => caller,
+                Credentials::Headers => authenticate(state, req.headers(), client).await?,
+            },
+        ),
+    };
+    let idempotency_key = if route.idempotent {
+        idempotency_key(&req)?
+    } else {
+        None
+    };
     let ctx = Ctx {
         state: state.clone(),
         req,
         params,
         client,
+        idempotency_key,
     };
-    match *handler {
-        Handler::Public(run) => run(ctx).await,
-        Handler::Authenticated(run) => {
-            let caller = authenticate(&ctx.state, ctx.req.headers(), client).await?;
-            run(ctx, caller).await
-        }
+    match ready {
+        Ready::Public(run) => run(ctx).await,
+        Ready::Authenticated(run, caller) => run(ctx, caller).await,
     }
+}
+
+/// A handler about to run, with its caller when it needs one.
+enum Ready {
+    Public(fn(Ctx) -> Reply),
+    Authenticated(fn(Ctx, Caller) -> Reply, Caller),
 }
 
 #[cfg(test)]
@@ -241,9 +358,9 @@ mod tests {
     #[test]
     fn only_sign_in_health_and_the_document_are_public() {
         let public: Vec<_> = table()
-            .into_iter()
+            .iter()
             .filter(|r| !r.needs_token())
-            .map(|r| r.path)
+            .map(|r| r.path.as_str())
             .collect();
         assert_eq!(
             public,
@@ -257,24 +374,60 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_writes_an_agent_retries_take_an_idempotency_key() {
+        let idempotent: Vec<_> = table()
+            .iter()
+            .filter(|r| r.idempotent)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(
+            idempotent,
+            [
+                "POST /api/tasks",
+                "POST /api/tasks/claim-next",
+                "POST /api/tasks/{id}/claim",
+                "POST /api/tasks/{id}/complete",
+                "POST /api/tasks/{id}/comments"
+            ]
+        );
+        assert!(
+            table()
+                .iter()
+                .all(|r| r.own_origins_only == (r.path == "/mcp"))
+        );
+    }
+
     /// The OpenAPI document lists exactly the table's endpoints, each with a bearer security
-    /// requirement exactly when the table says it needs a token.
+    /// requirement exactly when the table says it needs a token, and the `Idempotency-Key`
+    /// header exactly when the table says it takes one.
     #[test]
     fn the_openapi_document_matches_the_table() {
-        let doc = serde_json::to_value(crate::http::openapi::document()).unwrap();
+        let doc = crate::http::openapi::document();
         let mut documented = Vec::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
                 let secured = op["security"]
                     .as_array()
                     .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-                documented.push((method.to_uppercase(), path.clone(), secured));
+                let keyed = op["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key")
+                });
+                documented.push((method.to_uppercase(), path.clone(), secured, keyed));
             }
         }
         documented.sort();
         let mut declared: Vec<_> = table()
             .iter()
-            .map(|r| (r.method.to_string(), r.path.to_owned(), r.needs_token()))
+            .map(|r| {
+                (
+                    r.method.to_string(),
+                    r.path.clone(),
+                    r.needs_token(),
+                    r.idempotent,
+                )
+            })
             .collect();
         declared.sort();
         assert_eq!(declared, documented);

@@ -1,8 +1,8 @@
 //! The MCP server: the board's tools (one per catalogue action) and resources, each request
-//! carried out as the agent whose token authenticated it.
+//! carried out as the REST request it is ([`Rest`]), as the agent whose token authenticated
+//! the `POST /mcp`.
 
 use mission_control_actions::{Call, action};
-use mission_control_core::{Actor, MissionControl};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
@@ -12,7 +12,8 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
 
-use super::{dispatch, resources, results, tools};
+use super::rest::Rest;
+use super::{resources, results, tools};
 
 const INSTRUCTIONS: &str = "Mission Control is the task board you share with other agents and \
     the people who run them. Work loop: heartbeat (every few minutes while you work) to see the \
@@ -22,25 +23,18 @@ const INSTRUCTIONS: &str = "Mission Control is the task board you share with oth
     first to avoid duplicates); pass a task's version to update_task or move_task so you never \
     overwrite someone else's change, and an idempotencyKey to retry a write safely.";
 
-/// The MCP server of one board. Cheap to clone: one per request.
-#[derive(Clone)]
-pub struct Board {
-    mc: MissionControl,
-}
+/// The MCP server of one board. It holds nothing: each request brings the REST API as its
+/// caller reaches it.
+#[derive(Clone, Default)]
+pub struct Board;
 
-impl Board {
-    pub fn new(mc: MissionControl) -> Self {
-        Board { mc }
-    }
-}
-
-/// The agent the request was authenticated as (the endpoint put it in the HTTP request's
-/// extensions, which the transport hands to the handler).
-fn actor(context: &RequestContext<RoleServer>) -> Result<Actor, McpError> {
+/// The REST API as the request's authenticated caller reaches it (the endpoint put it in the
+/// HTTP request's extensions, which the transport hands to the handler).
+fn rest(context: &RequestContext<RoleServer>) -> Result<Rest, McpError> {
     context
         .extensions
         .get::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Actor>())
+        .and_then(|parts| parts.extensions.get::<Rest>())
         .cloned()
         .ok_or_else(|| McpError::internal_error("the request carries no authenticated agent", None))
 }
@@ -83,20 +77,15 @@ impl ServerHandler for Board {
                 None,
             ));
         };
-        let actor = actor(&context)?;
+        let rest = rest(&context)?;
         let args = request.arguments.unwrap_or_default();
         let call = match Call::parse(action, &args) {
             Ok(call) => call,
             Err(e) => return Ok(results::invalid_arguments(action, e).into()),
         };
-        Ok(match dispatch::run(&self.mc, &actor, &call).await {
+        Ok(match rest.call(&call).await {
             Ok(answer) => results::success(action, answer),
-            Err(error) => {
-                if error.body().0.is_server_error() {
-                    tracing::error!(tool = action.name, %error, "MCP tool call failed");
-                }
-                results::failure(action, &error)
-            }
+            Err(refusal) => results::failure(action, refusal),
         }
         .into())
     }
@@ -124,9 +113,7 @@ impl ServerHandler for Board {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        // Reading needs no particular agent, but only an authenticated request gets here.
-        actor(&context)?;
-        let contents = resources::read(&self.mc, &request.uri).await?;
+        let contents = resources::read(&rest(&context)?, &request.uri).await?;
         Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }

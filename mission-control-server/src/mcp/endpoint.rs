@@ -3,9 +3,9 @@
 //! (`WWW-Authenticate: Bearer resource_metadata="..."`), and that document (RFC 9728) at
 //! `/.well-known/oauth-protected-resource`.
 //!
-//! The endpoint table authenticates the caller (bearer token, rate limits, body cap) before
-//! [`post`] runs; the caller's [`Actor`](mission_control_core::Actor) travels to the tools in
-//! the request's extensions.
+//! The endpoint table checks the `Origin` and authenticates the caller (bearer token, rate
+//! limits, body cap) before [`post`] runs; the REST API as that caller reaches it
+//! ([`Rest`]) travels to the tools in the request's extensions.
 
 use std::net::SocketAddr;
 
@@ -18,6 +18,7 @@ use crate::http::body::{Body, json_response};
 use crate::http::error::ErrorBody;
 use crate::http::router::Ctx;
 use crate::http::routes::Result;
+use crate::mcp::rest::Rest;
 
 /// Where the MCP endpoint is.
 pub const PATH: &str = "/mcp";
@@ -38,8 +39,7 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
         (status = 401, body = ErrorBody, description = "No valid token; `WWW-Authenticate` names the resource metadata"),
         (status = 406, description = "The client's `Accept` admits no `application/json`"),
         (status = 413, body = ErrorBody), (status = 415, description = "Not application/json"),
-        (status = 429, body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 429, body = ErrorBody)))]
 pub async fn post(ctx: Ctx, caller: Caller) -> Result {
     if let Some(error) = not_a_message(ctx.req.body()) {
         return Ok(json_response(StatusCode::BAD_REQUEST, &error));
@@ -60,7 +60,9 @@ pub async fn post(ctx: Ctx, caller: Caller) -> Result {
         header::ACCEPT,
         HeaderValue::from_static("application/json, text/event-stream"),
     );
-    parts.extensions.insert(caller.actor);
+    parts
+        .extensions
+        .insert(Rest::new(ctx.state.clone(), caller, ctx.client));
     let request = http::Request::from_parts(parts, Full::new(body));
     let response = ctx.state.mcp.handle(request).await;
     Ok(response.map(|b| b.map_err(|never| match never {}).boxed_unsync()))
@@ -124,8 +126,12 @@ fn envelope_problem(message: &serde_json::Map<String, serde_json::Value>) -> Opt
     }
     match message.get("id") {
         None | Some(Value::String(_)) => {}
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {}
-        Some(_) => return Some("\"id\" must be a string or an integer"),
+        Some(Value::Number(n)) if n.is_i64() => {}
+        Some(_) => {
+            return Some(
+                "\"id\" must be a string or an integer of 64 bits (the document's bounds)",
+            );
+        }
     }
     match message.get("params") {
         None | Some(Value::Object(_)) => None,
@@ -187,10 +193,14 @@ fn params_schema() -> utoipa::openapi::schema::Schema {
     ObjectBuilder::new().schema_type(Type::Object).into()
 }
 
+/// A string or a signed 64-bit integer: the ids the SDK reads (the bounds constrain integers
+/// only).
 fn request_id_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Integer]))
+        .minimum(Some(i64::MIN))
+        .maximum(Some(i64::MAX))
         .description(Some(
             "The request's id, echoed in the answer; absent in a notification",
         ))
@@ -296,6 +306,19 @@ mod tests {
         assert_eq!(code("[]"), Some((-32600).into()));
         assert_eq!(code(r#"{"id":1,"method":"ping"}"#), Some((-32600).into()));
         assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#), None);
+        let id = |id: &str| code(&format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#));
+        assert_eq!(id("-9223372036854775808"), None);
+        assert_eq!(id("9223372036854775807"), None);
+        assert_eq!(id("\"x\""), None);
+        for beyond in [
+            "9223372036854775808",
+            "-9223372036854775809",
+            "1e30",
+            "1.5",
+            "null",
+        ] {
+            assert_eq!(id(beyond), Some((-32600).into()), "{beyond}");
+        }
     }
 
     #[test]

@@ -6,24 +6,24 @@
 //! - [`board`]: the MCP server itself: its tools and resources.
 //! - [`tools`]: the tool list, generated from the action catalogue (`mission-control-actions`),
 //!   which the `mission_control` WebAssembly tool and the skill share.
-//! - [`dispatch`]: each tool as a thin call into the core's [`MissionControl`] API.
+//! - [`rest`]: each tool call (and resource read) as the REST request the catalogue describes,
+//!   served in process by the endpoint table, as the authenticated caller.
 //! - [`results`]: tool results (structured content plus a short text) and tool errors (the
-//!   REST API's error body, by the server's one error mapping).
+//!   REST API's error body).
 //! - [`resources`]: `mission-control://board` and `mission-control://tasks/{id}`.
 //! - [`bridge`]: `mission-control-server mcp --url ... --token ...`: the same tools over stdio
 //!   for clients that only launch local processes, forwarding to a running server.
 
 pub mod board;
 pub mod bridge;
-pub mod dispatch;
 pub mod endpoint;
 pub mod resources;
+pub mod rest;
 pub mod results;
 pub mod tools;
 
 use std::sync::Arc;
 
-use mission_control_core::MissionControl;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
@@ -32,21 +32,20 @@ use crate::http::body::MAX_BODY_BYTES;
 /// The Streamable HTTP service behind `POST /mcp`.
 pub type McpService = StreamableHttpService<board::Board, NeverSessionManager>;
 
-/// The MCP service over `mc`: stateless (no sessions, every request stands alone, so any
-/// number of clients cost nothing between calls), JSON answers.
-pub fn service(mc: MissionControl) -> McpService {
+/// The MCP service: stateless (no sessions, every request stands alone, so any number of
+/// clients cost nothing between calls), JSON answers.
+pub fn service() -> McpService {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_sse_keep_alive(None)
         .with_max_request_body_bytes(MAX_BODY_BYTES)
-        // Every request carries an agent's bearer token, which a page that rebinds DNS to
-        // this server cannot have; CORS already keeps other origins' pages out. The server
-        // may be reached under any name its operator gives it.
+        // The server may be reached under any name its operator gives it. Every request
+        // carries an agent's bearer token, which a page that rebinds DNS to this server
+        // cannot have, and the endpoint table refuses other sites' `Origin` (403).
         .disable_allowed_hosts();
-    let board = board::Board::new(mc);
     StreamableHttpService::new(
-        move || Ok(board.clone()),
+        || Ok(board::Board),
         Arc::new(NeverSessionManager::default()),
         config,
     )

@@ -1,14 +1,16 @@
 //! The resources an MCP client can read into a model's context: the board
 //! (`mission-control://board`: the agents and the first tasks, oldest first) and one task
-//! with its comments (`mission-control://tasks/{id}`, a resource template).
+//! with its comments (`mission-control://tasks/{id}`, a resource template). Each is read with
+//! the REST requests a client would make, in process.
 
+use http::StatusCode;
+use mission_control_actions::encode_component;
 use mission_control_actions::limits::{COMMENTS_PAGE_DEFAULT, PAGE_MAX};
-use mission_control_core::{MissionControl, TaskFilter};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{Resource, ResourceContents, ResourceTemplate};
 use serde_json::json;
 
-use crate::http::error::ApiError;
+use super::rest::{Refusal, Rest};
 
 pub const BOARD_URI: &str = "mission-control://board";
 const TASK_PREFIX: &str = "mission-control://tasks/";
@@ -38,36 +40,41 @@ pub fn templates() -> Vec<ResourceTemplate> {
     ]
 }
 
-/// Reads the resource at `uri`.
-pub async fn read(mc: &MissionControl, uri: &str) -> Result<ResourceContents, McpError> {
+/// Reads the resource at `uri`, through the REST API as the caller reaches it.
+pub async fn read(rest: &Rest, uri: &str) -> Result<ResourceContents, McpError> {
     let value = if uri == BOARD_URI {
-        let page = mc
-            .list_tasks_page(TaskFilter::default(), None, PAGE_MAX as usize)
+        let page = rest
+            .get(&format!("/api/tasks?limit={PAGE_MAX}"))
             .await
-            .map_err(internal)?;
-        let (agents, _) = mc.list_agents_at().await.map_err(internal)?;
+            .map_err(failed)?;
+        let agents = rest.get("/api/agents").await.map_err(failed)?;
         json!({
-            "agents": agents,
-            "tasks": page.tasks,
-            "seq": page.seq,
-            "truncated": page.next.is_some(),
+            "agents": agents["agents"],
+            "tasks": page["tasks"],
+            "seq": page["seq"],
+            "truncated": page["nextCursor"].is_string(),
         })
     } else if let Some(id) = uri.strip_prefix(TASK_PREFIX).filter(|id| !id.is_empty()) {
-        let task = match mc.get_task(id).await {
-            Ok(task) => task,
-            Err(mission_control_core::Error::NotFound { .. }) => {
+        let path = format!("/api/tasks/{}", encode_component(id));
+        let task = match rest.get(&path).await {
+            Ok(answer) => answer,
+            Err(refusal) if refusal.status == StatusCode::NOT_FOUND => {
                 return Err(McpError::resource_not_found(
                     format!("no task with id {id}"),
                     Some(json!({ "uri": uri })),
                 ));
             }
-            Err(e) => return Err(internal(e)),
+            Err(refusal) => return Err(failed(refusal)),
         };
-        let comments = mc
-            .list_comments(id, None, COMMENTS_PAGE_DEFAULT as u32)
+        let comments = rest
+            .get(&format!("{path}/comments?limit={COMMENTS_PAGE_DEFAULT}"))
             .await
-            .map_err(internal)?;
-        json!({ "task": task, "comments": comments.comments, "moreComments": comments.has_more })
+            .map_err(failed)?;
+        json!({
+            "task": task["task"],
+            "comments": comments["comments"],
+            "moreComments": comments["hasMore"],
+        })
     } else {
         return Err(McpError::resource_not_found(
             format!("no resource {uri}: try {BOARD_URI} or {TASK_TEMPLATE}"),
@@ -82,12 +89,15 @@ pub async fn read(mc: &MissionControl, uri: &str) -> Result<ResourceContents, Mc
     })
 }
 
-/// A failure of the store, worded as the REST API words it (details go to the log).
-fn internal(e: mission_control_core::Error) -> McpError {
-    let error = ApiError::Core(e);
-    let (status, body) = error.body();
-    if status.is_server_error() {
-        tracing::error!(%error, "reading an MCP resource failed");
+/// A read the REST API refused, in its words.
+fn failed(refusal: Refusal) -> McpError {
+    let message = refusal.body["error"]["message"]
+        .as_str()
+        .unwrap_or("the read failed")
+        .to_owned();
+    if refusal.status.is_server_error() {
+        McpError::internal_error(message, None)
+    } else {
+        McpError::invalid_params(message, Some(refusal.body))
     }
-    McpError::internal_error(body.error.message, None)
 }

@@ -1,14 +1,15 @@
-//! Tool results: the answer as structured content (the REST envelope, which the tool's output
-//! schema describes), a short sentence for the model, and the same JSON as text for clients
-//! that read text only. A failure is a tool error (`isError: true`): a sentence naming the
-//! fields at fault, then the REST API's error body as JSON text, made by the server's one error
-//! mapping, with field names as the model sent them.
+//! Tool results: the answer as structured content (the REST answer, shaped by the catalogue,
+//! which the tool's output schema describes), a short sentence for the model, and the same
+//! JSON as text for clients that read text only. A failure is a tool error (`isError: true`): a
+//! sentence naming the fields at fault, then the REST API's error body as JSON text, with field
+//! names as the model sent them.
 
 use mission_control_actions::{Action, ArgError};
 use mission_control_core::{Error as CoreError, FieldError};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::Value;
 
+use super::rest::Refusal;
 use crate::http::error::ApiError;
 
 /// At most this many items are named in a list's summary; the JSON holds them all.
@@ -23,35 +24,48 @@ pub fn success(action: &Action, answer: Value) -> CallToolResult {
     result
 }
 
-/// The tool error for a failure the core or the REST mapping reported.
-pub fn failure(action: &Action, error: &ApiError) -> CallToolResult {
-    let (status, mut body) = error.body();
-    for detail in &mut body.error.details {
-        if let Some(name) = action.arg_name_for(&detail.field) {
-            detail.field = name.to_owned();
+/// The tool error for a REST refusal.
+pub fn failure(action: &Action, refusal: Refusal) -> CallToolResult {
+    let Refusal { status, mut body } = refusal;
+    let error = &mut body["error"];
+    if let Some(details) = error["details"].as_array_mut() {
+        for detail in details {
+            let name = detail["field"]
+                .as_str()
+                .and_then(|field| action.arg_name_for(field));
+            if let Some(name) = name {
+                detail["field"] = name.into();
+            }
         }
     }
+    let text_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let mut text = format!(
         "{} failed ({} {}): {}",
         action.name,
         status.as_u16(),
-        body.error.code,
-        body.error.message
+        text_of(&error["code"]),
+        text_of(&error["message"])
     );
-    for detail in &body.error.details {
-        text.push_str(&format!("; {}: {}", detail.field, detail.message));
+    for detail in error["details"].as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "; {}: {}",
+            text_of(&detail["field"]),
+            text_of(&detail["message"])
+        ));
     }
     // The error body goes as text, not as structured content: clients check structured
     // content against the tool's output schema, which describes the success answer.
-    let body = serde_json::to_string(&body).unwrap_or_default();
-    CallToolResult::error(vec![ContentBlock::text(text), ContentBlock::text(body)])
+    CallToolResult::error(vec![
+        ContentBlock::text(text),
+        ContentBlock::text(body.to_string()),
+    ])
 }
 
 /// The tool error for arguments the catalogue refused: a `400 validation_failed` as REST
 /// would answer it.
 pub fn invalid_arguments(action: &Action, error: ArgError) -> CallToolResult {
     let core = CoreError::Validation(vec![FieldError::new(error.field, error.message)]);
-    failure(action, &ApiError::Core(core))
+    failure(action, ApiError::Core(core).into())
 }
 
 fn title(task: &Value) -> String {

@@ -14,8 +14,7 @@ use crate::http::wire::{AgentEnvelope, AgentList, HeartbeatAnswer, Revoked, Succ
 
 /// Every agent, by name, and where the list stands in the change log.
 #[utoipa::path(get, path = "/api/agents", tag = "agents", operation_id = "listAgents",
-    responses((status = 200, description = "Every agent", body = AgentList)),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "Every agent", body = AgentList)))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let (agents, seq) = ctx.state.mc.list_agents_at().await?;
     Ok(json_response(StatusCode::OK, &AgentList { agents, seq }))
@@ -34,8 +33,7 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
         )),
         (status = 403, description = "Only the operator registers agents", body = ErrorBody),
         (status = 409, description = "An agent with this id or this name exists", body = ErrorBody),
-    ),
-    security(("bearer" = [])))]
+    ))]
 pub async fn register(ctx: Ctx, caller: Caller) -> Result {
     let new = NewAgent::parse(parse_json::<NewAgentRequest>(ctx.req.body())?)?;
     let agent = ctx
@@ -50,8 +48,7 @@ pub async fn register(ctx: Ctx, caller: Caller) -> Result {
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", operation_id = "getAgent",
     params(("id" = String, Path, max_length = 64, description = "Agent id")),
     responses((status = 200, description = "The agent", body = AgentEnvelope),
-        (status = 404, description = "No agent has this id", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     let agent = ctx.state.mc.get_agent(ctx.params.id()).await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
@@ -65,8 +62,7 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     responses((status = 200, description = "The agent as it now is", body = AgentEnvelope),
         (status = 403, description = "An agent may change only its own status and colour", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody),
-        (status = 409, description = "Another agent has this name", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 409, description = "Another agent has this name", body = ErrorBody)))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let changes = AgentChanges::parse(parse_json::<UpdateAgentRequest>(ctx.req.body())?)?;
     let agent = ctx
@@ -83,8 +79,7 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     params(("id" = String, Path, max_length = 64, description = "Agent id")),
     responses((status = 200, description = "The agent is gone", body = Success),
         (status = 403, description = "Only the operator removes agents, and not their own", body = ErrorBody),
-        (status = 404, description = "No agent has this id", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
     ctx.state
         .mc
@@ -99,8 +94,7 @@ pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
     request_body(content = Option<HeartbeatRequest>, description = "Optional"),
     params(("id" = String, Path, max_length = 64, example = "me", description = "`me`, or the caller's own agent id")),
     responses((status = 200, description = "The agent and its work", body = HeartbeatAnswer),
-        (status = 403, description = "A heartbeat speaks only for the caller", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 403, description = "A heartbeat speaks only for the caller", body = ErrorBody)))]
 pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
     own_id(&caller.actor, ctx.params.id())?;
     let status = parse_optional_json::<HeartbeatRequest>(ctx.req.body())?.parse()?;
@@ -121,8 +115,7 @@ pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
     params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
     responses((status = 200, description = "The agent's live tokens", body = TokenList),
         (status = 403, description = "Only the operator sees other agents' tokens", body = ErrorBody),
-        (status = 404, description = "No agent has this id", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
     let agent = resolve(&caller.actor, ctx.params.id());
     let tokens = ctx
@@ -138,8 +131,7 @@ pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
     params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
     responses((status = 200, description = "How many were revoked", body = Revoked),
         (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),
-        (status = 404, description = "No agent has this id", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
     let agent = resolve(&caller.actor, ctx.params.id());
     let revoked = ctx
@@ -156,8 +148,7 @@ pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
            ("tokenId" = String, Path, description = "The token's id, from the list")),
     responses((status = 200, description = "The token is revoked", body = Success),
         (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),
-        (status = 404, description = "No such agent, or it has no token with this id", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No such agent, or it has no token with this id", body = ErrorBody)))]
 pub async fn revoke(ctx: Ctx, caller: Caller) -> Result {
     let agent = resolve(&caller.actor, ctx.params.id());
     ctx.state

@@ -57,8 +57,7 @@ pub async fn login(ctx: Ctx) -> Result {
 
 /// Revoke the token that made this request.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", operation_id = "logout",
-    responses((status = 200, description = "The token is revoked", body = Success)),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The token is revoked", body = Success)))]
 pub async fn logout(ctx: Ctx, caller: Caller) -> Result {
     ctx.state.mc.revoke_token(&caller.token).await?;
     Ok(json_response(StatusCode::OK, &Success { success: true }))
@@ -70,8 +69,7 @@ pub async fn logout(ctx: Ctx, caller: Caller) -> Result {
     request_body = MintTokenRequest,
     responses((status = 201, description = "The new token", body = MintTokenResponse),
         (status = 403, description = "The caller is not the operator", body = ErrorBody),
-        (status = 409, description = "`agentId` names no registered agent", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 409, description = "`agentId` names no registered agent", body = ErrorBody)))]
 pub async fn mint(ctx: Ctx, caller: Caller) -> Result {
     let state = &ctx.state;
     let body = parse_json::<MintTokenRequest>(ctx.req.body())?;

@@ -18,8 +18,7 @@ use crate::http::wire::EventList;
         ("since" = Option<i64>, Query, minimum = 0, description = "Epoch milliseconds: only events strictly later"),
         ("after" = Option<i64>, Query, minimum = 0, description = "A seq: only the events after it, oldest first"),
     ),
-    responses((status = 200, description = "The events", body = EventList)),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The events", body = EventList)))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let query = event_query(&Query::of(ctx.req.uri()))?;
     let page = ctx.state.mc.list_events(query).await?;

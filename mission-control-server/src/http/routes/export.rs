@@ -20,8 +20,7 @@ use crate::http::wire::ExportFormat;
             (BoardExport = "application/json"),
             (String = "text/csv"),
         )),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn export(ctx: Ctx, _caller: Caller) -> Result {
     let format = Query::of(ctx.req.uri())
         .parse::<ExportFormat>("format")?

@@ -29,8 +29,7 @@ static LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
         (status = 200, description = "The stream of changes", content_type = "text/event-stream", body = String),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 503, description = "As many streams open as allowed, in all or for this token", body = ErrorBody),
-    ),
-    security(("bearer" = [])))]
+    ))]
 pub async fn stream(ctx: Ctx, caller: Caller) -> Result {
     let since = Query::of(ctx.req.uri()).integer("since", 0, i64::MAX)?;
     let last_event_id = match ctx.req.headers().get(&LAST_EVENT_ID) {

@@ -9,7 +9,7 @@ use mission_control_core::{
 use super::Result;
 use crate::http::auth::Caller;
 use crate::http::body::{json_response, parse_json, parse_optional_json};
-use crate::http::conditional::{idempotency_key, if_match, with_etag};
+use crate::http::conditional::{if_match, with_etag};
 use crate::http::error::ErrorBody;
 use crate::http::listing::{CommentListing, TaskListing};
 use crate::http::query::Query;
@@ -31,8 +31,7 @@ const MAX_PAGE: i64 = mission_control_actions::limits::PAGE_MAX;
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500); then `nextCursor` says where the next page starts"),
         ("cursor" = Option<String>, Query, max_length = 84, pattern = r"^-?[0-9]{1,18}\.[a-z0-9-]{1,64}$", description = "A `nextCursor` from the previous page"),
     ),
-    responses((status = 200, description = "The matching tasks", body = TaskList)),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The matching tasks", body = TaskList)))]
 pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
     let TaskListing {
         filter,
@@ -60,7 +59,6 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
 /// answers the first answer and creates nothing.
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks", operation_id = "createTask",
     request_body = CreateTaskRequest,
-    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe: the same key and body within 24 hours answer the first answer again")),
     responses(
         (status = 201, description = "The new task", body = TaskEnvelope, links(
             ("GetTask" = (operation_id = "getTask", parameters(("id" = "$response.body#/task/id")))),
@@ -69,17 +67,14 @@ pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
             ("ClaimTask" = (operation_id = "claimTask", parameters(("id" = "$response.body#/task/id")))),
             ("CommentOnTask" = (operation_id = "addComment", parameters(("id" = "$response.body#/task/id")))),
         )),
-        (status = 409, description = "`assignedAgent` or `blockedBy` names nothing registered, or the task would start while blocked", body = ErrorBody),
-        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody),
-    ),
-    security(("bearer" = [])))]
+        (status = 409, description = "`assignedAgent` or `blockedBy` names nothing registered, or the task would start while blocked", body = ErrorBody)
+    ))]
 pub async fn create(ctx: Ctx, caller: Caller) -> Result {
-    let key = idempotency_key(&ctx.req)?;
     let new = NewTask::parse(parse_json::<CreateTaskRequest>(ctx.req.body())?)?;
     let task = ctx
         .state
         .mc
-        .idempotent(key)
+        .idempotent(ctx.idempotency_key)
         .create_task(&caller.actor, new)
         .await?;
     Ok(with_etag(
@@ -92,8 +87,7 @@ pub async fn create(ctx: Ctx, caller: Caller) -> Result {
 #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", operation_id = "getTask",
     params(("id" = String, Path, max_length = 64, description = "Task id")),
     responses((status = 200, description = "The task (its version is the ETag)", body = TaskEnvelope),
-        (status = 404, description = "No task has this id", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No task has this id", body = ErrorBody)))]
 pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     let task = ctx.state.mc.get_task(ctx.params.id()).await?;
     Ok(with_etag(
@@ -112,8 +106,7 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
     responses((status = 200, description = "The task as it now is", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "A field names nothing registered, another agent holds the task, or it waits for a blocker", body = ErrorBody),
-        (status = 412, description = "The task changed since the If-Match version; the body carries it as it is", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 412, description = "The task changed since the If-Match version; the body carries it as it is", body = ErrorBody)))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
     let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(ctx.req.body())?)?;
@@ -137,8 +130,7 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
         (status = 400, description = "If-Match is not an entity tag", body = ErrorBody),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "Another agent holds the task", body = ErrorBody),
-        (status = 412, description = "The task changed since the If-Match version", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 412, description = "The task changed since the If-Match version", body = ErrorBody)))]
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
     ctx.state
@@ -153,20 +145,16 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
 /// and the lease's end), when it waits for an unfinished blocker, or is done.
 #[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "claims", operation_id = "claimTask",
     request_body(content = Option<ClaimRequest>, description = "Optional"),
-    params(("id" = String, Path, max_length = 64, description = "Task id"),
-           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
+    params(("id" = String, Path, max_length = 64, description = "Task id")),
     responses((status = 200, description = "The task, claimed", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
-        (status = 409, description = "Held by another agent (`holder`, `leaseExpiresAt`), blocked (`blockers`), assigned to another agent, or done", body = ErrorBody),
-        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 409, description = "Held by another agent (`holder`, `leaseExpiresAt`), blocked (`blockers`), assigned to another agent, or done", body = ErrorBody)))]
 pub async fn claim(ctx: Ctx, caller: Caller) -> Result {
-    let key = idempotency_key(&ctx.req)?;
     let lease = parse_optional_json::<ClaimRequest>(ctx.req.body())?.lease()?;
     let task = ctx
         .state
         .mc
-        .idempotent(key)
+        .idempotent(ctx.idempotency_key)
         .claim(&caller.actor, ctx.params.id(), lease)
         .await?;
     Ok(with_etag(
@@ -179,17 +167,13 @@ pub async fn claim(ctx: Ctx, caller: Caller) -> Result {
 /// and waits for nothing, optionally with a `tag` or `priority`. `{"task": null}` when none.
 #[utoipa::path(post, path = "/api/tasks/claim-next", tag = "claims", operation_id = "claimNextTask",
     request_body(content = Option<ClaimNextRequest>, description = "Optional"),
-    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe: a retry answers the task the first call claimed")),
-    responses((status = 200, description = "The task claimed, or null when there was none", body = MaybeTask),
-        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The task claimed, or null when there was none", body = MaybeTask)))]
 pub async fn claim_next(ctx: Ctx, caller: Caller) -> Result {
-    let key = idempotency_key(&ctx.req)?;
     let (filter, lease) = parse_optional_json::<ClaimNextRequest>(ctx.req.body())?.parse()?;
     let task = ctx
         .state
         .mc
-        .idempotent(key)
+        .idempotent(ctx.idempotency_key)
         .claim_next(&caller.actor, filter, lease)
         .await?;
     Ok(json_response(StatusCode::OK, &MaybeTask { task }))
@@ -200,8 +184,7 @@ pub async fn claim_next(ctx: Ctx, caller: Caller) -> Result {
     params(("id" = String, Path, max_length = 64, description = "Task id")),
     responses((status = 200, description = "The task, back in todo", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
-        (status = 409, description = "The caller does not hold it (another agent may)", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 409, description = "The caller does not hold it (another agent may)", body = ErrorBody)))]
 pub async fn release(ctx: Ctx, caller: Caller) -> Result {
     let task = ctx.state.mc.release(&caller.actor, ctx.params.id()).await?;
     Ok(with_etag(
@@ -214,20 +197,16 @@ pub async fn release(ctx: Ctx, caller: Caller) -> Result {
 /// a comment in the same transaction.
 #[utoipa::path(post, path = "/api/tasks/{id}/complete", tag = "claims", operation_id = "completeTask",
     request_body(content = Option<CompleteRequest>, description = "Optional"),
-    params(("id" = String, Path, max_length = 64, description = "Task id"),
-           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
+    params(("id" = String, Path, max_length = 64, description = "Task id")),
     responses((status = 200, description = "The task, done, and the closing note", body = CompletedEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
-        (status = 409, description = "Already done, held by another agent, or blocked", body = ErrorBody),
-        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 409, description = "Already done, held by another agent, or blocked", body = ErrorBody)))]
 pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
-    let key = idempotency_key(&ctx.req)?;
     let note = parse_optional_json::<CompleteRequest>(ctx.req.body())?.parse()?;
     let done = ctx
         .state
         .mc
-        .idempotent(key)
+        .idempotent(ctx.idempotency_key)
         .complete(&caller.actor, ctx.params.id(), note)
         .await?;
     Ok(with_etag(
@@ -246,19 +225,15 @@ pub async fn complete(ctx: Ctx, caller: Caller) -> Result {
 /// `event.new`.
 #[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "addComment",
     request_body = NewCommentRequest,
-    params(("id" = String, Path, max_length = 64, description = "Task id"),
-           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Makes a retry safe")),
+    params(("id" = String, Path, max_length = 64, description = "Task id")),
     responses((status = 201, description = "The new comment", body = CommentEnvelope),
-        (status = 404, description = "No task has this id", body = ErrorBody),
-        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No task has this id", body = ErrorBody)))]
 pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
-    let key = idempotency_key(&ctx.req)?;
     let text = parse_json::<NewCommentRequest>(ctx.req.body())?.parse()?;
     let comment = ctx
         .state
         .mc
-        .idempotent(key)
+        .idempotent(ctx.idempotency_key)
         .add_comment(&caller.actor, ctx.params.id(), text)
         .await?;
     Ok(json_response(
@@ -274,8 +249,7 @@ pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
            ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500, default 100)"),
            ("after" = Option<String>, Query, max_length = 64, description = "Only comments after this comment id")),
     responses((status = 200, description = "The task's comments, oldest first", body = CommentList),
-        (status = 404, description = "No task has this id", body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 404, description = "No task has this id", body = ErrorBody)))]
 pub async fn list_comments(ctx: Ctx, _caller: Caller) -> Result {
     let CommentListing { limit, after } = CommentListing::parse(&Query::of(ctx.req.uri()))?;
     let page = ctx
