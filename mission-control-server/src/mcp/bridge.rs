@@ -8,9 +8,10 @@
 //!
 //! Two conversations, each in its own protocol revision: the stdio client negotiates any
 //! revision the SDK speaks (the 2025 ones with `initialize`, 2026-07-28 without), while the
-//! bridge always asks the board in [`REMOTE_PROTOCOL`]. The board's results are normalised to
-//! what that revision means ([`complete_result`]), and the SDK's server handler then shapes
-//! them for the stdio client's revision, as it does for results the server builds itself.
+//! bridge always asks the board in one 2025 revision (`REMOTE_PROTOCOL`). The board's results
+//! are made explicit about what that revision leaves implicit (`complete_result`), and the
+//! SDK's server handler then shapes them for the stdio client's revision, as it does for the
+//! results a server builds itself.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
