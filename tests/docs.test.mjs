@@ -3,6 +3,7 @@
 // bash against the real server started as a new user starts it: from an empty folder, with no
 // settings, on the default database path, with the generated admin password. Any answer that
 // is not a 2xx fails the block (curl --fail-with-body), as does any command that fails. The
+// skill's worker loop runs again on a board with nothing to claim, where it must stop. The
 // plugin README's install block is run by tests/openclaw.test.mjs.
 //
 // Also: .env.example, the README's configuration table and the variables the server reads
@@ -51,6 +52,36 @@ function newUserEnv(binDir, extra = {}) {
   return { ...env, PATH: `${binDir}${path.delimiter}${process.env.PATH}`, RUST_LOG: 'warn', ...extra };
 }
 
+/**
+ * Starts the server as a new user does, in the new folder `work`, with no settings but a
+ * random port: `{server, url, password}` (the generated admin password).
+ */
+async function startAsNewUser(work, binDir) {
+  mkdirSync(work);
+  const server = spawn('mission-control-server', [], {
+    cwd: work, env: newUserEnv(binDir, { PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  server.stderr.on('data', (d) => { stderr += d; });
+  const out = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${text}\n${stderr}`)), 20_000);
+    server.stdout.on('data', (d) => {
+      text += d;
+      if (/listening on http:\/\/\S+/.test(text) && /with password \S+/.test(text)) {
+        clearTimeout(timer);
+        resolve(text);
+      }
+    });
+    server.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited ${code}:\n${stderr}`)); });
+  });
+  return {
+    server,
+    url: out.match(/listening on (http:\/\/\S+)/)[1],
+    password: out.match(/sign in as 'admin' with password (\S+)/)[1],
+  };
+}
+
 describe('the documentation, run as written against a default install', () => {
   let home;
   let binDir;
@@ -63,28 +94,7 @@ describe('the documentation, run as written against a default install', () => {
     binDir = path.join(home, 'bin');
     mkdirSync(binDir);
     symlinkSync(serverBinary(), path.join(binDir, 'mission-control-server'));
-    const work = path.join(home, 'board');
-    mkdirSync(work);
-    // As a user runs it, in a folder of their own; only the port is chosen for the test.
-    server = spawn('mission-control-server', [], {
-      cwd: work, env: newUserEnv(binDir, { PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    server.stderr.on('data', (d) => { stderr += d; });
-    const out = await new Promise((resolve, reject) => {
-      let text = '';
-      const timer = setTimeout(() => reject(new Error(`the server did not start:\n${text}\n${stderr}`)), 20_000);
-      server.stdout.on('data', (d) => {
-        text += d;
-        if (/listening on http:\/\/\S+/.test(text) && /with password \S+/.test(text)) {
-          clearTimeout(timer);
-          resolve(text);
-        }
-      });
-      server.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited ${code}:\n${stderr}`)); });
-    });
-    url = out.match(/listening on (http:\/\/\S+)/)[1];
-    password = out.match(/sign in as 'admin' with password (\S+)/)[1];
+    ({ server, url, password } = await startAsNewUser(path.join(home, 'board'), binDir));
   });
 
   after(() => {
@@ -136,6 +146,30 @@ describe('the documentation, run as written against a default install', () => {
     assert.equal(r.code, 0, `the skill's blocks failed (exit ${r.code}):\n${r.out}\n${r.err}`);
     assert.match(r.out, /signed in as agent-scout\n/);
     assert.match(r.out, /"status":"done"/, 'the claimed task was completed');
+  });
+
+  test('the skill\'s worker loop on a board with nothing to claim: it stops, and sends nothing more', async () => {
+    const fresh = await startAsNewUser(path.join(home, 'empty-board'), binDir);
+    try {
+      const made = spawnSync('mission-control-server',
+        ['token', '--agent', 'agent-idle', '--name', 'Idle', '--role', 'Research'],
+        { cwd: path.join(home, 'empty-board'), env: newUserEnv(binDir), encoding: 'utf8', timeout: 30_000 });
+      assert.equal(made.status, 0, made.stderr);
+      const blocks = bashBlocks(read('skills/mission-control/SKILL.md'));
+      const setup = blocks.find((b) => b.includes('signed in as'));
+      const loop = blocks.find((b) => b.includes('/api/tasks/claim-next'));
+      assert.ok(setup && loop, 'the skill has its setup block and its worker loop');
+      // Any request the loop sent with an empty id (/api/tasks//comments) would fail the script.
+      const r = runBash(`${setup}\n${loop}`, {
+        cwd: path.join(home, 'empty-board'),
+        env: newUserEnv(binDir, { MISSION_CONTROL_URL: fresh.url, MISSION_CONTROL_TOKEN: made.stdout.trim() }),
+      });
+      assert.equal(r.code, 0, `the worker loop failed on an empty board (exit ${r.code}):\n${r.out}\n${r.err}`);
+      assert.match(r.out, /nothing to claim\n/);
+      assert.doesNotMatch(r.out, /"comment"|"status":"done"/, 'no comment, no completion');
+    } finally {
+      fresh.server.kill('SIGTERM');
+    }
   });
 
   test('the skill is installable the OpenClaw way', () => {

@@ -6,9 +6,12 @@
 //   time, and nothing installed but the package's runtime files.
 // - The install section of openclaw-plugin/README.md runs as written for a sixth fresh user:
 //   install, configure (the token in OpenClaw's secret store), start the Gateway, first call.
+// - The README's `openclaw mcp set` line, for a seventh: openclaw.json keeps a reference to the
+//   token, and `openclaw mcp probe` reaches the board's MCP endpoint with it.
 // - Through that Gateway's `POST /tools/invoke`, as an agent turn would call the tool:
-//   create / move / update / list (each checked over REST), input errors naming the field,
-//   a config change applied live, a server that never answers (the Gateway's /healthz keeps
+//   create / move / update / list (each checked over REST), input errors naming the field, a
+//   stale version as a failed result naming the version to retry with, a config change applied
+//   live, a server that never answers (the Gateway's /healthz keeps
 //   answering, the call ends in a timeout), and a caller that goes away (the request to the
 //   server is cancelled).
 //
@@ -100,6 +103,45 @@ function readmeInstallBlock() {
     'README.md and openclaw-plugin/README.md show the same install block');
   return block;
 }
+
+test('the README\'s `openclaw mcp set` line: the token stays out of openclaw.json, and OpenClaw reaches the board with it', { timeout: 120_000 }, async () => {
+  const server = await startServer();
+  try {
+    const agent = await server.request('POST', '/api/agents', { id: 'agent-nova', name: 'Nova', role: 'Research' }, server.token);
+    assert.equal(agent.status, 201, JSON.stringify(agent.body));
+    const minted = await server.request('POST', '/api/auth/tokens', { agentId: 'agent-nova' }, server.token);
+    assert.equal(minted.status, 201, JSON.stringify(minted.body));
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('openclaw mcp set mission-control '));
+    assert.ok(line?.includes('http://localhost:3002/mcp'), 'the README has the line, for the default address');
+    const home = path.join(workDir, 'mcp-set');
+    mkdirSync(home);
+    // As the README has it: the token exported in the shell that runs the line.
+    const env = freshEnv(home, {
+      PATH: commandPath(path.join(workDir, 'bin-mcp-set')),
+      MISSION_CONTROL_TOKEN: minted.body.token,
+    });
+    await new Promise((resolve, reject) => {
+      const child = spawn('bash', ['-e', '-c', line.replace('http://localhost:3002', server.url)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => { output += d; });
+      child.stderr.on('data', (d) => { output += d; });
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the line exited ${code}:\n${output}`))));
+    });
+    const config = readFileSync(path.join(home, '.openclaw', 'openclaw.json'), 'utf8');
+    assert.ok(!config.includes(minted.body.token) && !/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(config), 'no token in openclaw.json');
+    const entry = JSON.parse(config).mcp.servers['mission-control'];
+    assert.deepEqual(entry, {
+      url: `${server.url}/mcp`, transport: 'streamable-http', headers: { Authorization: 'Bearer ${MISSION_CONTROL_TOKEN}' },
+    });
+    // OpenClaw fills the header in from the environment of the process that reads the config.
+    const probe = JSON.parse(await openclawOk(home, ['mcp', 'probe', 'mission-control', '--json'], { env }));
+    assert.equal(probe.servers['mission-control']?.tools, 16, JSON.stringify(probe.diagnostics));
+    assert.equal(probe.servers['mission-control'].resources, true);
+  } finally {
+    await server.stop();
+  }
+});
 
 /** A server that reads each request and never answers; `closedAt()` resolves when a caller's connection closes. */
 async function silentServer() {
@@ -265,6 +307,22 @@ describe('the README\'s install, then the tool through the Gateway', () => {
     const unknown = await invoke({ action: 'get_task', taskId: 'task-00000000-0000-7000-8000-000000000000' });
     assert.equal(unknown.status, 400);
     assert.match(unknown.body.error.message, /^Not found/);
+  });
+
+  test('a stale version is a failed result that names the version to retry with', { timeout: 60_000 }, async () => {
+    assert.ok(gatewayToken, 'the Gateway is up');
+    const { task } = (await invoke({ action: 'create_task', title: 'Versioned through OpenClaw' })).body.result.details;
+    const moved = (await invoke({ action: 'move_task', taskId: task.id, newStatus: 'todo', version: task.version })).body.result.details;
+    assert.equal(moved.ok, true, JSON.stringify(moved));
+    const stale = await invoke({ action: 'update_task', taskId: task.id, title: 'Overwrite', version: task.version });
+    assert.equal(stale.status, 200, JSON.stringify(stale.body));
+    const { details } = stale.body.result;
+    assert.equal(details.ok, false);
+    assert.equal(details.error.code, 'task-changed');
+    assert.equal(details.currentVersion, moved.task.version);
+    assert.match(stale.body.result.content[0].text, new RegExp(`retry with version ${moved.task.version}`));
+    const stored = await server.request('GET', `/api/tasks/${task.id}`, undefined, server.token);
+    assert.equal(stored.body.task.title, 'Versioned through OpenClaw');
   });
 
   describe('against a server that never answers', () => {

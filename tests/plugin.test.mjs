@@ -2,7 +2,8 @@
 // OpenClaw: `register()` is cheap (no WebAssembly, worker, network or runtime module) and
 // records one `mission_control` tool whose schema is the component's own; `execute()` creates a
 // task that shows up over REST and is broadcast over Socket.io; results keep data under a
-// wrapper key with `ok: true`; argument errors are input errors naming the field; a server that
+// wrapper key with `ok: true`; argument errors are input errors naming the field; a forbidden
+// action and a stale version are failed results that say what to do; a server that
 // never answers ends in a timeout without blocking the event loop; an abort cancels the request.
 //
 // Needs Node 24 (the component runs under WebAssembly JSPI): under Node 20 the file runs itself
@@ -335,6 +336,37 @@ describe('the plugin package', { skip: !hasJspi && 'needs Node 24 (JSPI); run by
     assert.equal(unreachable.details.timedOut, undefined);
     const ok = await tool.execute('e6', { action: 'list_agents' });
     assert.ok(ok.details.agents.some((a) => a.id === ADMIN.id));
+  });
+
+  test('an action the agent may not do, and a stale version, are failed results that say what to do', async () => {
+    const scout = await server.request('POST', '/api/agents', { id: 'agent-scout', name: 'Scout', role: 'Research' }, server.token);
+    assert.equal(scout.status, 201, JSON.stringify(scout.body));
+    const minted = await server.request('POST', '/api/auth/tokens', { agentId: 'agent-scout' }, server.token);
+    assert.equal(minted.status, 201, JSON.stringify(minted.body));
+    // Another agent's card: not allowed, whatever the token (HTTP 403), not a token problem.
+    const [{ tool: asScout }] = register({ url: server.url, token: minted.body.token });
+    const forbidden = await asScout.execute('f1', { action: 'set_agent_status', agentId: ADMIN.id, agentStatus: 'offline' });
+    assert.equal(forbidden.details.ok, false);
+    assert.equal(forbidden.details.error.code, 'forbidden');
+    assert.match(forbidden.content[0].text, /only its own card/);
+    assert.match(forbidden.content[0].text, /a new token will not change this/);
+    assert.doesNotMatch(forbidden.content[0].text, /Check the plugin's token/);
+
+    // A version that is no longer current (HTTP 412): nothing is written, and the result names
+    // the version the retry takes.
+    const [{ tool }] = register({ url: server.url, token: server.token });
+    const { task } = (await tool.execute('v1', { action: 'create_task', title: 'Versioned card' })).details;
+    const moved = (await tool.execute('v2', { action: 'move_task', taskId: task.id, newStatus: 'todo', version: task.version })).details.task;
+    const stale = await tool.execute('v3', { action: 'update_task', taskId: task.id, title: 'Overwrite', version: task.version });
+    assert.equal(stale.details.ok, false);
+    assert.equal(stale.details.error.code, 'task-changed');
+    const stored = (await server.request('GET', `/api/tasks/${task.id}`, undefined, server.token)).body.task;
+    assert.equal(stored.title, 'Versioned card');
+    assert.equal(stale.details.currentVersion, stored.version);
+    assert.equal(stale.details.currentVersion, moved.version);
+    assert.match(stale.content[0].text, new RegExp(`changed since version ${task.version}.*retry with version ${moved.version}`));
+    const retried = await tool.execute('v4', { action: 'update_task', taskId: task.id, title: 'Renamed', version: stale.details.currentVersion });
+    assert.equal(retried.details.task.title, 'Renamed');
   });
 
   test('the token can come from MISSION_CONTROL_TOKEN', async () => {

@@ -1,5 +1,6 @@
 //! Calls to the Mission Control REST API over `wasi:http`, and the mapping of its answers and
-//! failures onto `tool-error`.
+//! failures onto `tool-error`: each status the model or its operator can act on has its own
+//! case (a bad argument, a refused token, a forbidden action, an unknown id, a stale version).
 //!
 //! Every request has a deadline. The host's `request-timeouts` (by default 10 s to connect,
 //! 30 s to the first byte, 30 s between two chunks of the body) go to the host as `wasi:http`
@@ -16,7 +17,9 @@ use wstd::http::body::util::{BodyExt as _, Empty};
 use wstd::http::{Body, Client, ErrorCode, Request};
 
 use crate::bindings::mission_control::tool::config;
-use crate::bindings::mission_control::tool::types::{FieldError, ServerFailure, ToolError};
+use crate::bindings::mission_control::tool::types::{
+    FieldError, ServerFailure, TaskChanged, ToolError,
+};
 
 /// The largest answer the component reads (the whole board as JSON fits many times over).
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -290,7 +293,8 @@ fn describe_code(code: &ErrorCode) -> String {
     }
 }
 
-/// Maps an error answer (`{"error":{"code","message","details":[{"field","message"}]}}`).
+/// Maps an error answer (`{"error":{"code","message","details":[{"field","message"}]}}`; a
+/// 412 adds `"task"`, the task as it is now).
 fn error_from(status: u16, json: Option<&Value>, text: &str) -> ToolError {
     let error = json.map(|j| &j["error"]).unwrap_or(&Value::Null);
     let code = error["code"].as_str().unwrap_or("").to_string();
@@ -312,8 +316,13 @@ fn error_from(status: u16, json: Option<&Value>, text: &str) -> ToolError {
         // A conflict that names a field (an assignee nobody registered, an id that is taken)
         // is an argument the model can correct.
         409 if names_a_field => invalid_arguments(error, message),
-        401 | 403 => ToolError::Unauthorized(message),
+        401 => ToolError::Unauthorized(message),
+        403 => ToolError::Forbidden(message),
         404 => ToolError::NotFound(message),
+        412 => ToolError::TaskChanged(TaskChanged {
+            message,
+            current_version: json.and_then(|j| j["task"]["version"].as_u64()),
+        }),
         _ => ToolError::ServerError(ServerFailure {
             status,
             code: if code.is_empty() {

@@ -1,6 +1,10 @@
 """The board's MCP server, driven by the official Python SDK (PyPI `mcp`) over Streamable HTTP
 (POST /mcp) and over stdio (`mission-control-server mcp`), against the real server binary.
 
+Each transport is driven by both of the SDK's clients: `ClientSession`, which negotiates a 2025
+revision with `initialize`, and the default `mcp.Client`, which negotiates the 2026-07-28
+revision (`server/discover`, no handshake, `resultType` and caching hints on results).
+
 Every tool is called as an agent (Nova, with its own token); what it did is checked on the
 REST API and in the event log. Bad arguments must be tool errors naming the field; no token
 must be the documented 401. Prints "N passed, M failed" and exits non-zero on any failure.
@@ -17,10 +21,11 @@ import tempfile
 import traceback
 import urllib.error
 import urllib.request
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx2
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp import Client, ClientSession, MCPError, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
@@ -101,7 +106,7 @@ def error_of(result, name):
     return json.loads(result.content[1].text)["error"], result.content[0].text
 
 
-async def exercise(session: ClientSession, server: Server, label: str) -> None:
+async def exercise(session: ClientSession | Client, server: Server, label: str) -> None:
     """Every tool, in a worker's order, checked on the REST API."""
     tools = (await session.list_tools()).tools
     assert sorted(t.name for t in tools) == ACTIONS, [t.name for t in tools]
@@ -169,6 +174,11 @@ async def exercise(session: ClientSession, server: Server, label: str) -> None:
     one = json.loads((await session.read_resource(
         f"mission-control://tasks/{task['id']}")).contents[0].text)
     assert one["task"]["status"] == "done" and len(one["comments"]) == 2
+    try:
+        await session.read_resource("mission-control://tasks/task-nope")
+        raise AssertionError("reading an unknown task must fail")
+    except MCPError as e:
+        assert "no task" in str(e), e
 
     # Bad arguments: tool errors naming the field; nothing written.
     count = len(server.rest("GET", "/api/tasks", token=server.token)[1]["tasks"])
@@ -187,21 +197,56 @@ async def exercise(session: ClientSession, server: Server, label: str) -> None:
     assert len(server.rest("GET", "/api/tasks", token=server.token)[1]["tasks"]) == count
 
 
-async def test_streamable_http(server: Server, nova: str) -> None:
-    client = create_mcp_http_client(headers={"Authorization": f"Bearer {nova}"})
-    async with client, streamable_http_client(f"{server.url}/mcp", http_client=client) as (read, write):
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            await exercise(session, server, "http")
+@asynccontextmanager
+async def over_http(server: Server, token: str):
+    """The Streamable HTTP transport to POST /mcp, with the agent's token."""
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with http:
+        yield streamable_http_client(f"{server.url}/mcp", http_client=http)
 
 
-async def test_stdio(server: Server, nova: str) -> None:
-    params = StdioServerParameters(command=server_binary(),
-                                   args=["mcp", "--url", server.url, "--token", nova])
-    async with stdio_client(params) as (read, write):
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            await exercise(session, server, "stdio")
+@asynccontextmanager
+async def over_stdio(server: Server, token: str):
+    """The stdio transport to the bridge (`mission-control-server mcp`) to the same board."""
+    yield stdio_client(StdioServerParameters(
+        command=server_binary(), args=["mcp", "--url", server.url, "--token", token]))
+
+
+async def with_2025_session(transport, server: Server, label: str) -> None:
+    """`ClientSession`: the `initialize` handshake of the 2025 revisions."""
+    async with transport as (read, write), ClientSession(read, write) as session:
+        hello = await session.initialize()
+        assert hello.protocol_version.startswith("2025-"), hello.protocol_version
+        assert "heartbeat" in (hello.instructions or ""), hello.instructions
+        await exercise(session, server, label)
+
+
+async def with_2026_client(transport, server: Server, label: str) -> None:
+    """The default `mcp.Client`: negotiates the newest revision, 2026-07-28."""
+    async with Client(transport) as client:
+        assert client.protocol_version == "2026-07-28", client.protocol_version
+        assert "heartbeat" in (client.instructions or ""), client.instructions
+        await exercise(client, server, label)
+
+
+async def test_streamable_http_2025(server: Server, nova: str) -> None:
+    async with over_http(server, nova) as transport:
+        await with_2025_session(transport, server, "http-2025")
+
+
+async def test_stdio_2025(server: Server, nova: str) -> None:
+    async with over_stdio(server, nova) as transport:
+        await with_2025_session(transport, server, "stdio-2025")
+
+
+async def test_streamable_http_2026(server: Server, nova: str) -> None:
+    async with over_http(server, nova) as transport:
+        await with_2026_client(transport, server, "http-2026")
+
+
+async def test_stdio_2026(server: Server, nova: str) -> None:
+    async with over_stdio(server, nova) as transport:
+        await with_2026_client(transport, server, "stdio-2026")
 
 
 async def test_no_token_is_refused(server: Server, nova: str) -> None:
@@ -239,7 +284,8 @@ async def main() -> int:
         status, minted = server.rest("POST", "/api/auth/tokens", {"agentId": "agent-nova"},
                                      server.token)
         assert status == 201, minted
-        for test in (test_streamable_http, test_stdio, test_no_token_is_refused):
+        for test in (test_streamable_http_2025, test_stdio_2025, test_streamable_http_2026,
+                     test_stdio_2026, test_no_token_is_refused):
             try:
                 await asyncio.wait_for(test(server, minted["token"]), 60)
                 passed += 1

@@ -5,6 +5,13 @@
 //! request about tools and resources to a running board's `POST /mcp`, with the agent's
 //! token. The remote endpoint is stateless, so each request goes on its own; the bridge
 //! keeps no state and opens no database. Nothing but protocol messages is written to stdout.
+//!
+//! Two conversations, each in its own protocol revision: the stdio client negotiates any
+//! revision the SDK speaks (the 2025 ones with `initialize`, 2026-07-28 without), while the
+//! bridge always asks the board in one 2025 revision (`REMOTE_PROTOCOL`). The board's results
+//! are made explicit about what that revision leaves implicit (`complete_result`), and the
+//! SDK's server handler then shapes them for the stdio client's revision, as it does for the
+//! results a server builds itself.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -132,17 +139,40 @@ impl Remote {
                 error.get("data").cloned(),
             ));
         }
-        serde_json::from_value(answer["result"].clone())
+        serde_json::from_value(complete_result(answer["result"].clone()))
             .map_err(|e| unreachable(&format!("unexpected answer: {e}")))
     }
 
-    /// Checks that the board answers and takes the token, before serving anything.
-    pub async fn check(&self) -> Result<(), String> {
-        self.request::<ListToolsResult>("tools/list", json!({}))
+    /// Checks that the board answers and takes the token, before serving anything; the
+    /// board's instructions for agents, which the bridge hands on to its own client.
+    pub async fn introduce(&self) -> Result<Option<String>, String> {
+        let params = json!({
+            "protocolVersion": REMOTE_PROTOCOL,
+            "capabilities": {},
+            "clientInfo": { "name": "mission-control-bridge", "version": env!("CARGO_PKG_VERSION") },
+        });
+        let answer: Value = self
+            .request("initialize", params)
             .await
-            .map(|_| ())
-            .map_err(|e| e.message.to_string())
+            .map_err(|e| e.message.to_string())?;
+        Ok(answer["instructions"].as_str().map(str::to_owned))
     }
+}
+
+/// The board's `result`, with the `resultType` the stdio client may require made explicit.
+///
+/// The board answers in [`REMOTE_PROTOCOL`], whose results carry no `resultType`; an absent one
+/// means `"complete"`. A stdio client of the 2026-07-28 revision requires it on every result,
+/// so the bridge writes it out. The SDK's server handler then shapes the result for the
+/// revision the stdio client negotiated: it drops `"complete"` again for an older one, and adds
+/// the caching hints (`ttlMs`, `cacheScope`) the newest one requires of list and read results.
+fn complete_result(mut result: Value) -> Value {
+    if let Value::Object(fields) = &mut result {
+        fields
+            .entry("resultType")
+            .or_insert_with(|| Value::from("complete"));
+    }
+    result
 }
 
 /// The response with id `id` in a JSON answer, or in the events of an SSE answer.
@@ -160,6 +190,8 @@ fn json_rpc_answer(text: &str, id: u64) -> Option<Value> {
 #[derive(Clone)]
 pub struct Bridge {
     remote: Remote,
+    /// The board's own instructions (`initialize`), when it gave some.
+    instructions: Option<String>,
 }
 
 impl ServerHandler for Bridge {
@@ -174,10 +206,12 @@ impl ServerHandler for Bridge {
             Implementation::new("mission-control", env!("CARGO_PKG_VERSION"))
                 .with_title("Mission Control (stdio bridge)"),
         )
-        .with_instructions(format!(
-            "The Mission Control board at {}: the same tools as its MCP endpoint.",
-            self.remote.endpoint
-        ))
+        .with_instructions(self.instructions.clone().unwrap_or_else(|| {
+            format!(
+                "The Mission Control board at {}: the same tools as its MCP endpoint.",
+                self.remote.endpoint
+            )
+        }))
     }
 
     async fn list_tools(
@@ -241,21 +275,26 @@ impl ServerHandler for Bridge {
     }
 }
 
+/// A list request's parameters as the board gets them: the cursor only. The stdio client's
+/// request metadata belongs to its own revision, not to the bridge's conversation.
 fn params(request: &Option<PaginatedRequestParams>) -> Value {
-    request
-        .as_ref()
-        .and_then(|r| serde_json::to_value(r).ok())
-        .unwrap_or_else(|| json!({}))
+    match request.as_ref().and_then(|r| r.cursor.as_deref()) {
+        Some(cursor) => json!({ "cursor": cursor }),
+        None => json!({}),
+    }
 }
 
 /// Serves the bridge on stdin/stdout until the client closes it.
 pub async fn run(url: &str, token: &str) -> Result<(), String> {
     let remote = Remote::new(url, token)?;
-    remote.check().await?;
-    let service = Bridge { remote }
-        .serve(rmcp::transport::stdio())
-        .await
-        .map_err(|e| format!("cannot start the stdio server: {e}"))?;
+    let instructions = remote.introduce().await?;
+    let service = Bridge {
+        remote,
+        instructions,
+    }
+    .serve(rmcp::transport::stdio())
+    .await
+    .map_err(|e| format!("cannot start the stdio server: {e}"))?;
     service
         .waiting()
         .await
@@ -282,6 +321,27 @@ mod tests {
             "https://example.com/team/mcp"
         );
         assert!(endpoint_of("board.example.com").is_err());
+    }
+
+    #[test]
+    fn a_result_without_result_type_is_complete() {
+        assert_eq!(
+            complete_result(json!({ "tools": [] })),
+            json!({ "resultType": "complete", "tools": [] })
+        );
+        let pending = json!({ "resultType": "input_required", "inputRequests": {} });
+        assert_eq!(complete_result(pending.clone()), pending);
+    }
+
+    #[test]
+    fn only_the_cursor_of_a_list_request_is_forwarded() {
+        let request: PaginatedRequestParams = serde_json::from_value(json!({
+            "cursor": "page-2",
+            "_meta": { "io.modelcontextprotocol/protocolVersion": "2026-07-28" },
+        }))
+        .unwrap();
+        assert_eq!(params(&Some(request)), json!({ "cursor": "page-2" }));
+        assert_eq!(params(&None), json!({}));
     }
 
     #[test]

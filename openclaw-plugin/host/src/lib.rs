@@ -45,8 +45,8 @@ pub use bindings::mission_control::tool::config::Timeouts as RequestTimeouts;
 pub use bindings::mission_control::tool::types::{
     Agent, AgentRole, AgentStatus, ClaimNextQuery, ClaimOptions, Comment, CommentPage,
     CommentQuery, Completed, Completion, Event, EventKind, EventQuery, FieldError, NewTask,
-    Priority, PriorityChange, ServerFailure, Task, TaskChanges, TaskFilter, TaskStatus, TextChange,
-    ToolDescription, ToolError, Work,
+    Priority, PriorityChange, ServerFailure, Task, TaskChanged, TaskChanges, TaskFilter,
+    TaskStatus, TextChange, ToolDescription, ToolError, Work,
 };
 
 use bindings::MissionControlToolPre;

@@ -525,6 +525,49 @@ async fn unknown_ids_are_not_found() {
 }
 
 #[tokio::test]
+async fn what_the_agent_may_not_do_is_forbidden_not_unauthorized() {
+    let server = Server::start().await;
+    let nova = server.agent_token("agent-nova", "Nova").await;
+    server.agent_token("agent-scout", "Scout").await;
+    let mut tool = runtime()
+        .instantiate(ToolConfig::new(server.url.clone(), Some(nova)))
+        .await
+        .unwrap();
+    // Another agent's card: the token is good, the action is not allowed.
+    let err = tool
+        .set_agent_status("agent-scout", AgentStatus::Busy)
+        .await
+        .unwrap()
+        .unwrap_err();
+    match &err {
+        ToolError::Forbidden(why) => assert!(why.contains("only its own card"), "{why}"),
+        other => panic!("expected forbidden, got {other:?}"),
+    }
+    let err = tool
+        .execute(
+            &json!({"action": "set_agent_status", "agentId": "agent-scout", "agentStatus": "offline"})
+                .to_string(),
+        )
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, ToolError::Forbidden(_)), "{err:?}");
+    let (_, body) = server.get("/api/agents").await;
+    let scout = body["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["id"] == "agent-scout"))
+        .cloned();
+    assert_ne!(scout.map(|s| s["status"].clone()), Some(json!("busy")));
+    // Its own card it may change.
+    let me = tool
+        .set_agent_status("agent-nova", AgentStatus::Busy)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(me.status, AgentStatus::Busy);
+}
+
+#[tokio::test]
 async fn a_bad_or_missing_token_is_unauthorized() {
     let server = Server::start().await;
     for token in [

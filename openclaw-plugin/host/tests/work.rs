@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{ADMIN_AGENT, Server, rest, runtime};
+use common::{ADMIN_AGENT, Server, runtime};
 use mission_control_tool_host::{
     AgentStatus, ClaimNextQuery, ClaimOptions, CommentQuery, Completion, FieldError, NewTask,
-    Priority, ServerFailure, TaskChanges, TaskStatus, ToolConfig, ToolError,
+    Priority, ServerFailure, TaskChanged, TaskChanges, TaskStatus, ToolConfig, ToolError,
 };
 use serde_json::{Value, json};
 
@@ -31,30 +31,17 @@ fn server_code(err: &ToolError) -> &str {
     }
 }
 
+fn task_changed(err: ToolError) -> TaskChanged {
+    match err {
+        ToolError::TaskChanged(changed) => changed,
+        other => panic!("expected task-changed, got {other:?}"),
+    }
+}
+
 /// Registers agent-nova and returns a tool configuration acting as it.
 async fn nova(server: &Server) -> ToolConfig {
-    let (status, body) = rest(
-        &server.url,
-        "POST",
-        "/api/agents",
-        Some(&json!({"id": "agent-nova", "name": "Nova", "role": "Research"})),
-        Some(&server.token),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = rest(
-        &server.url,
-        "POST",
-        "/api/auth/tokens",
-        Some(&json!({"agentId": "agent-nova"})),
-        Some(&server.token),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    ToolConfig::new(
-        server.url.clone(),
-        body["token"].as_str().map(str::to_owned),
-    )
+    let token = server.agent_token("agent-nova", "Nova").await;
+    ToolConfig::new(server.url.clone(), Some(token))
 }
 
 #[tokio::test]
@@ -302,7 +289,8 @@ async fn version_sends_if_match_and_a_stale_one_is_refused() {
         .unwrap()
         .unwrap();
     assert_eq!(moved.version, task.version + 1);
-    // The version read before the move is stale now: nothing is overwritten.
+    // The version read before the move is stale now: nothing is overwritten, and the error
+    // names the version to retry with.
     let err = tool
         .update_task(
             &task.id,
@@ -320,7 +308,16 @@ async fn version_sends_if_match_and_a_stale_one_is_refused() {
         .await
         .unwrap()
         .unwrap_err();
-    assert_eq!(server_code(&err), "precondition_failed", "{err:?}");
+    let changed = task_changed(err);
+    assert!(
+        changed.message.contains(&format!(
+            "changed since version {}: it is at version {}",
+            task.version, moved.version
+        )),
+        "{}",
+        changed.message
+    );
+    assert_eq!(changed.current_version, Some(moved.version));
     let err = tool
         .execute(
             &json!({"action": "move_task", "taskId": task.id, "newStatus": "done", "version": 1})
@@ -329,10 +326,18 @@ async fn version_sends_if_match_and_a_stale_one_is_refused() {
         .await
         .unwrap()
         .unwrap_err();
-    assert_eq!(server_code(&err), "precondition_failed", "{err:?}");
+    assert_eq!(task_changed(err).current_version, Some(moved.version));
     let (_, body) = server.get(&format!("/api/tasks/{}", task.id)).await;
     assert_eq!(body["task"]["title"], "Shared card");
     assert_eq!(body["task"]["status"], "in-progress");
+
+    // The retry with the current version goes through.
+    let done = tool
+        .move_task(&task.id, TaskStatus::Done, Some(moved.version))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, TaskStatus::Done);
 }
 
 #[tokio::test]

@@ -8,9 +8,11 @@
 //   recognises that name as an input error (openclaw 2026.9.6 `resolveToolInputErrorStatus`):
 //   the Gateway's `POST /tools/invoke` answers 400 with the message, an agent turn shows it to
 //   the model. The message names the field as the model spells it.
-// - The server failing (unreachable, timed out, token refused, HTTP 5xx): a result with
-//   `ok: false` and `error: {code, message}`, so the caller always sees why; a deadline adds
-//   `timedOut: true` and `timeoutMs`, OpenClaw's contract for a tool-owned timeout.
+// - Anything else (unreachable, timed out, token refused, not allowed, a stale version, HTTP
+//   5xx): a result with `ok: false` and `error: {code, message}`, the message saying what to do
+//   about it; a deadline adds `timedOut: true` and `timeoutMs`, OpenClaw's contract for a
+//   tool-owned timeout; a stale version (`task-changed`) adds `currentVersion`, the one to retry
+//   with.
 
 const TIMED_OUT = 'timed out'; // how the component starts every deadline message
 
@@ -55,6 +57,16 @@ export function fromToolError(err, timeouts = {}) {
     case 'unauthorized':
       return failure('unauthorized',
         `Mission Control refused the token (${val}). Check the plugin's token (plugins.entries.mission-control.config.token) or MISSION_CONTROL_TOKEN.`);
+    case 'forbidden':
+      return failure('forbidden',
+        `Mission Control does not allow this agent to do that: ${val}. The token is valid; a new token will not change this, so do something else or ask the board's operator.`);
+    case 'task-changed': {
+      const currentVersion = val.currentVersion === undefined ? undefined : Number(val.currentVersion);
+      const retry = currentVersion === undefined ? 'its current version' : `version ${currentVersion}`;
+      return failure('task-changed',
+        `The task changed since the version you gave, so nothing was written (${val.message}). Read it again (get_task) and, if your change still makes sense, retry with ${retry}.`,
+        currentVersion === undefined ? {} : { currentVersion });
+    }
     case 'server-unreachable': {
       if (!String(val).startsWith(TIMED_OUT)) return failure('server-unreachable', `Mission Control server unreachable: ${val}`);
       const limits = { ...DEFAULT_TIMEOUTS_MS, ...timeouts };

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // Builds the plugin package from the tool component (`npm run build`):
 //
+//   0. cargo builds the component from this checkout (wasm32-wasip2, profile wasm-release), so
+//      the package always holds the component of the sources next to it, never a .wasm left
+//      in a shared target folder by another clone or an older build. The target folder is
+//      cargo's own choice: $CARGO_TARGET_DIR when set, else the repository's target/.
+//      Nothing to rebuild is a no-op.
 //   1. jco transpiles the component for JSPI (`--async-mode jspi`): the component suspends on
 //      every blocking WASI call instead of blocking the thread (build/jspi/).
 //   2. The component describes itself: a synchronous transpile (build/describe/) is
@@ -14,14 +19,10 @@
 //
 // `--check` (npm's prepack) only verifies that the build output is there.
 //
-// The .wasm: $MISSION_CONTROL_TOOL_WASM, else <target>/wasm32-wasip2/wasm-release/
-// mission_control_tool.wasm where <target> is $CARGO_TARGET_DIR, else
-// ~/.cache/mission-control/target when it exists, else the repository's target/.
-// Build it first: cargo build -p mission-control-tool --target wasm32-wasip2 --profile wasm-release
+// Needs Rust with the wasm32-wasip2 target (rustup target add wasm32-wasip2).
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -46,20 +47,26 @@ if (process.argv.includes('--check')) {
   process.exit(0);
 }
 
-function componentPath() {
-  if (process.env.MISSION_CONTROL_TOOL_WASM) return path.resolve(process.env.MISSION_CONTROL_TOOL_WASM);
-  const cached = path.join(homedir(), '.cache', 'mission-control', 'target');
-  const target = process.env.CARGO_TARGET_DIR
-    ? path.resolve(process.env.CARGO_TARGET_DIR)
-    : existsSync(cached) ? cached : path.join(repoRoot, 'target');
-  return path.join(target, 'wasm32-wasip2', 'wasm-release', 'mission_control_tool.wasm');
+/** Builds the component from this checkout; the path of the .wasm cargo wrote. */
+function buildComponent() {
+  const args = ['build', '-p', 'mission-control-tool', '--target', 'wasm32-wasip2', '--profile', 'wasm-release',
+    '--message-format=json-render-diagnostics'];
+  const result = spawnSync('cargo', args, {
+    cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.error) fail(`cannot run cargo (install Rust: https://rustup.rs): ${result.error.message}`);
+  if (result.status !== 0) {
+    fail(`cargo ${args.join(' ')} failed in ${repoRoot}; the wasm32-wasip2 target needs: rustup target add wasm32-wasip2`);
+  }
+  // cargo's own report of what it built (or found fresh) names the file, wherever the target folder is.
+  const wasm = result.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+    .filter((m) => m.reason === 'compiler-artifact' && m.target?.name === 'mission_control_tool')
+    .flatMap((m) => m.filenames).find((f) => f.endsWith('.wasm'));
+  if (!wasm || !existsSync(wasm)) fail(`cargo built no mission_control_tool.wasm in ${repoRoot}`);
+  return wasm;
 }
 
-const wasm = componentPath();
-if (!existsSync(wasm)) {
-  fail(`${wasm} not found. Build the component first:\n`
-    + '  cargo build -p mission-control-tool --target wasm32-wasip2 --profile wasm-release');
-}
+const wasm = buildComponent();
 
 const jco = path.join(packageDir, 'node_modules', '.bin', 'jco');
 function transpile(outDir, args) {

@@ -134,6 +134,30 @@ impl Server {
         ToolConfig::new(self.url.clone(), Some(self.token.clone()))
     }
 
+    /// Registers the agent `id` (a researcher called `name`) and mints a token for it.
+    pub async fn agent_token(&self, id: &str, name: &str) -> String {
+        let agent = serde_json::json!({"id": id, "name": name, "role": "Research"});
+        let (status, body) = rest(
+            &self.url,
+            "POST",
+            "/api/agents",
+            Some(&agent),
+            Some(&self.token),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = rest(
+            &self.url,
+            "POST",
+            "/api/auth/tokens",
+            Some(&serde_json::json!({"agentId": id})),
+            Some(&self.token),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
     /// A REST call with the admin token: (status, JSON body).
     pub async fn get(&self, path: &str) -> (u16, Value) {
         rest(&self.url, "GET", path, None, Some(&self.token)).await
