@@ -9,7 +9,7 @@
 //! session advisory lock around the migrations, so one applies them and the others find them
 //! applied.
 
-use super::{Connection, Dialect, Sql, params};
+use super::{Connection, Dialect, Sql, params, postgres};
 use crate::domain::now_millis;
 use crate::error::{Error, Result};
 
@@ -43,22 +43,19 @@ const POSTGRES: &[(i64, &str, &str)] = &[(
     include_str!("../../../migrations/postgres/0004_schema.sql"),
 )];
 
-/// The advisory lock PostgreSQL processes take while migrating (any number unique to us).
-const MIGRATION_LOCK: i64 = 0x6d63_6d69_6772; // "mcmigr"
-
 pub(crate) fn apply(conn: &Connection) -> Result<()> {
     let postgres = conn.dialect() == Dialect::Postgres;
     if postgres {
         conn.execute(
-            &Sql::new("SELECT pg_advisory_lock(?1)"),
-            params![MIGRATION_LOCK],
+            &Sql::new("SELECT pg_advisory_lock(hashtext(current_schema()), ?1)"),
+            params![postgres::MIGRATION_LOCK],
         )?;
     }
     let result = apply_locked(conn);
     if postgres {
         let _ = conn.execute(
-            &Sql::new("SELECT pg_advisory_unlock(?1)"),
-            params![MIGRATION_LOCK],
+            &Sql::new("SELECT pg_advisory_unlock(hashtext(current_schema()), ?1)"),
+            params![postgres::MIGRATION_LOCK],
         );
     }
     result

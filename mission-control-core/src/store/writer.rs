@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::health::StoreHealth;
 use super::sqlite::wal::{WalBound, WalStats};
-use super::{Connection, Dialect, PgTarget, Sql, changes, events, params};
+use super::{Connection, Dialect, PgTarget, Sql, changes, events, params, postgres};
 use crate::bus::{Committed, DomainEvent, EventBus, Logged};
 use crate::domain::now_millis;
 use crate::error::{Error, Result};
@@ -38,10 +38,6 @@ use crate::error::{Error, Result};
 const MAX_BATCH: usize = 256;
 /// Jobs that may queue before callers wait for room (back-pressure rather than unbounded memory).
 const QUEUE_DEPTH: usize = 4096;
-/// The advisory lock PostgreSQL writers hold for the length of each group commit.
-const WRITE_LOCK: i64 = 0x6d63_7772_6974; // "mcwrit"
-/// The channel a PostgreSQL group commit notifies with its last seq.
-pub(crate) const CHANGES_CHANNEL: &str = "mission_control_changes";
 
 /// The seqs of one group commit: the last one handed out, and where the batch started.
 pub(crate) struct Seqs {
@@ -338,14 +334,14 @@ fn run(
 
 /// One group commit: every job of the batch in one transaction, each in its own savepoint.
 fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    const LOCK: Sql = Sql::new("SELECT pg_advisory_xact_lock(?1)");
-    const NOTIFY: Sql = Sql::new("SELECT pg_notify(?1, ?2)");
+    const LOCK: Sql = Sql::new("SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?1)");
+    const NOTIFY: Sql = Sql::new("SELECT pg_notify(?1 || current_schema(), ?2)");
     let begin = || -> Result<i64> {
         match conn.dialect() {
             Dialect::Sqlite => conn.batch("BEGIN IMMEDIATE")?,
             Dialect::Postgres => {
                 conn.batch("BEGIN")?;
-                conn.execute(&LOCK, params![WRITE_LOCK])?;
+                conn.execute(&LOCK, params![postgres::WRITE_LOCK])?;
             }
         }
         changes::latest(conn)
@@ -367,7 +363,10 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), Str
     let finish = || -> Result<()> {
         if seqs.last != seqs.at_start && conn.dialect() == Dialect::Postgres {
             changes::set_latest(conn, seqs.last)?;
-            conn.execute(&NOTIFY, params![CHANGES_CHANNEL, seqs.last.to_string()])?;
+            conn.execute(
+                &NOTIFY,
+                params![postgres::CHANGES_CHANNEL, seqs.last.to_string()],
+            )?;
         }
         conn.batch("COMMIT")
     };

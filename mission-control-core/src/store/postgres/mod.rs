@@ -22,6 +22,17 @@ use super::connection::{Row, Sql, numbered_placeholders};
 use super::value::{Cell, Column, Param, Value};
 use crate::error::{Error, Result};
 
+/// Advisory locks, each taken as (a hash of the schema's name, one of these), so that boards in
+/// different schemas of one database never wait for each other.
+/// Held by a writer for the length of each group commit.
+pub(crate) const WRITE_LOCK: i32 = 1;
+/// Held by a process while it applies migrations.
+pub(crate) const MIGRATION_LOCK: i32 = 2;
+/// Held for as long as it lives by the process that runs the board's clock (the sweeps).
+pub(crate) const LEADER_LOCK: i32 = 3;
+/// Each group commit notifies this channel (suffixed with the schema's name) with its last seq.
+pub(crate) const CHANGES_CHANNEL: &str = "mission_control_changes_";
+
 /// How long connecting may take before it counts as the database being unavailable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
