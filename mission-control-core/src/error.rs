@@ -69,7 +69,7 @@ pub enum Error {
 
     /// Anything else the store reported: a bug or a corrupt file, never the caller's fault.
     #[error("storage error: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(#[from] StorageError),
 
     #[error("internal error: {0}")]
     Internal(String),
@@ -84,7 +84,7 @@ impl Error {
     /// Whether SQLite reported a damaged database file.
     pub fn is_corruption(&self) -> bool {
         let code = match self {
-            Error::Storage(e) => e.sqlite_error_code(),
+            Error::Storage(StorageError::Sqlite(e)) => e.sqlite_error_code(),
             _ => None,
         };
         matches!(
@@ -101,7 +101,29 @@ impl Error {
             Some(
                 DiskFull | ReadOnly | DatabaseBusy | DatabaseLocked | CannotOpen | SystemIoFailure,
             ) => Error::Unavailable(err.to_string()),
-            _ => Error::Storage(err),
+            _ => Error::Storage(StorageError::Sqlite(err)),
+        }
+    }
+
+    /// Sorts PostgreSQL failures the same way: a lost connection, a server shutting down or
+    /// out of room, a transaction the server gave up on are "try again later".
+    pub(crate) fn from_postgres(err: postgres::Error) -> Self {
+        let transient = err.is_closed()
+            || err.code().is_some_and(|code| {
+                let code = code.code();
+                // 08: connection exception; 53: insufficient resources (disk full, too many
+                // connections); 57P: the server is shutting down or starting; 40: a
+                // serialization failure or deadlock the client may retry.
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    || code.starts_with("40")
+            })
+            || std::error::Error::source(&err).is_some_and(|s| s.is::<std::io::Error>());
+        if transient {
+            Error::Unavailable(err.to_string())
+        } else {
+            Error::Storage(StorageError::Postgres(err))
         }
     }
 }
@@ -115,6 +137,15 @@ fn describe_fields(fields: &[FieldError]) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the database itself reported.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+}
 
 /// Why a change conflicts with the board as it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

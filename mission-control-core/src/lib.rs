@@ -45,7 +45,7 @@ mod store;
 pub use auth::{IssuedToken, PasswordHash, SignedToken};
 pub use bus::{Committed, DomainEvent, EventBus, Logged};
 pub use domain::*;
-pub use error::{Conflict, Error, FieldError, Result};
+pub use error::{Conflict, Error, FieldError, Result, StorageError};
 pub use service::{
     Actor, BoardReader, Catchup, ChangePage, Idempotent, LiveConnection, MissionControl, Options,
     Snapshot,
@@ -55,5 +55,6 @@ pub use service::{
 };
 pub use store::health::HealthReport;
 pub use store::{
-    DEFAULT_WAL_MAX_BYTES, EventPage, EventQuery, StoredChange, TaskCursor, TaskFilter, WalStats,
+    DEFAULT_WAL_MAX_BYTES, Database, EventPage, EventQuery, StoredChange, TaskCursor, TaskFilter,
+    WalStats, redact_url,
 };

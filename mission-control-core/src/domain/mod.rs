@@ -103,15 +103,15 @@ macro_rules! string_enum {
             }
         }
 
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-                value.as_str()?.parse().map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
+        impl $crate::store::Param for $name {
+            fn value(&self) -> $crate::store::Value<'_> {
+                $crate::store::Value::Text(self.as_str())
             }
         }
 
-        impl rusqlite::types::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(self.as_str().into())
+        impl $crate::store::Column for $name {
+            fn from_cell(cell: $crate::store::Cell<'_>) -> $crate::Result<Self> {
+                $crate::store::parsed(cell)
             }
         }
     };

@@ -4,7 +4,7 @@
 //! status and colour (see `policy`). Display names are unique. Every change of name, role,
 //! colour or status is in the event log, credited to whoever made it.
 
-use rusqlite::Connection;
+use crate::store::Connection;
 
 use super::policy::Policy;
 use super::tasks::save;

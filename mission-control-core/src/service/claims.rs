@@ -6,7 +6,7 @@
 //! it back; `complete` finishes it (with a closing note, in the same transaction); a lease
 //! nobody renews runs out and the sweeper returns the task to `todo`, unassigned.
 
-use rusqlite::Connection;
+use crate::store::Connection;
 
 use super::tasks::{ensure_unblocked, renew_if_due, save, tell_dependents};
 use super::{Actor, MissionControl, idempotency, insert_event, log, not_found, quoted};

@@ -1,7 +1,7 @@
 //! Comments: notes on a task. Agents use them for progress, questions and results; a note by
 //! the task's holder renews its claim.
 
-use rusqlite::Connection;
+use crate::store::Connection;
 
 use super::tasks::{renew_if_due, save};
 use super::{Actor, MissionControl, idempotency, log, not_found, quoted};

@@ -167,6 +167,13 @@ impl MissionControl {
         }
         let to = to.to_owned();
         self.read(move |conn| {
+            let Some(conn) = conn.as_sqlite() else {
+                return Err(Error::field(
+                    "database",
+                    "backup copies an SQLite file; on PostgreSQL use pg_dump (or your provider's \
+                     snapshots) instead",
+                ));
+            };
             let mut target = rusqlite::Connection::open(&to).map_err(Error::from_sqlite)?;
             let backup =
                 rusqlite::backup::Backup::new(conn, &mut target).map_err(Error::from_sqlite)?;

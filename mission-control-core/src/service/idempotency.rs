@@ -2,7 +2,7 @@
 //! same key and the same request answers the first answer again and changes nothing; the same
 //! key with another request is refused ([`Error::KeyReused`]). Keys live for a day.
 
-use rusqlite::Connection;
+use crate::store::Connection;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -9,21 +9,21 @@
 //! tokens, the feed and the change log, and the sweeper that runs the clock-driven rules.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use crate::store::Connection;
 use tokio::sync::broadcast;
 
 use crate::auth::JwtKeys;
 use crate::bus::{Committed, EventBus};
 use crate::domain::{AgentId, Event, EventType, now_millis};
 use crate::error::{Error, Result};
-use crate::store::checkpoint::Checkpointer;
 use crate::store::health::{HealthReport, StoreHealth};
+use crate::store::sqlite::checkpoint::Checkpointer;
 use crate::store::writer::{Writer, Written};
-use crate::store::{self, ReadPool};
+use crate::store::{self, Database, ReadPool, Sql, params};
 
 mod agents;
 mod claims;
@@ -68,7 +68,8 @@ impl Actor {
 /// How to open a [`MissionControl`]. Build with [`Options::new`] and change what you need.
 #[derive(Clone)]
 pub struct Options {
-    pub database_path: PathBuf,
+    /// Where the board lives: an SQLite file or a PostgreSQL database.
+    pub database: Database,
     /// Key for signing tokens; at least 32 bytes. Tokens signed with another key are refused.
     pub jwt_secret: Vec<u8>,
     /// Whether to create the database when the file is missing (default). Tools that must
@@ -93,10 +94,11 @@ impl Options {
     pub const DEFAULT_CHANGE_LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
     pub const DEFAULT_CHANGE_LOG_MAX_ENTRIES: u64 = 1_000_000;
 
-    /// The defaults for a database file and a signing key.
-    pub fn new(database_path: impl Into<PathBuf>, jwt_secret: impl Into<Vec<u8>>) -> Self {
+    /// The defaults for a database (an SQLite file's path, or a [`Database`]) and a signing
+    /// key.
+    pub fn new(database: impl Into<Database>, jwt_secret: impl Into<Vec<u8>>) -> Self {
         Options {
-            database_path: database_path.into(),
+            database: database.into(),
             jwt_secret: jwt_secret.into(),
             create: true,
             operator: None,
@@ -111,7 +113,7 @@ impl Options {
 impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Options")
-            .field("database_path", &self.database_path)
+            .field("database", &self.database)
             .field("jwt_secret", &"..")
             .field("create", &self.create)
             .field("operator", &self.operator)
@@ -131,7 +133,8 @@ pub struct MissionControl {
 
 struct Inner {
     writer: Writer,
-    checkpointer: Checkpointer,
+    /// SQLite only: checkpoints off the writer thread.
+    checkpointer: Option<Checkpointer>,
     readers: ReadPool,
     bus: EventBus,
     keys: JwtKeys,
@@ -175,19 +178,25 @@ impl MissionControl {
 
     pub fn open_with(options: Options) -> Result<Self> {
         let keys = JwtKeys::new(&options.jwt_secret)?;
-        let (conn, readers, health) = store::open(
-            &options.database_path,
-            options.create,
-            options.wal_max_bytes,
-        )?;
+        let store::Opened {
+            writer: conn,
+            readers,
+            health,
+        } = store::open(&options.database, options.create, options.wal_max_bytes)?;
         let swept = store::tokens::delete_expired(&conn, now_millis())?;
         if swept > 0 {
             tracing::debug!(swept, "removed expired tokens");
         }
         let presence = Arc::new(Presence::load(&conn)?);
         let bus = EventBus::new();
-        let writer = Writer::start(conn, bus.clone(), health.clone())?;
-        let checkpointer = Checkpointer::start(&options.database_path)?;
+        let (checkpointer, reconnect) = match &options.database {
+            Database::Sqlite(path) => (Some(Checkpointer::start(path)?), None),
+            Database::Postgres(url) => (
+                None,
+                Some(store::PgTarget::parse(url).map_err(|e| Error::field("DATABASE_URL", e))?),
+            ),
+        };
+        let writer = Writer::start(conn, reconnect, bus.clone(), health.clone())?;
         let mc = MissionControl {
             inner: Arc::new(Inner {
                 writer,
@@ -228,7 +237,9 @@ impl MissionControl {
             if let Some(sweeper) = sweeper {
                 sweeper.stop_blocking();
             }
-            inner.checkpointer.stop_blocking();
+            if let Some(checkpointer) = &inner.checkpointer {
+                checkpointer.stop_blocking();
+            }
             inner.writer.shutdown_blocking();
         })
         .await;
@@ -246,7 +257,7 @@ impl MissionControl {
 
     /// Whether the database answers a query.
     pub async fn check_database(&self) -> Result<()> {
-        self.read(|conn| store::sql(conn.query_row("SELECT 1", [], |_| Ok(()))))
+        self.read(|conn| conn.exists(&Sql::new("SELECT 1"), params![]).map(|_| ()))
             .await
     }
 
@@ -285,9 +296,9 @@ impl MissionControl {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         self.read(move |conn| {
-            store::sql(conn.execute_batch("BEGIN"))?;
+            conn.begin_read()?;
             let result = f(conn);
-            let _ = conn.execute_batch("COMMIT");
+            let _ = conn.batch("COMMIT");
             result
         })
         .await

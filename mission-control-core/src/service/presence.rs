@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
+use crate::store::Connection;
 
 use super::{Actor, MissionControl, insert_event};
 use crate::bus::DomainEvent;

@@ -3,7 +3,7 @@
 //! memory at once and still shows one moment. The change log's position at that moment comes
 //! with it (`seq`). Dropping the snapshot ends the transaction.
 
-use rusqlite::Connection;
+use crate::store::Connection;
 
 use super::MissionControl;
 use crate::domain::{Agent, Comment, Event, Task};
@@ -32,9 +32,15 @@ impl MissionControl {
         let pool = self.inner.readers.clone();
         let (conn, seq) = tokio::task::spawn_blocking(move || -> Result<_> {
             let conn = pool.checkout()?;
-            store::sql(conn.execute_batch("BEGIN"))?;
-            let seq = changes::latest(&conn)?;
-            Ok((conn, seq))
+            conn.begin_read()?;
+            match changes::latest(&conn) {
+                Ok(seq) => Ok((conn, seq)),
+                Err(e) => {
+                    let _ = conn.batch("ROLLBACK");
+                    pool.checkin(conn);
+                    Err(e)
+                }
+            }
         })
         .await
         .map_err(|e| Error::Internal(format!("read task failed: {e}")))??;
@@ -134,7 +140,7 @@ impl Snapshot {
 impl Drop for Snapshot {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.batch("ROLLBACK");
             self.pool.checkin(conn);
         }
     }

@@ -10,7 +10,7 @@
 //!   the operator may make such a change while the claim is live;
 //! - when a task is done, the tasks waiting for it are told (and say when they are unblocked).
 
-use rusqlite::Connection;
+use crate::store::Connection;
 
 use super::policy::Policy;
 use super::{Actor, MissionControl, idempotency, log, not_found, quoted};

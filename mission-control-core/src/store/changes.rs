@@ -1,8 +1,10 @@
 //! SQL for the `changes` table: the change log, numbered by `seq`.
+//!
+//! Where the last seq handed out is kept differs: SQLite's `AUTOINCREMENT` counter
+//! (`sqlite_sequence`), which moves by itself as rows are added; on PostgreSQL the one row of
+//! `log_position`, which the writer sets before each group commit ([`set_latest`]).
 
-use rusqlite::{Connection, OptionalExtension, params};
-
-use super::sql;
+use super::{Connection, Dialect, Sql, params};
 use crate::error::Result;
 
 /// One entry of the change log as read back.
@@ -21,39 +23,47 @@ pub(crate) fn insert(
     payload: &str,
     now: i64,
 ) -> Result<()> {
-    let mut stmt = sql(conn.prepare_cached(
-        "INSERT INTO changes (seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
-    ))?;
-    sql(stmt.execute(params![seq, name, payload, now]))?;
+    const SQL: Sql =
+        Sql::new("INSERT INTO changes (seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4)");
+    conn.execute(&SQL, params![seq, name, payload, now])?;
     Ok(())
 }
 
 /// Up to `limit` changes after `after`, in order.
 pub(crate) fn after(conn: &Connection, after: i64, limit: usize) -> Result<Vec<StoredChange>> {
-    let mut stmt = sql(conn.prepare_cached(
-        "SELECT seq, name, payload FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    ))?;
-    let rows = sql(stmt.query_map(params![after, limit as i64], |r| {
+    const SQL: Sql =
+        Sql::new("SELECT seq, name, payload FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    conn.query(&SQL, params![after, limit], |r| {
         Ok(StoredChange {
             seq: r.get(0)?,
             name: r.get(1)?,
             payload: r.get(2)?,
         })
-    }))?;
-    sql(rows.collect())
+    })
 }
 
 /// The last seq handed out (0 before the first change), whether or not it is still kept.
 pub(crate) fn latest(conn: &Connection) -> Result<i64> {
-    let mut stmt =
-        sql(conn.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'changes'"))?;
-    Ok(sql(stmt.query_row([], |r| r.get::<_, i64>(0)).optional())?.unwrap_or(0))
+    const SQL: Sql = Sql::dialects(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+        "SELECT last_seq FROM log_position WHERE id = 1",
+    );
+    Ok(conn.value(&SQL, params![])?.unwrap_or(0))
+}
+
+/// Records the last seq handed out, where the database does not do it itself.
+pub(crate) fn set_latest(conn: &Connection, seq: i64) -> Result<()> {
+    const SQL: Sql = Sql::new("UPDATE log_position SET last_seq = ?1 WHERE id = 1");
+    if conn.dialect() == Dialect::Postgres {
+        conn.execute(&SQL, params![seq])?;
+    }
+    Ok(())
 }
 
 /// The oldest seq still kept, if any.
 pub(crate) fn oldest(conn: &Connection) -> Result<Option<i64>> {
-    let mut stmt = sql(conn.prepare_cached("SELECT MIN(seq) FROM changes"))?;
-    sql(stmt.query_row([], |r| r.get(0)))
+    const SQL: Sql = Sql::new("SELECT MIN(seq) FROM changes");
+    Ok(conn.value::<Option<i64>>(&SQL, params![])?.flatten())
 }
 
 /// Forgets changes older than `before` (epoch ms) and all but the newest `keep`; how many.
@@ -62,13 +72,12 @@ pub(crate) fn oldest(conn: &Connection) -> Result<Option<i64>> {
 /// the newest change older than `before` goes, so a clock that stepped back cannot leave a
 /// hole that a resuming client would silently skip.
 pub(crate) fn sweep(conn: &Connection, before: i64, keep: u64) -> Result<usize> {
-    let by_age = sql(conn.execute(
+    const BY_AGE: Sql = Sql::new(
         "DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes WHERE created_at < ?1)",
-        [before],
-    ))?;
-    let by_count = sql(conn.execute(
-        "DELETE FROM changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?1",
-        [keep as i64],
-    ))?;
+    );
+    const BY_COUNT: Sql = Sql::new("DELETE FROM changes WHERE seq <= ?1");
+    let by_age = conn.execute(&BY_AGE, params![before])?;
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    let by_count = conn.execute(&BY_COUNT, params![latest(conn)?.saturating_sub(keep)])?;
     Ok(by_age + by_count)
 }

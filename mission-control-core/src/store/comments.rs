@@ -1,12 +1,10 @@
 //! SQL for the `comments` table: notes on tasks, oldest first.
 
-use rusqlite::{Connection, Row, params};
-
-use super::sql;
+use super::{Connection, Row, Sql, params};
 use crate::domain::Comment;
 use crate::error::Result;
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Comment> {
+fn from_row(row: &Row<'_>) -> Result<Comment> {
     Ok(Comment {
         id: row.get(0)?,
         task_id: row.get(1)?,
@@ -17,16 +15,19 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Comment> {
 }
 
 pub(crate) fn insert(conn: &Connection, comment: &Comment) -> Result<()> {
-    let mut stmt = sql(conn.prepare_cached(
+    const SQL: Sql = Sql::new(
         "INSERT INTO comments (id, task_id, author, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    ))?;
-    sql(stmt.execute(params![
-        comment.id,
-        comment.task_id,
-        comment.author,
-        comment.text,
-        comment.created_at
-    ]))?;
+    );
+    conn.execute(
+        &SQL,
+        params![
+            comment.id,
+            comment.task_id,
+            comment.author,
+            comment.text,
+            comment.created_at
+        ],
+    )?;
     Ok(())
 }
 
@@ -37,12 +38,11 @@ pub(crate) fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Comment>> {
-    let mut stmt = sql(conn.prepare_cached(
+    const SQL: Sql = Sql::new(
         "SELECT id, task_id, author, text, created_at FROM comments \
          WHERE task_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-    ))?;
-    let rows = sql(stmt.query_map(params![task_id, after.unwrap_or(""), limit], from_row))?;
-    sql(rows.collect())
+    );
+    conn.query(&SQL, params![task_id, after.unwrap_or(""), limit], from_row)
 }
 
 /// Up to `limit` comments on any task after the comment `after`, in the order they were made.
@@ -51,14 +51,14 @@ pub(crate) fn page_all(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Comment>> {
-    let mut stmt = sql(conn.prepare_cached(
-        "SELECT id, task_id, author, text, created_at FROM comments WHERE id > ?1 ORDER BY id LIMIT ?2",
-    ))?;
-    let rows = sql(stmt.query_map(params![after.unwrap_or(""), limit as i64], from_row))?;
-    sql(rows.collect())
+    const SQL: Sql = Sql::new(
+        "SELECT id, task_id, author, text, created_at FROM comments WHERE id > ?1 \
+         ORDER BY id LIMIT ?2",
+    );
+    conn.query(&SQL, params![after.unwrap_or(""), limit], from_row)
 }
 
 pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
-    let mut stmt = sql(conn.prepare_cached("SELECT 1 FROM comments WHERE id = ?1"))?;
-    sql(stmt.exists([id]))
+    const SQL: Sql = Sql::new("SELECT 1 FROM comments WHERE id = ?1");
+    conn.exists(&SQL, params![id])
 }

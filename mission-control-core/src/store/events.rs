@@ -1,9 +1,8 @@
 //! SQL for the `events` table, the append-only log behind the dashboard's feed.
 
 use mission_control_actions::limits;
-use rusqlite::{Connection, Row, params};
 
-use super::sql;
+use super::{Connection, Row, Sql, params};
 use crate::domain::Event;
 use crate::error::Result;
 
@@ -46,9 +45,13 @@ impl Default for EventQuery {
     }
 }
 
-const COLUMNS: &str = "id, type, message, agent_id, task_id, timestamp, seq";
+macro_rules! columns {
+    () => {
+        "id, type, message, agent_id, task_id, timestamp, seq"
+    };
+}
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
+fn from_row(row: &Row<'_>) -> Result<Event> {
     Ok(Event {
         id: row.get(0)?,
         event_type: row.get(1)?,
@@ -60,57 +63,62 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
     })
 }
 
+/// Adds an event-log row, with the seq of its `event.new` change when it has one.
 pub(crate) fn insert(conn: &Connection, event: &Event) -> Result<()> {
-    let mut stmt = sql(conn.prepare_cached(
-        "INSERT INTO events (id, type, message, agent_id, task_id, timestamp) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    ))?;
-    sql(stmt.execute(params![
-        event.id,
-        event.event_type,
-        event.message,
-        event.agent_id,
-        event.task_id,
-        event.timestamp
-    ]))?;
+    const SQL: Sql = Sql::new(
+        "INSERT INTO events (id, type, message, agent_id, task_id, timestamp, seq) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    );
+    conn.execute(
+        &SQL,
+        params![
+            event.id,
+            event.event_type,
+            event.message,
+            event.agent_id,
+            event.task_id,
+            event.timestamp,
+            event.seq
+        ],
+    )?;
     Ok(())
 }
 
 /// Records the `seq` of the event's `event.new` change.
 pub(crate) fn set_seq(conn: &Connection, id: &str, seq: i64) -> Result<()> {
-    let mut stmt = sql(conn.prepare_cached("UPDATE events SET seq = ?2 WHERE id = ?1"))?;
-    sql(stmt.execute(params![id, seq]))?;
+    const SQL: Sql = Sql::new("UPDATE events SET seq = ?2 WHERE id = ?1");
+    conn.execute(&SQL, params![id, seq])?;
     Ok(())
 }
 
 pub(crate) fn list(conn: &Connection, query: EventQuery) -> Result<EventPage> {
+    const AFTER: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM events WHERE seq > ?1 AND timestamp > ?2 ORDER BY seq LIMIT ?3"
+    ));
+    const SINCE: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM events WHERE timestamp > ?1 ORDER BY timestamp DESC, id DESC LIMIT ?2"
+    ));
+    const NEWEST: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM events ORDER BY timestamp DESC, id DESC LIMIT ?1"
+    ));
     let limit = query.limit.clamp(1, EventQuery::MAX_LIMIT);
     // One more than asked for says whether the page is the last. Separate statements rather
     // than `?1 IS NULL OR`: SQLite range-scans an index only when it can see the bound.
     let fetch = i64::from(limit) + 1;
     let mut events: Vec<Event> = match (query.after, query.since) {
-        (Some(after), since) => {
-            let mut stmt = sql(conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM events WHERE seq > ?1 AND timestamp > ?2 \
-                 ORDER BY seq LIMIT ?3"
-            )))?;
-            sql(stmt
-                .query_map(params![after, since.unwrap_or(i64::MIN), fetch], from_row)?
-                .collect())?
-        }
-        (None, Some(since)) => {
-            let mut stmt = sql(conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM events WHERE timestamp > ?1 \
-                 ORDER BY timestamp DESC, id DESC LIMIT ?2"
-            )))?;
-            sql(stmt.query_map(params![since, fetch], from_row)?.collect())?
-        }
-        (None, None) => {
-            let mut stmt = sql(conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM events ORDER BY timestamp DESC, id DESC LIMIT ?1"
-            )))?;
-            sql(stmt.query_map(params![fetch], from_row)?.collect())?
-        }
+        (Some(after), since) => conn.query(
+            &AFTER,
+            params![after, since.unwrap_or(i64::MIN), fetch],
+            from_row,
+        )?,
+        (None, Some(since)) => conn.query(&SINCE, params![since, fetch], from_row)?,
+        (None, None) => conn.query(&NEWEST, params![fetch], from_row)?,
     };
     let has_more = events.len() > limit as usize;
     events.truncate(limit as usize);
@@ -124,17 +132,16 @@ pub(crate) fn page_all(
     after: Option<&(i64, String)>,
     limit: usize,
 ) -> Result<Vec<Event>> {
+    const SQL: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM events WHERE (timestamp, id) > (?1, ?2) ORDER BY timestamp, id LIMIT ?3"
+    ));
     let (at, id) = after.map_or((i64::MIN, ""), |(at, id)| (*at, id.as_str()));
-    let mut stmt = sql(conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM events WHERE (timestamp, id) > (?1, ?2) \
-         ORDER BY timestamp, id LIMIT ?3"
-    )))?;
-    sql(stmt
-        .query_map(params![at, id, limit as i64], from_row)?
-        .collect())
+    conn.query(&SQL, params![at, id, limit], from_row)
 }
 
 pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
-    let mut stmt = sql(conn.prepare_cached("SELECT 1 FROM events WHERE id = ?1"))?;
-    sql(stmt.exists([id]))
+    const SQL: Sql = Sql::new("SELECT 1 FROM events WHERE id = ?1");
+    conn.exists(&SQL, params![id])
 }

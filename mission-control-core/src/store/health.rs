@@ -33,8 +33,8 @@ impl HealthReport {
 }
 
 pub(crate) struct StoreHealth {
-    path: PathBuf,
-    identity: Option<FileIdentity>,
+    /// The SQLite file, and which file it was at open; `None` on a database server.
+    file: Option<(PathBuf, Option<FileIdentity>)>,
     moved: AtomicBool,
     corrupt: AtomicBool,
     last_failure: Mutex<Option<(Instant, String)>>,
@@ -67,10 +67,18 @@ fn identity(path: &Path) -> Option<FileIdentity> {
 
 impl StoreHealth {
     /// Remembers which file is open at `path` now.
-    pub fn new(path: &Path) -> Self {
+    pub fn for_file(path: &Path) -> Self {
+        Self::with_file(Some((path.to_owned(), identity(path))))
+    }
+
+    /// For a database server: no file to watch.
+    pub fn for_server() -> Self {
+        Self::with_file(None)
+    }
+
+    fn with_file(file: Option<(PathBuf, Option<FileIdentity>)>) -> Self {
         StoreHealth {
-            path: path.to_owned(),
-            identity: identity(path),
+            file,
             moved: AtomicBool::new(false),
             corrupt: AtomicBool::new(false),
             last_failure: Mutex::new(None),
@@ -79,10 +87,13 @@ impl StoreHealth {
 
     /// Fails once the file at the path is gone or is another file.
     pub fn check_file(&self) -> Result<()> {
-        if !self.moved.load(Ordering::Relaxed) && identity(&self.path) != self.identity {
+        let Some((path, at_open)) = &self.file else {
+            return Ok(());
+        };
+        if !self.moved.load(Ordering::Relaxed) && identity(path) != *at_open {
             self.moved.store(true, Ordering::Relaxed);
             tracing::error!(
-                path = %self.path.display(),
+                path = %path.display(),
                 "the database file was deleted or replaced; refusing writes until restarted"
             );
         }
@@ -90,7 +101,7 @@ impl StoreHealth {
             return Err(Error::Unavailable(format!(
                 "the database file {} was deleted or replaced while the server was running; \
                  restart the server",
-                self.path.display()
+                path.display()
             )));
         }
         Ok(())
@@ -108,22 +119,22 @@ impl StoreHealth {
     /// Looks at an error on its way out for signs of a damaged file.
     pub fn note_error(&self, error: &Error) {
         if error.is_corruption() && !self.corrupt.swap(true, Ordering::Relaxed) {
-            tracing::error!(path = %self.path.display(), error = %error, "the database file is damaged");
+            tracing::error!(error = %error, "the database file is damaged");
         }
     }
 
     pub fn report(&self) -> HealthReport {
         let mut problems = Vec::new();
+        let path = self
+            .file
+            .as_ref()
+            .map_or_else(String::new, |(p, _)| p.display().to_string());
         if self.check_file().is_err() {
-            problems.push(format!(
-                "the database file {} was deleted or replaced",
-                self.path.display()
-            ));
+            problems.push(format!("the database file {path} was deleted or replaced"));
         }
         if self.corrupt.load(Ordering::Relaxed) {
             problems.push(format!(
-                "the database file {} is damaged; restore it from a backup",
-                self.path.display()
+                "the database file {path} is damaged; restore it from a backup"
             ));
         }
         if let Ok(last) = self.last_failure.lock()
@@ -139,30 +150,6 @@ impl StoreHealth {
     }
 }
 
-/// `PRAGMA quick_check` on the open database: Ok, or the first problems SQLite found.
-pub(crate) fn quick_check(conn: &rusqlite::Connection, path: &Path) -> Result<()> {
-    let mut stmt = conn
-        .prepare("PRAGMA quick_check(5)")
-        .map_err(|e| damaged(path, &e.to_string()))?;
-    let rows: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .and_then(|rows| rows.collect())
-        .map_err(|e| damaged(path, &e.to_string()))?;
-    if rows.len() == 1 && rows[0] == "ok" {
-        Ok(())
-    } else {
-        Err(damaged(path, &rows.join("; ")))
-    }
-}
-
-pub(crate) fn damaged(path: &Path, detail: &str) -> Error {
-    Error::Unavailable(format!(
-        "the database file {} is damaged ({detail}); restore it from a backup, or move it \
-         away to start with an empty board",
-        path.display()
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,7 +161,7 @@ mod tests {
         std::fs::write(&path, b"x").unwrap();
         // Held open, as SQLite holds the database: its inode cannot be reused meanwhile.
         let _open = std::fs::File::open(&path).unwrap();
-        let health = StoreHealth::new(&path);
+        let health = StoreHealth::for_file(&path);
         assert!(health.check_file().is_ok() && health.report().is_ok());
         std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, b"y").unwrap();
@@ -187,7 +174,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         std::fs::write(&path, b"x").unwrap();
-        let health = StoreHealth::new(&path);
+        let health = StoreHealth::for_file(&path);
         health.note_commit(&Err("database or disk is full".into()));
         assert!(health.report().problems[0].contains("disk is full"));
         health.note_commit(&Ok(()));

@@ -1,143 +1,160 @@
-//! The SQLite store: opening the file, migrations, a pool of read connections, and the SQL for
-//! each table.
+//! The store: where the board's rows live, an embedded SQLite file or a PostgreSQL database,
+//! behind one interface ([`Connection`]); the SQL for each table, written once for both; the
+//! migrations; a pool of read connections; and the single writer of each process.
 //!
-//! Writes never come through here directly: they go to the single writer thread in
-//! [`writer`], which batches them into shared transactions (group commit). Reads run on pooled
-//! connections on tokio's blocking threads; WAL mode lets them proceed while a write commits.
+//! Writes never come through here directly: they go to the writer thread in [`writer`], which
+//! batches them into shared transactions (group commit). Reads run on pooled connections on
+//! tokio's blocking threads; both databases let them proceed while a write commits.
 
 pub(crate) mod agents;
 pub(crate) mod changes;
-pub(crate) mod checkpoint;
 pub(crate) mod comments;
+mod connection;
 pub(crate) mod events;
 pub mod health;
 pub(crate) mod idempotency;
 mod migrate;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 pub(crate) mod tasks;
 pub(crate) mod tokens;
-pub(crate) mod wal;
+mod value;
 pub(crate) mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use rusqlite::{Connection, OpenFlags};
 
 pub use changes::StoredChange;
+pub(crate) use connection::{Connection, Dialect, Row, Sql, params};
 pub use events::{EventPage, EventQuery};
+pub(crate) use postgres::PgTarget;
+pub use sqlite::wal::{DEFAULT_WAL_MAX_BYTES, WalStats};
 pub use tasks::{TaskCursor, TaskFilter};
-pub use wal::{DEFAULT_WAL_MAX_BYTES, WalStats};
+pub(crate) use value::{Cell, Column, Param, Value, parsed};
 
 use crate::error::{Error, Result};
 use health::StoreHealth;
 
-/// How long a connection waits on a lock before giving up with "busy".
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 8;
-/// Page cache of a read connection, in KiB, as SQLite's negative `cache_size` says it.
-const READER_CACHE_KIB: i64 = -512;
 
-/// Opens and configures one connection to the database file, which must exist: only
-/// [`open`] creates it, so a file deleted under a running server is never silently replaced
-/// by an empty one.
-pub(crate) fn connect(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let conn = Connection::open_with_flags(path, flags).map_err(Error::from_sqlite)?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(Error::from_sqlite)?;
-    // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes
-    // (the case the server guarantees: every 2xx is committed) and loses at most the last
-    // transactions on power loss, which is the usual trade for an app database.
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(Error::from_sqlite)?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(Error::from_sqlite)?;
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .map_err(Error::from_sqlite)?;
-    conn.set_prepared_statement_cache_capacity(64);
-    Ok(conn)
+/// Where a board lives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (created, with its folder, when missing and allowed).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, as a `postgres://user:password@host:port/db?sslmode=...` URL.
+    Postgres(String),
 }
 
-/// Opens the file (creating it and its folder, readable by their owner only, when
-/// `create` allows), checks it is sound, and applies any migrations not yet applied; the write
-/// connection keeps the WAL under `wal_max_bytes` (at least [`wal::MIN_WAL_MAX_BYTES`]).
-pub(crate) fn open(
-    path: &Path,
-    create: bool,
-    wal_max_bytes: u64,
-) -> Result<(Connection, ReadPool, Arc<StoreHealth>)> {
-    if create {
-        create_private(path)?;
-    } else if !path.is_file() {
-        return Err(Error::Unavailable(format!(
-            "no database at {}",
-            path.display()
-        )));
-    }
-    let damaged = |e: Error| {
-        if e.is_corruption() {
-            health::damaged(path, &e.to_string())
-        } else {
-            e
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            // The URL may hold a password.
+            Database::Postgres(_) => f.write_str("Postgres(..)"),
         }
-    };
-    let mut conn = connect(path).map_err(damaged)?;
-    health::quick_check(&conn, path)?;
-    migrate::apply(&mut conn).map_err(damaged)?;
-    // Checkpoints run on their own thread (see `checkpoint`), and the writer starts the log
-    // over before it outgrows this bound (see `wal`); SQLite cuts the file back to it whenever
-    // the log starts over.
-    conn.pragma_update(None, "wal_autocheckpoint", 0)
-        .map_err(Error::from_sqlite)?;
-    let limit = i64::try_from(wal_max_bytes.max(wal::MIN_WAL_MAX_BYTES)).unwrap_or(i64::MAX);
-    conn.pragma_update(None, "journal_size_limit", limit)
-        .map_err(Error::from_sqlite)?;
-    let health = Arc::new(StoreHealth::new(path));
-    Ok((conn, ReadPool::new(path.to_owned(), health.clone()), health))
+    }
 }
 
-/// Creates the database file (and its folder) if missing, readable by its owner only. SQLite
-/// gives the WAL and shared-memory files the database file's permissions.
-fn create_private(path: &Path) -> Result<()> {
-    let cannot = |what: &Path, e: std::io::Error| {
-        Error::Unavailable(format!("cannot create {}: {e}", what.display()))
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Self {
+        Database::Sqlite(path)
+    }
+}
+
+impl From<&PathBuf> for Database {
+    fn from(path: &PathBuf) -> Self {
+        Database::Sqlite(path.clone())
+    }
+}
+
+impl From<&std::path::Path> for Database {
+    fn from(path: &std::path::Path) -> Self {
+        Database::Sqlite(path.to_owned())
+    }
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+/// A URL with its password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "***".into();
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.is_dir()
-    {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir).map_err(|e| cannot(dir, e))?;
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_owned(),
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(cannot(path, e)),
+}
+
+/// What opening a database gives: the write connection, readers, and the store's health.
+pub(crate) struct Opened {
+    pub writer: Connection,
+    pub readers: ReadPool,
+    pub health: Arc<StoreHealth>,
+}
+
+/// Opens the board's database and applies any migrations not yet applied. An SQLite file is
+/// created (with its folder, readable by its owner only) when `create` allows, and its
+/// write-ahead log kept under `wal_max_bytes`.
+pub(crate) fn open(database: &Database, create: bool, wal_max_bytes: u64) -> Result<Opened> {
+    match database {
+        Database::Sqlite(path) => {
+            let writer = sqlite::open(path, create, wal_max_bytes)?;
+            let health = Arc::new(StoreHealth::for_file(path));
+            let readers = ReadPool::new(Source::Sqlite(path.clone()), health.clone());
+            Ok(Opened {
+                writer,
+                readers,
+                health,
+            })
+        }
+        Database::Postgres(url) => {
+            let target = PgTarget::parse(url).map_err(|e| Error::field("DATABASE_URL", e))?;
+            let writer = Connection::Postgres(Box::new(target.connect()?));
+            migrate::apply(&writer)?;
+            let health = Arc::new(StoreHealth::for_server());
+            let readers = ReadPool::new(Source::Postgres(Box::new(target)), health.clone());
+            Ok(Opened {
+                writer,
+                readers,
+                health,
+            })
+        }
     }
+}
+
+/// Where new read connections come from.
+#[derive(Clone)]
+enum Source {
+    Sqlite(PathBuf),
+    Postgres(Box<PgTarget>),
 }
 
 /// Read connections, reused across requests.
 #[derive(Clone)]
 pub(crate) struct ReadPool {
-    path: PathBuf,
+    source: Source,
     idle: Arc<Mutex<Vec<Connection>>>,
     health: Arc<StoreHealth>,
 }
 
 impl ReadPool {
-    fn new(path: PathBuf, health: Arc<StoreHealth>) -> Self {
+    fn new(source: Source, health: Arc<StoreHealth>) -> Self {
         ReadPool {
-            path,
+            source,
             idle: Arc::default(),
             health,
         }
@@ -171,19 +188,16 @@ impl ReadPool {
         if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             return Ok(conn);
         }
-        let conn = connect(&self.path)?;
-        conn.pragma_update(None, "query_only", true)
-            .map_err(Error::from_sqlite)?;
-        // Reads of the whole board scan rather than revisit: a small cache per connection
-        // keeps many concurrent readers cheap; the OS page cache does the rest.
-        conn.pragma_update(None, "cache_size", READER_CACHE_KIB)
-            .map_err(Error::from_sqlite)?;
-        Ok(conn)
+        match &self.source {
+            Source::Sqlite(path) => Ok(Connection::Sqlite(sqlite::connect_reader(path)?)),
+            Source::Postgres(target) => Ok(Connection::Postgres(Box::new(target.connect()?))),
+        }
     }
 
-    /// Gives a connection back (it is closed when enough are idle already).
+    /// Gives a connection back (it is closed when enough are idle already, or when it is in
+    /// a transaction or broken).
     pub fn checkin(&self, conn: Connection) {
-        if conn.is_autocommit()
+        if conn.is_idle()
             && let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE_READERS
         {
@@ -192,7 +206,23 @@ impl ReadPool {
     }
 }
 
-/// Wraps a rusqlite error in the crate's error, sorting out "unavailable" ones.
-pub(crate) fn sql<T>(result: rusqlite::Result<T>) -> Result<T> {
-    result.map_err(Error::from_sqlite)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact_url("postgres://mc:s3cret@db.example:5432/board?sslmode=require"),
+            "postgres://mc:***@db.example:5432/board?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://db.example/board"),
+            "postgres://db.example/board"
+        );
+        assert_eq!(
+            format!("{}", Database::Postgres("postgres://a:b@h/d".into())),
+            "postgres://a:***@h/d"
+        );
+    }
 }

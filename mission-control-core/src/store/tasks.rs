@@ -5,15 +5,16 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
-
-use super::sql;
+use super::{Connection, Row, Sql, params};
 use crate::domain::{ClaimFilter, Priority, Task, TaskStatus};
 use crate::error::Result;
 
-const COLUMNS: &str = "id, title, description, status, assigned_agent, priority, created_at, \
-                       updated_at, created_by, tags, version, updated_by, lease_expires_at, \
-                       lease_seconds";
+macro_rules! columns {
+    () => {
+        "id, title, description, status, assigned_agent, priority, created_at, updated_at, \
+         created_by, tags, version, updated_by, lease_expires_at, lease_seconds"
+    };
+}
 
 /// Which tasks `list` returns; `None` fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,7 +58,7 @@ impl TaskCursor {
     }
 }
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
+fn from_row(row: &Row<'_>) -> Result<Task> {
     let tags: Option<String> = row.get(9)?;
     Ok(Task {
         id: row.get(0)?,
@@ -86,70 +87,75 @@ fn tags_json(task: &Task) -> String {
 }
 
 /// Runs a query of whole tasks and fills in their blockers.
-fn query(conn: &Connection, sql_text: &str, params: impl rusqlite::Params) -> Result<Vec<Task>> {
-    let mut stmt = sql(conn.prepare_cached(sql_text))?;
-    let rows = sql(stmt.query_map(params, from_row))?;
-    let mut tasks: Vec<Task> = sql(rows.collect())?;
+fn query(conn: &Connection, sql: &Sql, params: &[&dyn super::Param]) -> Result<Vec<Task>> {
+    let mut tasks = conn.query(sql, params, from_row)?;
     attach_blockers(conn, &mut tasks)?;
     Ok(tasks)
 }
 
 pub(crate) fn insert(conn: &Connection, task: &Task) -> Result<()> {
-    let mut stmt = sql(conn.prepare_cached(&format!(
-        "INSERT INTO tasks ({COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-    )))?;
-    sql(stmt.execute(params![
-        task.id,
-        task.title,
-        task.description,
-        task.status,
-        task.assigned_agent,
-        task.priority,
-        task.created_at,
-        task.updated_at,
-        task.created_by,
-        tags_json(task),
-        task.version,
-        task.updated_by,
-        task.lease_expires_at,
-        task.lease_seconds,
-    ]))?;
+    const SQL: Sql = Sql::new(concat!(
+        "INSERT INTO tasks (",
+        columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ));
+    conn.execute(
+        &SQL,
+        params![
+            task.id,
+            task.title,
+            task.description,
+            task.status,
+            task.assigned_agent,
+            task.priority,
+            task.created_at,
+            task.updated_at,
+            task.created_by,
+            tags_json(task),
+            task.version,
+            task.updated_by,
+            task.lease_expires_at,
+            task.lease_seconds,
+        ],
+    )?;
     Ok(())
 }
 
 /// Writes every field but the id, the creation data and the blockers.
 pub(crate) fn update(conn: &Connection, task: &Task) -> Result<()> {
-    let mut stmt = sql(conn.prepare_cached(
+    const SQL: Sql = Sql::new(
         "UPDATE tasks SET title = ?2, description = ?3, status = ?4, assigned_agent = ?5, \
          priority = ?6, updated_at = ?7, tags = ?8, version = ?9, updated_by = ?10, \
          lease_expires_at = ?11, lease_seconds = ?12 WHERE id = ?1",
-    ))?;
-    sql(stmt.execute(params![
-        task.id,
-        task.title,
-        task.description,
-        task.status,
-        task.assigned_agent,
-        task.priority,
-        task.updated_at,
-        tags_json(task),
-        task.version,
-        task.updated_by,
-        task.lease_expires_at,
-        task.lease_seconds,
-    ]))?;
+    );
+    conn.execute(
+        &SQL,
+        params![
+            task.id,
+            task.title,
+            task.description,
+            task.status,
+            task.assigned_agent,
+            task.priority,
+            task.updated_at,
+            tags_json(task),
+            task.version,
+            task.updated_by,
+            task.lease_expires_at,
+            task.lease_seconds,
+        ],
+    )?;
     Ok(())
 }
 
 pub(crate) fn delete(conn: &Connection, id: &str) -> Result<bool> {
-    let mut stmt = sql(conn.prepare_cached("DELETE FROM tasks WHERE id = ?1"))?;
-    Ok(sql(stmt.execute([id]))? > 0)
+    const SQL: Sql = Sql::new("DELETE FROM tasks WHERE id = ?1");
+    Ok(conn.execute(&SQL, params![id])? > 0)
 }
 
 pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Task>> {
-    let mut stmt = sql(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE id = ?1")))?;
-    let Some(task) = sql(stmt.query_row([id], from_row).optional())? else {
+    const SQL: Sql = Sql::new(concat!("SELECT ", columns!(), " FROM tasks WHERE id = ?1"));
+    let Some(task) = conn.query_opt(&SQL, params![id], from_row)? else {
         return Ok(None);
     };
     let mut tasks = [task];
@@ -159,23 +165,23 @@ pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Task>> {
 }
 
 pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
-    let mut stmt = sql(conn.prepare_cached("SELECT 1 FROM tasks WHERE id = ?1"))?;
-    sql(stmt.exists([id]))
+    const SQL: Sql = Sql::new("SELECT 1 FROM tasks WHERE id = ?1");
+    conn.exists(&SQL, params![id])
 }
 
 /// Matching tasks, oldest first (the order cards were added to the board).
 pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> Result<Vec<Task>> {
-    // `?1 IS NULL OR ...` keeps one cached statement for every filter combination; SQLite still
-    // uses the status or assignee index when the parameter is bound.
-    query(
-        conn,
-        &format!(
-            "SELECT {COLUMNS} FROM tasks \
-             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assigned_agent = ?2) \
-             ORDER BY created_at, id"
-        ),
-        params![filter.status, filter.agent],
-    )
+    // `?1 IS NULL OR ...` keeps one cached statement for every filter combination; the status
+    // or assignee index is still used when the parameter is bound.
+    const SQL: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM tasks \
+         WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1) \
+           AND (CAST(?2 AS TEXT) IS NULL OR assigned_agent = ?2) \
+         ORDER BY created_at, id"
+    ));
+    query(conn, &SQL, params![filter.status, filter.agent])
 }
 
 /// Up to `limit` matching tasks after `after`, oldest first: one page of the board.
@@ -185,42 +191,49 @@ pub(crate) fn page(
     after: Option<&TaskCursor>,
     limit: usize,
 ) -> Result<Vec<Task>> {
+    const SQL: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM tasks \
+         WHERE (created_at, id) > (?3, ?4) \
+           AND (CAST(?1 AS TEXT) IS NULL OR status = ?1) \
+           AND (CAST(?2 AS TEXT) IS NULL OR assigned_agent = ?2) \
+         ORDER BY created_at, id LIMIT ?5"
+    ));
     let (at, id) = after.map_or((i64::MIN, ""), |c| (c.created_at, c.id.as_str()));
     query(
         conn,
-        &format!(
-            "SELECT {COLUMNS} FROM tasks \
-             WHERE (created_at, id) > (?3, ?4) \
-               AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assigned_agent = ?2) \
-             ORDER BY created_at, id LIMIT ?5"
-        ),
-        params![filter.status, filter.agent, at, id, limit as i64],
+        &SQL,
+        params![filter.status, filter.agent, at, id, limit],
     )
 }
 
 pub(crate) fn count(conn: &Connection) -> Result<i64> {
-    sql(conn.query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0)))
+    const SQL: Sql = Sql::new("SELECT COUNT(*) FROM tasks");
+    Ok(conn.value(&SQL, params![])?.unwrap_or(0))
 }
 
 /// Fills in `blocked_by` and `blocked` for every task, in one query.
 fn attach_blockers(conn: &Connection, tasks: &mut [Task]) -> Result<()> {
+    const SQL: Sql = Sql::dialects(
+        "SELECT b.task_id, b.blocker_id, t.status FROM task_blockers b \
+         JOIN tasks t ON t.id = b.blocker_id \
+         WHERE b.task_id IN (SELECT value FROM json_each(?1)) \
+         ORDER BY b.task_id, b.blocker_id",
+        "SELECT b.task_id, b.blocker_id, t.status FROM task_blockers b \
+         JOIN tasks t ON t.id = b.blocker_id \
+         WHERE b.task_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+         ORDER BY b.task_id, b.blocker_id",
+    );
     if tasks.is_empty() {
         return Ok(());
     }
     let ids = serde_json::to_string(&tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into());
-    let mut stmt = sql(conn.prepare_cached(
-        "SELECT b.task_id, b.blocker_id, t.status FROM task_blockers b \
-         JOIN tasks t ON t.id = b.blocker_id \
-         WHERE b.task_id IN (SELECT value FROM json_each(?1)) \
-         ORDER BY b.task_id, b.blocker_id",
-    ))?;
     let mut edges: HashMap<String, Vec<(String, TaskStatus)>> = HashMap::new();
-    let rows = sql(stmt.query_map([ids], |r| {
-        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-    }))?;
-    for row in rows {
-        let (task_id, blocker, status) = sql(row)?;
+    for (task_id, blocker, status) in conn.query(&SQL, params![ids], |r| {
+        Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get(2)?))
+    })? {
         edges.entry(task_id).or_default().push((blocker, status));
     }
     if edges.is_empty() {
@@ -237,13 +250,13 @@ fn attach_blockers(conn: &Connection, tasks: &mut [Task]) -> Result<()> {
 
 /// Replaces a task's blockers.
 pub(crate) fn set_blockers(conn: &Connection, task_id: &str, blockers: &[String]) -> Result<()> {
-    let mut clear = sql(conn.prepare_cached("DELETE FROM task_blockers WHERE task_id = ?1"))?;
-    sql(clear.execute([task_id]))?;
-    let mut add = sql(conn.prepare_cached(
-        "INSERT OR IGNORE INTO task_blockers (task_id, blocker_id) VALUES (?1, ?2)",
-    ))?;
+    const CLEAR: Sql = Sql::new("DELETE FROM task_blockers WHERE task_id = ?1");
+    const ADD: Sql = Sql::new(
+        "INSERT INTO task_blockers (task_id, blocker_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    );
+    conn.execute(&CLEAR, params![task_id])?;
     for blocker in blockers {
-        sql(add.execute(params![task_id, blocker]))?;
+        conn.execute(&ADD, params![task_id, blocker])?;
     }
     Ok(())
 }
@@ -266,14 +279,14 @@ pub(crate) fn closes_cycle(
     task_id: &str,
     blockers: &[String],
 ) -> Result<Option<String>> {
-    let mut stmt = sql(conn.prepare_cached(
+    const SQL: Sql = Sql::new(
         "WITH RECURSIVE upstream(id) AS ( \
-           SELECT ?1 \
+           SELECT CAST(?1 AS TEXT) \
            UNION SELECT b.blocker_id FROM task_blockers b JOIN upstream u ON b.task_id = u.id \
          ) SELECT 1 FROM upstream WHERE id = ?2 LIMIT 1",
-    ))?;
+    );
     for blocker in blockers {
-        if blocker == task_id || sql(stmt.exists(params![blocker, task_id]))? {
+        if blocker == task_id || conn.exists(&SQL, params![blocker, task_id])? {
             return Ok(Some(blocker.clone()));
         }
     }
@@ -282,10 +295,8 @@ pub(crate) fn closes_cycle(
 
 /// The ids of tasks that wait for `blocker_id`.
 pub(crate) fn dependents(conn: &Connection, blocker_id: &str) -> Result<Vec<String>> {
-    let mut stmt =
-        sql(conn.prepare_cached("SELECT task_id FROM task_blockers WHERE blocker_id = ?1"))?;
-    let rows = sql(stmt.query_map([blocker_id], |r| r.get(0)))?;
-    sql(rows.collect())
+    const SQL: Sql = Sql::new("SELECT task_id FROM task_blockers WHERE blocker_id = ?1");
+    conn.query(&SQL, params![blocker_id], |r| r.get(0))
 }
 
 /// The task `claim-next` gives `agent`: the highest priority, then oldest, `todo` task that
@@ -295,6 +306,54 @@ pub(crate) fn claimable(
     agent: &str,
     filter: &ClaimFilter,
 ) -> Result<Option<Task>> {
+    const WITH_PRIORITY: Sql = Sql::dialects(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tasks t \
+             WHERE t.status = 'todo' AND t.priority = ?1 \
+               AND (t.assigned_agent IS NULL OR t.assigned_agent = ?2) \
+               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?3)) \
+               AND NOT EXISTS (SELECT 1 FROM task_blockers b JOIN tasks bt ON bt.id = b.blocker_id \
+                               WHERE b.task_id = t.id AND bt.status != 'done') \
+             ORDER BY t.created_at, t.id LIMIT 1"
+        ),
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tasks t \
+             WHERE t.status = 'todo' AND t.priority = $1 \
+               AND (t.assigned_agent IS NULL OR t.assigned_agent = $2) \
+               AND (CAST($3 AS TEXT) IS NULL OR (t.tags::jsonb) ? $3) \
+               AND NOT EXISTS (SELECT 1 FROM task_blockers b JOIN tasks bt ON bt.id = b.blocker_id \
+                               WHERE b.task_id = t.id AND bt.status != 'done') \
+             ORDER BY t.created_at, t.id LIMIT 1"
+        ),
+    );
+    const WITHOUT_PRIORITY: Sql = Sql::dialects(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tasks t \
+             WHERE t.status = 'todo' AND t.priority IS NULL AND ?1 IS NULL \
+               AND (t.assigned_agent IS NULL OR t.assigned_agent = ?2) \
+               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?3)) \
+               AND NOT EXISTS (SELECT 1 FROM task_blockers b JOIN tasks bt ON bt.id = b.blocker_id \
+                               WHERE b.task_id = t.id AND bt.status != 'done') \
+             ORDER BY t.created_at, t.id LIMIT 1"
+        ),
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tasks t \
+             WHERE t.status = 'todo' AND t.priority IS NULL AND CAST($1 AS TEXT) IS NULL \
+               AND (t.assigned_agent IS NULL OR t.assigned_agent = $2) \
+               AND (CAST($3 AS TEXT) IS NULL OR (t.tags::jsonb) ? $3) \
+               AND NOT EXISTS (SELECT 1 FROM task_blockers b JOIN tasks bt ON bt.id = b.blocker_id \
+                               WHERE b.task_id = t.id AND bt.status != 'done') \
+             ORDER BY t.created_at, t.id LIMIT 1"
+        ),
+    );
     // One indexed query per priority, highest first, each stopping at its first match.
     let mut priorities: Vec<Option<Priority>> =
         Priority::ALL.iter().rev().copied().map(Some).collect();
@@ -304,19 +363,12 @@ pub(crate) fn claimable(
         if filter.priority.is_some() && filter.priority != priority {
             continue;
         }
-        let mut stmt = sql(conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM tasks t \
-             WHERE t.status = 'todo' AND t.priority IS ?1 \
-               AND (t.assigned_agent IS NULL OR t.assigned_agent = ?2) \
-               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?3)) \
-               AND NOT EXISTS (SELECT 1 FROM task_blockers b JOIN tasks bt ON bt.id = b.blocker_id \
-                               WHERE b.task_id = t.id AND bt.status != 'done') \
-             ORDER BY t.created_at, t.id LIMIT 1"
-        )))?;
-        if let Some(task) = sql(stmt
-            .query_row(params![priority, agent, tag], from_row)
-            .optional())?
-        {
+        let sql = if priority.is_some() {
+            &WITH_PRIORITY
+        } else {
+            &WITHOUT_PRIORITY
+        };
+        if let Some(task) = conn.query_opt(sql, params![priority, agent, tag], from_row)? {
             let mut tasks = [task];
             attach_blockers(conn, &mut tasks)?;
             let [task] = tasks;
@@ -328,35 +380,34 @@ pub(crate) fn claimable(
 
 /// Tasks whose lease has ended by `now`.
 pub(crate) fn expired_leases(conn: &Connection, now: i64) -> Result<Vec<Task>> {
-    query(
-        conn,
-        &format!(
-            "SELECT {COLUMNS} FROM tasks WHERE lease_expires_at IS NOT NULL \
-             AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT 500"
-        ),
-        [now],
-    )
+    const SQL: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM tasks WHERE lease_expires_at IS NOT NULL AND lease_expires_at <= ?1 \
+         ORDER BY lease_expires_at LIMIT 500"
+    ));
+    query(conn, &SQL, params![now])
 }
 
 /// Tasks `agent` holds a live lease on.
 pub(crate) fn held_by(conn: &Connection, agent: &str, now: i64) -> Result<Vec<Task>> {
-    query(
-        conn,
-        &format!(
-            "SELECT {COLUMNS} FROM tasks WHERE assigned_agent = ?1 \
-             AND lease_expires_at > ?2 ORDER BY created_at, id"
-        ),
-        params![agent, now],
-    )
+    const SQL: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM tasks WHERE assigned_agent = ?1 AND lease_expires_at > ?2 \
+         ORDER BY created_at, id"
+    ));
+    query(conn, &SQL, params![agent, now])
 }
 
 /// Tasks assigned to `agent`.
 pub(crate) fn assigned_to(conn: &Connection, agent: &str) -> Result<Vec<Task>> {
-    query(
-        conn,
-        &format!("SELECT {COLUMNS} FROM tasks WHERE assigned_agent = ?1 ORDER BY created_at, id"),
-        [agent],
-    )
+    const SQL: Sql = Sql::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM tasks WHERE assigned_agent = ?1 ORDER BY created_at, id"
+    ));
+    query(conn, &SQL, params![agent])
 }
 
 #[cfg(test)]

@@ -8,19 +8,27 @@
 //! and publishes its domain events. A caller that got `Ok` therefore knows its write is on disk,
 //! and subscribers see events exactly once, in commit order, and never for a rolled-back write.
 //!
-//! Between two group commits the thread also keeps the write-ahead log under its bound (see
-//! [`super::wal`]): that is the one moment no write is in flight.
+//! Seqs: the writer reads the last seq once at the start of each group commit, hands out the
+//! next ones to the batch's changes, and (on PostgreSQL) writes the new last seq back before it
+//! commits. SQLite's `BEGIN IMMEDIATE` and, on PostgreSQL, a transaction-scoped advisory lock
+//! taken at the start of each group commit serialize the batches of every process on the
+//! database, so seqs are dense and in commit order everywhere, and every rule that checks and
+//! then writes (claims, `If-Match`, idempotency keys) is as safe across processes as within one.
+//! On PostgreSQL each batch that logged changes also rings a `NOTIFY` with its last seq, so
+//! other processes read the log at once rather than at their next poll.
+//!
+//! Between two group commits the thread also keeps SQLite's write-ahead log under its bound
+//! (see [`super::sqlite::wal`]): that is the one moment no write is in flight.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::health::StoreHealth;
-use super::wal::{WalBound, WalStats};
-use super::{changes, events};
+use super::sqlite::wal::{WalBound, WalStats};
+use super::{Connection, Dialect, PgTarget, Sql, changes, events, params, postgres};
 use crate::bus::{Committed, DomainEvent, EventBus, Logged};
 use crate::domain::now_millis;
 use crate::error::{Error, Result};
@@ -31,12 +39,18 @@ const MAX_BATCH: usize = 256;
 /// Jobs that may queue before callers wait for room (back-pressure rather than unbounded memory).
 const QUEUE_DEPTH: usize = 4096;
 
+/// The seqs of one group commit: the last one handed out, and where the batch started.
+pub(crate) struct Seqs {
+    last: i64,
+    at_start: i64,
+}
+
 /// What a write job returns: its result for the caller, and the events to publish on commit.
 pub(crate) type Written<T> = (T, Vec<DomainEvent>);
 
 trait Job: Send {
     /// Runs the job's statements inside the open transaction.
-    fn run(&mut self, conn: &Connection);
+    fn run(&mut self, conn: &Connection, seqs: &mut Seqs);
     /// Answers the caller once the transaction's fate is known.
     fn finish(self: Box<Self>, committed: Result<(), String>, bus: &EventBus);
 }
@@ -52,25 +66,28 @@ where
     T: Send,
     F: FnOnce(&Connection) -> Result<Written<T>> + Send,
 {
-    fn run(&mut self, conn: &Connection) {
+    fn run(&mut self, conn: &Connection, seqs: &mut Seqs) {
         let Some(work) = self.work.take() else { return };
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            self.outcome = Some(Err(Error::from_sqlite(e)));
+        if let Err(e) = conn.batch("SAVEPOINT job") {
+            self.outcome = Some(Err(e));
             return;
         }
+        let before = seqs.last;
         // A panic in one job must not take down the writer thread (and with it every later
         // write); it becomes that job's error and its savepoint is rolled back.
         let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
             .unwrap_or_else(|_| Err(Error::Internal("a write panicked".into())))
-            .and_then(|(value, events)| Ok((value, log_changes(conn, events)?)));
+            .and_then(|(value, events)| Ok((value, log_changes(conn, seqs, events)?)));
         let end = if outcome.is_ok() {
             "RELEASE job"
         } else {
+            // The job's seqs go back with its rows.
+            seqs.last = before;
             "ROLLBACK TO job; RELEASE job"
         };
-        self.outcome = Some(match conn.execute_batch(end) {
+        self.outcome = Some(match conn.batch(end) {
             Ok(()) => outcome,
-            Err(e) => Err(Error::from_sqlite(e)),
+            Err(e) => Err(e),
         });
     }
 
@@ -94,7 +111,11 @@ where
 /// Writes each change a client can see to the change log, in the job's transaction, and pairs
 /// it with its `seq`. The single writer hands out seqs itself (the next after the last ever
 /// used), so that an event-log row can carry its own seq in the payload that announces it.
-fn log_changes(conn: &Connection, events: Vec<DomainEvent>) -> Result<Vec<Committed>> {
+fn log_changes(
+    conn: &Connection,
+    seqs: &mut Seqs,
+    events: Vec<DomainEvent>,
+) -> Result<Vec<Committed>> {
     if events.iter().all(|e| e.wire_name().is_none()) {
         return Ok(events
             .into_iter()
@@ -105,7 +126,6 @@ fn log_changes(conn: &Connection, events: Vec<DomainEvent>) -> Result<Vec<Commit
             .collect());
     }
     let now = now_millis();
-    let mut next = changes::latest(conn)? + 1;
     let mut committed = Vec::with_capacity(events.len());
     for mut event in events {
         let Some(name) = event.wire_name() else {
@@ -115,8 +135,8 @@ fn log_changes(conn: &Connection, events: Vec<DomainEvent>) -> Result<Vec<Commit
             });
             continue;
         };
-        let seq = next;
-        next += 1;
+        seqs.last += 1;
+        let seq = seqs.last;
         if let DomainEvent::EventLogged(logged) = &mut event {
             logged.seq = Some(seq);
             events::set_seq(conn, &logged.id, seq)?;
@@ -146,15 +166,38 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the thread on `conn`, the write connection from [`super::open`]; the WAL is kept
-    /// under that connection's `journal_size_limit`.
-    pub fn start(mut conn: Connection, bus: EventBus, health: Arc<StoreHealth>) -> Result<Self> {
-        let wal = WalBound::attach(&mut conn)?;
-        let stats = wal.stats();
+    /// Starts the thread on `conn`, the write connection from [`super::open`]. On SQLite the
+    /// WAL is kept under that connection's `journal_size_limit`; on PostgreSQL a lost
+    /// connection is made again from `reconnect` before the next batch.
+    pub fn start(
+        mut conn: Connection,
+        reconnect: Option<PgTarget>,
+        bus: EventBus,
+        health: Arc<StoreHealth>,
+    ) -> Result<Self> {
+        let wal = match &mut conn {
+            Connection::Sqlite(sqlite) => Some(WalBound::attach(sqlite)?),
+            Connection::Postgres(_) => None,
+        };
+        let stats = wal.as_ref().map_or_else(
+            || Arc::new(Mutex::new(WalStats::default())),
+            WalBound::stats,
+        );
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("mission-control-writer".into())
-            .spawn(move || run(conn, receiver, bus, &health, wal))
+            .spawn(move || {
+                run(
+                    Thread {
+                        conn,
+                        reconnect,
+                        wal,
+                    },
+                    receiver,
+                    bus,
+                    &health,
+                )
+            })
             .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             sender: Mutex::new(Some(sender)),
@@ -216,12 +259,37 @@ fn closed() -> Error {
     Error::Unavailable("the store is shut down".into())
 }
 
+/// What the writer thread owns.
+struct Thread {
+    conn: Connection,
+    reconnect: Option<PgTarget>,
+    wal: Option<WalBound>,
+}
+
+impl Thread {
+    /// Makes a lost PostgreSQL connection again; `Err` while the database cannot be reached.
+    fn ensure_connected(&mut self) -> Result<(), String> {
+        let Connection::Postgres(pg) = &self.conn else {
+            return Ok(());
+        };
+        if !pg.is_closed() {
+            return Ok(());
+        }
+        let Some(target) = &self.reconnect else {
+            return Err("the database connection was lost".into());
+        };
+        let fresh = target.connect().map_err(|e| e.to_string())?;
+        tracing::info!("reconnected to PostgreSQL");
+        self.conn = Connection::Postgres(Box::new(fresh));
+        Ok(())
+    }
+}
+
 fn run(
-    mut conn: Connection,
+    mut thread: Thread,
     mut jobs: mpsc::Receiver<Box<dyn Job>>,
     bus: EventBus,
     health: &StoreHealth,
-    mut wal: WalBound,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
@@ -232,14 +300,19 @@ fn run(
                 Err(_) => break,
             }
         }
-        // Never write into a file that is no longer the database at its path.
-        let committed = match health.check_file() {
+        // Never write into a file that is no longer the database at its path, nor on a
+        // connection that is gone.
+        let committed = match health
+            .check_file()
+            .map_err(reason)
+            .and_then(|()| thread.ensure_connected())
+        {
             Ok(()) => {
-                let committed = commit_batch(&conn, &mut batch);
+                let committed = commit_batch(&thread.conn, &mut batch);
                 health.note_commit(&committed);
                 committed
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         };
         if let Err(reason) = &committed {
             tracing::error!(reason, jobs = batch.len(), "a write transaction failed");
@@ -248,21 +321,65 @@ fn run(
             job.finish(committed.clone(), &bus);
         }
         // Every caller of this batch has its answer; writes that come in now wait for this.
-        wal.after_commit(&mut conn);
+        if let (Some(wal), Connection::Sqlite(conn)) = (&mut thread.wal, &mut thread.conn) {
+            wal.after_commit(conn);
+        }
     }
-    if let Err((_, e)) = conn.close() {
+    if let Connection::Sqlite(conn) = thread.conn
+        && let Err((_, e)) = conn.close()
+    {
         tracing::error!(error = %e, "closing the database failed");
     }
 }
 
+/// One group commit: every job of the batch in one transaction, each in its own savepoint.
 fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| e.to_string())?;
+    const LOCK: Sql = Sql::new("SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?1)");
+    const NOTIFY: Sql = Sql::new("SELECT pg_notify(?1 || current_schema(), ?2)");
+    let begin = || -> Result<i64> {
+        match conn.dialect() {
+            Dialect::Sqlite => conn.batch("BEGIN IMMEDIATE")?,
+            Dialect::Postgres => {
+                conn.batch("BEGIN")?;
+                conn.execute(&LOCK, params![postgres::WRITE_LOCK])?;
+            }
+        }
+        changes::latest(conn)
+    };
+    let last = match begin() {
+        Ok(last) => last,
+        Err(e) => {
+            let _ = conn.batch("ROLLBACK");
+            return Err(reason(e));
+        }
+    };
+    let mut seqs = Seqs {
+        last,
+        at_start: last,
+    };
     for job in batch.iter_mut() {
-        job.run(conn);
+        job.run(conn, &mut seqs);
     }
-    conn.execute_batch("COMMIT").map_err(|e| {
-        let _ = conn.execute_batch("ROLLBACK");
-        e.to_string()
+    let finish = || -> Result<()> {
+        if seqs.last != seqs.at_start && conn.dialect() == Dialect::Postgres {
+            changes::set_latest(conn, seqs.last)?;
+            conn.execute(
+                &NOTIFY,
+                params![postgres::CHANGES_CHANNEL, seqs.last.to_string()],
+            )?;
+        }
+        conn.batch("COMMIT")
+    };
+    finish().map_err(|e| {
+        let _ = conn.batch("ROLLBACK");
+        reason(e)
     })
+}
+
+/// Why a transaction failed, in words the callers' `Unavailable` error wraps once.
+fn reason(error: Error) -> String {
+    match error {
+        Error::Unavailable(reason) => reason,
+        other => other.to_string(),
+    }
 }

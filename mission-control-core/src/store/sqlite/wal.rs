@@ -88,11 +88,14 @@ pub(crate) struct WalBound {
 impl WalBound {
     /// Watches the log of `conn`, the write connection, whose `journal_size_limit` is the bound.
     pub fn attach(conn: &mut Connection) -> Result<Self> {
-        let limit: i64 =
-            super::sql(conn.pragma_query_value(None, "journal_size_limit", |r| r.get(0)))?;
+        let limit: i64 = conn
+            .pragma_query_value(None, "journal_size_limit", |r| r.get(0))
+            .map_err(Error::from_sqlite)?;
         let max_bytes =
             u64::try_from(limit).map_or(DEFAULT_WAL_MAX_BYTES, |l| l.max(MIN_WAL_MAX_BYTES));
-        let page_size: i64 = super::sql(conn.pragma_query_value(None, "page_size", |r| r.get(0)))?;
+        let page_size: i64 = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .map_err(Error::from_sqlite)?;
         // What the log holds already (left by a process that stopped without closing the file,
         // or by another process on the same file). A passive checkpoint never waits; busy (another
         // connection is checkpointing) it tells nothing, and the first commit will.
