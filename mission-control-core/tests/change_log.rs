@@ -119,8 +119,9 @@ async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
     mc.shutdown().await;
     drop(mc);
 
-    // Reopened with room for 10: the sweeper trims right after start.
+    // Reopened with room for 10 and served: the sweeper trims right after start.
     let mc = open_at(&path, 10);
+    mc.start_sweeps().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Catchup::ResyncRequired { oldest, latest: l } =

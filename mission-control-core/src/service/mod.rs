@@ -7,6 +7,12 @@
 //! The server, an embedding program and tests all go through here, so they all behave the same
 //! way. One module per concept: [`tasks`](self) and their claims, comments, agents, presence,
 //! tokens, the feed and the change log, and the sweeper that runs the clock-driven rules.
+//!
+//! Opening a board reads it and writes nothing of its own accord: the clock-driven rules
+//! (leases that run out, silent agents going offline, forgetting what has expired) run only
+//! once [`MissionControl::start_sweeps`] is called, in the one process that serves the board.
+//! A command that reads the board (an export, a backup) therefore changes nothing, and never
+//! marks offline an agent whose live connection another process holds.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +24,7 @@ use tokio::sync::broadcast;
 
 use crate::auth::JwtKeys;
 use crate::bus::{Committed, EventBus};
-use crate::domain::{AgentId, Event, EventType, now_millis};
+use crate::domain::{AgentId, Event, EventType};
 use crate::error::{Error, Result};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::health::{HealthReport, StoreHealth};
@@ -148,6 +154,7 @@ struct Inner {
     token_use: Mutex<HashMap<String, i64>>,
     presence: Arc<Presence>,
     health: Arc<StoreHealth>,
+    /// The clock-driven rules, once [`MissionControl::start_sweeps`] has started them.
     sweeper: Mutex<Option<Sweeper>>,
 }
 
@@ -173,6 +180,9 @@ impl MissionControl {
         ))
     }
 
+    /// Opens (or, when `options.create` allows, creates) the database and brings an older
+    /// file's schema up to date. Opening writes nothing else and starts no clock-driven rule:
+    /// see [`MissionControl::start_sweeps`].
     pub fn open_with(options: Options) -> Result<Self> {
         let keys = JwtKeys::new(&options.jwt_secret)?;
         let (conn, readers, health) = store::open(
@@ -180,15 +190,11 @@ impl MissionControl {
             options.create,
             options.wal_max_bytes,
         )?;
-        let swept = store::tokens::delete_expired(&conn, now_millis())?;
-        if swept > 0 {
-            tracing::debug!(swept, "removed expired tokens");
-        }
         let presence = Arc::new(Presence::load(&conn)?);
         let bus = EventBus::new();
         let writer = Writer::start(conn, bus.clone(), health.clone())?;
         let checkpointer = Checkpointer::start(&options.database_path)?;
-        let mc = MissionControl {
+        Ok(MissionControl {
             inner: Arc::new(Inner {
                 writer,
                 checkpointer,
@@ -205,12 +211,36 @@ impl MissionControl {
                 health,
                 sweeper: Mutex::new(None),
             }),
-        };
-        let sweeper = Sweeper::start(Arc::downgrade(&mc.inner))?;
-        if let Ok(mut slot) = mc.inner.sweeper.lock() {
-            *slot = Some(sweeper);
+        })
+    }
+
+    /// Starts the board's clock in this process: the rules that run on time rather than on a
+    /// request. Every second, claims whose lease ran out go back to `todo`; every few seconds,
+    /// agents silent for `agent_offline_after` (with no live connection here) are marked
+    /// offline; every half minute, signs of life and token use are written down; every minute,
+    /// expired tokens, day-old idempotency keys and changes past the change log's retention
+    /// are forgotten (the old changes also at once). Runs on a thread of its own until
+    /// [`MissionControl::shutdown`] (or the last handle is dropped); calling it again does
+    /// nothing.
+    ///
+    /// Start it in one process per board: the one that serves it, since only that process
+    /// knows which agents hold live connections. A program that only reads the board, or
+    /// writes beside a running server, leaves it off.
+    pub fn start_sweeps(&self) -> Result<()> {
+        let mut slot = self.inner.sweeper.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(Sweeper::start(Arc::downgrade(&self.inner))?);
         }
-        Ok(mc)
+        Ok(())
+    }
+
+    /// Whether [`MissionControl::start_sweeps`] has started the clock in this process.
+    pub fn sweeping(&self) -> bool {
+        self.inner
+            .sweeper
+            .lock()
+            .map(|s| s.is_some())
+            .unwrap_or(false)
     }
 
     /// Every change committed from now on, in commit order; each change a client can see
