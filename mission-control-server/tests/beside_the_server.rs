@@ -1,6 +1,8 @@
 //! Commands run beside a running server, on the same database file (real processes both): a
 //! command writes only what it is asked to and never runs the board's clock, so an agent whose
-//! socket the server holds stays online however long a command runs.
+//! socket the server holds stays online however long a command runs; and a token revoked from
+//! the command line reaches the server's token checks, and ends the connections made with it,
+//! as fast as any change made there reaches the server's clients.
 
 mod common;
 
@@ -9,9 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::Server;
 use common::live::{create_tasks, events_until, latest_seq};
+use common::{Server, error_fields};
 use mission_control_testkit::socketio::{self, Socket};
+use mission_control_testkit::sse::{EventStream, Item};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -64,6 +67,14 @@ async fn agent_token(s: &Server, admin: &str, id: &str, name: &str) -> String {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.body["token"].as_str().unwrap().to_owned()
+}
+
+async fn open_stream(s: &Server, token: &str) -> EventStream {
+    let url = format!("{}/api/stream", s.url);
+    match EventStream::open(&s.http, &url, token, None).await.unwrap() {
+        Ok(stream) => stream,
+        Err((status, body)) => panic!("{status}: {body}"),
+    }
 }
 
 /// Reads a socket until the server closes it; every event it got.
@@ -178,4 +189,124 @@ async fn an_agent_with_a_live_socket_stays_online_while_commands_run_beside_the_
     let (heard, _) = nova_hears.await.unwrap();
     assert!(!heard.is_empty());
     assert!(!went_offline(&heard, "agent-nova"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_revoked_from_the_command_line_is_refused_and_its_connections_end_at_once() {
+    let s = Server::start_with(SETTINGS).await;
+    let admin = s.login().await;
+    let nova = agent_token(&s, &admin, "agent-nova", "Nova").await;
+    let mut watcher = socketio::connect(s.process.addr, &admin).await.unwrap();
+    let mut watcher_stream = open_stream(&s, &admin).await;
+    let ready = watcher_stream.next_event(WAIT).await.unwrap();
+    assert_eq!(ready.event, "ready");
+    let mut nova_socket = socketio::connect(s.process.addr, &nova).await.unwrap();
+    let mut nova_stream = open_stream(&s, &nova).await;
+    assert_eq!(nova_stream.next_event(WAIT).await.unwrap().event, "ready");
+    // Nova is at work: its token has been checked, and the server remembers it as good.
+    assert_eq!(
+        s.call("GET", "/api/tasks", None, Some(&nova)).await.status,
+        200
+    );
+    let at = latest_seq(&s, &admin).await;
+
+    // Another process revokes Nova's token, then makes a change.
+    let out = run(
+        &s.dir,
+        &["tokens", "revoke", "--agent", "agent-nova", "--all"],
+    )
+    .await;
+    assert!(out.contains("Revoked 1 tokens"), "{out}");
+    run(
+        &s.dir,
+        &[
+            "token",
+            "--agent",
+            "agent-rex",
+            "--name",
+            "Rex",
+            "--role",
+            "Dev",
+        ],
+    )
+    .await;
+
+    // Once the server's clients have that change, the revocation, made before it, has reached
+    // the token checks and the connections: Nova's next request is refused, its socket and
+    // its stream are over.
+    let heard = events_until(&mut watcher, WAIT, |got| {
+        got.iter()
+            .any(|(name, p)| name == "agent.status_changed" && p["agent"]["id"] == "agent-rex")
+    })
+    .await;
+    error_fields(
+        &s.call("GET", "/api/tasks", None, Some(&nova)).await,
+        401,
+        "unauthorized",
+    );
+    let closed = tokio::time::timeout(WAIT, async {
+        while socketio::next_packet(&mut nova_socket).await.is_some() {}
+    })
+    .await;
+    assert!(closed.is_ok(), "Nova's socket is closed");
+    let mut said = Vec::new();
+    while let Some(item) = nova_stream.next_within(WAIT).await {
+        if let Item::Comment(comment) = item {
+            said.push(comment);
+        }
+    }
+    assert_eq!(said, ["closed: the token was revoked"]);
+
+    // No client is sent the revocation: its seq is simply skipped, on both transports.
+    let seqs: Vec<i64> = heard
+        .iter()
+        .filter_map(|(_, p)| p["seq"].as_i64())
+        .collect();
+    assert_eq!(seqs.first(), Some(&(at + 2)), "{heard:?}");
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let first = watcher_stream.next_event(WAIT).await.unwrap();
+    assert_eq!(
+        (first.event.as_str(), first.seq()),
+        ("agent.status_changed", Some(at + 2))
+    );
+    assert!(
+        heard
+            .iter()
+            .all(|(name, _)| name != mission_control_core::bus::REVOKED_TOKEN)
+    );
+
+    // Resuming from before the revocation skips it the same way.
+    let latest = latest_seq(&s, &admin).await;
+    let mut resumed = socketio::connect_with(s.process.addr, &json!({"token": admin, "since": at}))
+        .await
+        .unwrap();
+    let replay = events_until(&mut resumed, WAIT, |got| {
+        got.last().is_some_and(|(name, _)| name == "resumed")
+    })
+    .await;
+    let (_, said) = replay.last().unwrap();
+    assert_eq!(
+        said,
+        &json!({"since": at, "seq": latest, "replayed": latest - at - 1})
+    );
+    let replayed: Vec<i64> = replay[..replay.len() - 1]
+        .iter()
+        .filter_map(|(_, p)| p["seq"].as_i64())
+        .collect();
+    assert_eq!(replayed, (at + 2..=latest).collect::<Vec<_>>());
+    let url = format!("{}/api/stream", s.url);
+    let mut stream = EventStream::open(&s.http, &url, &admin, Some(&at.to_string()))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut ids = Vec::new();
+    loop {
+        let event = stream.next_event(WAIT).await.unwrap();
+        if event.event == "resumed" {
+            assert_eq!(event.json()["seq"], latest);
+            break;
+        }
+        ids.push(event.seq().unwrap());
+    }
+    assert_eq!(ids, replayed);
 }

@@ -56,6 +56,7 @@ pub use tasks::TaskPage;
 use policy::Policy;
 use presence::Presence;
 use sweeper::Sweeper;
+use tokens::VerifiedTokens;
 
 /// Who is making a change: a registered agent, or the operator signed in as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,11 +146,9 @@ struct Inner {
     agent_offline_after: Duration,
     change_log_retention: Duration,
     change_log_max_entries: u64,
-    /// Tokens already checked against `auth_tokens`, by SHA-256 of the token: who they act
-    /// as, their id, their expiry, and when they were checked. Most requests then need no
-    /// database read to authenticate. Revoking a token removes it here; an entry is trusted
-    /// for [`VERIFIED_FOR_MS`] only, so a revocation made by another process takes effect too.
-    verified: Mutex<HashMap<String, VerifiedToken>>,
+    /// Tokens already checked against `auth_tokens` (see [`VerifiedTokens`]): most requests
+    /// then need no database read to authenticate.
+    verified: Mutex<VerifiedTokens>,
     /// When each token (by id) was last used, gathered between flushes to the database.
     token_use: Mutex<HashMap<String, i64>>,
     presence: Arc<Presence>,
@@ -157,18 +156,6 @@ struct Inner {
     /// The clock-driven rules, once [`MissionControl::start_sweeps`] has started them.
     sweeper: Mutex<Option<Sweeper>>,
 }
-
-#[derive(Debug, Clone)]
-pub(crate) struct VerifiedToken {
-    pub actor: Actor,
-    pub expires_at: i64,
-    pub checked_at: i64,
-}
-
-/// Most verified tokens remembered; past that the cache starts over.
-pub(crate) const VERIFIED_CACHE: usize = 10_000;
-/// How long a verified token is trusted before it is checked against the database again.
-pub(crate) const VERIFIED_FOR_MS: i64 = 30_000;
 
 impl MissionControl {
     /// Opens (or creates) the database at `path` with a random signing key, so tokens last only
