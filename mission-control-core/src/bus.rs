@@ -1,11 +1,17 @@
 //! The in-process event bus: every committed change, in commit order, for whoever listens
 //! (the server's Socket.io and SSE fan-out, an embedding program, tests).
 //!
-//! Each change a client can see is also in the durable change log with its `seq` (see
-//! [`Committed`]): the bus is how a change reaches listeners at once, the log is how a listener
-//! that missed some catches up. It is a tokio broadcast channel: publishing never waits for a
-//! listener, and a listener that falls more than [`CAPACITY`] changes behind is told how many
-//! it missed (`Lagged`) and should catch up from the log.
+//! Each change is also in the durable change log with its `seq` (see [`Committed`]): the bus
+//! is how a change reaches listeners at once, the log is how a listener that missed some (or
+//! lives in another process) catches up. It is a tokio broadcast channel: publishing never
+//! waits for a listener, and a listener that falls more than [`CAPACITY`] changes behind is
+//! told how many it missed (`Lagged`) and should catch up from the log.
+//!
+//! Most entries are changes to the board, which clients receive. A revoked token is an entry
+//! too ([`REVOKED_TOKEN`]), so that every process following the log hears of it as soon as of
+//! any change (its token checks forget the token, its live connections made with it end), but
+//! no client ever receives it: the seqs a client sees therefore increase without being
+//! consecutive.
 
 use std::sync::Arc;
 
@@ -16,6 +22,27 @@ use crate::domain::{Agent, Comment, Event, Task};
 
 /// Changes buffered for the slowest listener before it starts to miss some.
 pub const CAPACITY: usize = 8192;
+
+/// The name of a change-log entry that says a token was revoked; its payload is
+/// `{"tokenHash": "<hex SHA-256 of the token>"}`. Never sent to clients.
+pub const REVOKED_TOKEN: &str = "token.revoked";
+
+/// The names of the changes clients receive (the Socket.io events, the SSE `event:`s).
+const WIRE_NAMES: [&str; 7] = [
+    "task.created",
+    "task.updated",
+    "task.deleted",
+    "agent.status_changed",
+    "agent.removed",
+    "event.new",
+    "comment.created",
+];
+
+/// Whether a change-log entry of this name goes to clients: the changes to the board do;
+/// revocations, and any name this version does not know, do not.
+pub fn is_wire_name(name: &str) -> bool {
+    WIRE_NAMES.contains(&name)
+}
 
 /// A change, as the service produces it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +63,8 @@ pub enum DomainEvent {
     /// A note was added to a task.
     CommentCreated(Comment),
     /// A token was revoked; live connections made with it must end. Carries the hex SHA-256
-    /// of the token, never the token. Not part of the change log.
+    /// of the token, never the token. In the change log as [`REVOKED_TOKEN`]; never sent to
+    /// clients.
     TokenRevoked {
         token_hash: String,
     },
@@ -44,23 +72,31 @@ pub enum DomainEvent {
 
 impl DomainEvent {
     /// The name of the change on the wire (the Socket.io event, the SSE `event:`); `None` for
-    /// signals that are not changes to the board.
+    /// signals that are not changes to the board (a revoked token).
     pub fn wire_name(&self) -> Option<&'static str> {
-        Some(match self {
-            DomainEvent::TaskCreated(_) => "task.created",
-            DomainEvent::TaskUpdated(_) => "task.updated",
-            DomainEvent::TaskDeleted { .. } => "task.deleted",
-            DomainEvent::AgentStatusChanged(_) => "agent.status_changed",
-            DomainEvent::AgentRemoved { .. } => "agent.removed",
-            DomainEvent::EventLogged(_) => "event.new",
-            DomainEvent::CommentCreated(_) => "comment.created",
-            DomainEvent::TokenRevoked { .. } => return None,
-        })
+        match self.log_name() {
+            REVOKED_TOKEN => None,
+            name => Some(name),
+        }
     }
 
-    /// The payload of the change, exactly as the specification writes it (`{"task": {...}}`,
-    /// `{"taskId": "..."}`, ...).
-    pub(crate) fn wire_payload(&self) -> serde_json::Result<String> {
+    /// The name of its change-log entry: the wire name, or [`REVOKED_TOKEN`].
+    pub fn log_name(&self) -> &'static str {
+        match self {
+            DomainEvent::TaskCreated(_) => WIRE_NAMES[0],
+            DomainEvent::TaskUpdated(_) => WIRE_NAMES[1],
+            DomainEvent::TaskDeleted { .. } => WIRE_NAMES[2],
+            DomainEvent::AgentStatusChanged(_) => WIRE_NAMES[3],
+            DomainEvent::AgentRemoved { .. } => WIRE_NAMES[4],
+            DomainEvent::EventLogged(_) => WIRE_NAMES[5],
+            DomainEvent::CommentCreated(_) => WIRE_NAMES[6],
+            DomainEvent::TokenRevoked { .. } => REVOKED_TOKEN,
+        }
+    }
+
+    /// The payload of its change-log entry: for a change, exactly as the specification writes
+    /// it (`{"task": {...}}`, `{"taskId": "..."}`, ...).
+    pub(crate) fn log_payload(&self) -> serde_json::Result<String> {
         #[derive(Serialize)]
         struct TaskPayload<'a> {
             task: &'a Task,
@@ -87,6 +123,11 @@ impl DomainEvent {
         struct CommentPayload<'a> {
             comment: &'a Comment,
         }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct RevokedTokenPayload<'a> {
+            token_hash: &'a str,
+        }
         match self {
             DomainEvent::TaskCreated(task) | DomainEvent::TaskUpdated(task) => {
                 serde_json::to_string(&TaskPayload { task })
@@ -104,17 +145,19 @@ impl DomainEvent {
             DomainEvent::CommentCreated(comment) => {
                 serde_json::to_string(&CommentPayload { comment })
             }
-            DomainEvent::TokenRevoked { .. } => Ok(String::new()),
+            DomainEvent::TokenRevoked { token_hash } => {
+                serde_json::to_string(&RevokedTokenPayload { token_hash })
+            }
         }
     }
 }
 
-/// A change that has committed, as the bus carries it: the change, and (for changes to the
-/// board) its place in the change log and its wire payload, serialised once.
+/// A change that has committed, as the bus carries it: the change, and its place in the
+/// change log with its payload, serialised once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed {
     pub event: DomainEvent,
-    pub logged: Option<Logged>,
+    pub logged: Logged,
 }
 
 /// A change's entry in the change log.
@@ -122,10 +165,23 @@ pub struct Committed {
 pub struct Logged {
     /// Strictly increasing across the database's life, in commit order.
     pub seq: i64,
-    /// The wire name, as [`DomainEvent::wire_name`].
+    /// The entry's name, as [`DomainEvent::log_name`]: clients receive it when
+    /// [`is_wire_name`] says so.
     pub name: &'static str,
-    /// The wire payload, a JSON object.
+    /// The payload, a JSON object.
     pub payload: Arc<str>,
+}
+
+/// The payload of a [`REVOKED_TOKEN`] entry: the token's hex SHA-256, if the payload is one.
+pub(crate) fn revoked_token_hash(payload: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RevokedToken {
+        token_hash: String,
+    }
+    serde_json::from_str::<RevokedToken>(payload)
+        .ok()
+        .map(|r| r.token_hash)
 }
 
 #[derive(Clone)]

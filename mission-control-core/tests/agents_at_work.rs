@@ -20,6 +20,8 @@ async fn board_with(offline_after: Duration) -> Board {
     options.operator = Some(AgentId::parse("agent-patch").unwrap());
     options.agent_offline_after = offline_after;
     let mc = MissionControl::open_with(options).unwrap();
+    // This board is served here: its clock runs (leases expire, silent agents go offline).
+    mc.start_sweeps().unwrap();
     for (id, name) in [
         ("agent-patch", "Patch"),
         ("agent-nova", "Nova"),

@@ -1,7 +1,8 @@
 //! The change log against a real SQLite file: one unbroken run of seqs in commit order, read
 //! back exactly by `changes_after`, trimmed by count from the front only, and shared by every
 //! process on the file (two boards on one file stand in for two server processes: each has its
-//! own connections and writer thread, and SQLite's lock is all they share).
+//! own connections and writer thread, and SQLite's lock is all they share), revocations
+//! included, which reach the token checks of a process that follows the log.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -70,7 +71,7 @@ async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
     // The bus carries the same changes, in the same order, with the same payloads.
     for stored in &logged {
         let committed = bus.recv().await.unwrap();
-        let on_bus = committed.logged.as_ref().unwrap();
+        let on_bus = &committed.logged;
         assert_eq!(
             (on_bus.seq, on_bus.name, &*on_bus.payload),
             (stored.seq, stored.name.as_str(), stored.payload.as_str())
@@ -119,8 +120,9 @@ async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
     mc.shutdown().await;
     drop(mc);
 
-    // Reopened with room for 10: the sweeper trims right after start.
+    // Reopened with room for 10 and served: the sweeper trims right after start.
     let mc = open_at(&path, 10);
+    mc.start_sweeps().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Catchup::ResyncRequired { oldest, latest: l } =
@@ -192,4 +194,67 @@ async fn two_processes_on_one_file_share_one_log_and_each_can_tail_it() {
     );
     first.shutdown().await;
     second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_by_another_process_reaches_the_token_checks_of_one_that_follows_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.db");
+    let server = open_at(&path, 1_000_000);
+    let command = open_at(&path, 1_000_000);
+    let nova = NewAgent::parse(NewAgentRequest {
+        id: Some("agent-nova".into()),
+        name: Some("Nova".into()),
+        role: Some("Research".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    server.register_agent(None, nova).await.unwrap();
+    let token = server
+        .mint_token(None, "agent-nova", TokenLifetime::DEFAULT)
+        .await
+        .unwrap()
+        .token;
+    let nova = Actor::new("agent-nova");
+    assert_eq!(server.verify_token(&token).await.unwrap(), nova);
+    let at = server.latest_seq().await.unwrap();
+
+    // The other process revokes it and marks Nova offline. Until the server reads the log,
+    // it trusts the token it checked a moment ago.
+    assert_eq!(
+        command.revoke_all_tokens(None, "agent-nova").await.unwrap(),
+        1
+    );
+    let offline = AgentChanges::status(AgentStatus::Offline);
+    command
+        .update_agent(&nova, "agent-nova", offline)
+        .await
+        .unwrap();
+    assert_eq!(server.verify_token(&token).await.unwrap(), nova);
+
+    // The log holds the revocation, in its place, for servers only.
+    let entries = all_after(&server, at).await;
+    let revocation = &entries[0];
+    assert_eq!(revocation.seq, at + 1);
+    assert!(!revocation.for_clients());
+    assert_eq!(revocation.revoked_token(), Some(auth::sha256_hex(&token)));
+    assert!(entries[1..].iter().all(StoredChange::for_clients));
+    assert_eq!(entries[1].revoked_token(), None);
+
+    // Learned, the revocation is refused at once, and Nova's next sign of life here brings
+    // it back online (the server knows it went offline elsewhere).
+    for entry in &entries {
+        server.learn(entry);
+    }
+    assert!(matches!(
+        server.verify_token(&token).await,
+        Err(Error::Unauthorized(_))
+    ));
+    server.saw(&nova).await.unwrap();
+    assert_eq!(
+        server.get_agent("agent-nova").await.unwrap().status,
+        AgentStatus::Online
+    );
+    server.shutdown().await;
+    command.shutdown().await;
 }

@@ -482,13 +482,7 @@ async fn the_bus_announces_commits_in_order() {
     let mut seen = vec![];
     let mut seqs = vec![];
     while let Ok(committed) = bus.try_recv() {
-        seqs.push(
-            committed
-                .logged
-                .as_ref()
-                .expect("every change is logged")
-                .seq,
-        );
+        seqs.push(committed.logged.seq);
         seen.push(committed.event.clone());
     }
     assert_eq!(seen.len(), 6);

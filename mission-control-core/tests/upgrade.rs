@@ -82,7 +82,7 @@ async fn a_board_from_the_previous_release_upgrades_in_place() {
     assert_eq!(claimed.version, 2);
     assert_eq!(claimed.assigned_agent.as_deref(), Some("agent-nova"));
     let first = changes.recv().await.unwrap();
-    assert_eq!(first.logged.as_ref().unwrap().seq, 9);
+    assert_eq!(first.logged.seq, 9);
     match mc.changes_after(8, 10).await.unwrap() {
         Catchup::Changes(page) => {
             let names: Vec<&str> = page.changes.iter().map(|c| c.name.as_str()).collect();

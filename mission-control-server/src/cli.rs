@@ -43,7 +43,8 @@ pub enum Command {
     /// Generate a new admin password, print it once, and keep only its hash (a running server
     /// uses it from its next sign-in).
     ResetAdminPassword,
-    /// See or revoke an agent's tokens (a revoked token's connections end within 30 s).
+    /// See or revoke an agent's tokens (a running server refuses a revoked token, and ends the
+    /// connections made with it, within a second).
     Tokens {
         #[command(subcommand)]
         action: TokensCommand,

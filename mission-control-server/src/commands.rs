@@ -1,5 +1,8 @@
 //! What each command line command does. `serve` is [`startup::run`]; the others open the
 //! board the server uses (never a new one) and act through the core, as the system itself.
+//! They write only what they are asked to (`token --name --role` registers its agent, `import`
+//! imports, `tokens revoke` revokes); reading commands write nothing, and none of them runs
+//! the board's clock, which is the serving process's alone.
 
 use std::io::Write;
 
@@ -34,7 +37,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
         Command::Tokens { action } => tokens(config, action).await,
         Command::Agents { action } => agents(config, action).await,
         Command::Backup { file } => {
-            let mc = open(&config).await?;
+            let mc = open(&config)?;
             mc.backup(&file).await.map_err(|e| e.to_string())?;
             mc.shutdown().await;
             println!(
@@ -45,7 +48,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Export { output } => {
-            let mc = open(&config).await?;
+            let mc = open(&config)?;
             let export = mc.export().await.map_err(|e| e.to_string())?;
             mc.shutdown().await;
             let json = serde_json::to_vec_pretty(&export).map_err(|e| e.to_string())?;
@@ -64,7 +67,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let export: BoardExport = serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not an export: {e}", file.display()))?;
-            let mc = open(&config).await?;
+            let mc = open(&config)?;
             let report = mc.import(export).await.map_err(|e| e.to_string())?;
             mc.shutdown().await;
             println!(
@@ -76,10 +79,8 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
     }
 }
 
-async fn open(config: &Config) -> Result<mission_control_core::MissionControl, String> {
-    startup::open_existing_store(config)
-        .await
-        .map_err(|e| e.to_string())
+fn open(config: &Config) -> Result<mission_control_core::MissionControl, String> {
+    startup::open_existing_store(config).map_err(|e| e.to_string())
 }
 
 async fn token(
@@ -90,7 +91,7 @@ async fn token(
     role: Option<String>,
 ) -> Result<(), String> {
     let lifetime = TokenLifetime::days(days).map_err(|e| format!("--days {e}"))?;
-    let mc = open(&config).await?;
+    let mc = open(&config)?;
     if let (Some(name), Some(role)) = (name, role) {
         let new = NewAgent {
             id: AgentId::parse(&agent).map_err(|e| format!("--agent {e}"))?,
@@ -138,7 +139,7 @@ fn reset_admin_password(config: &Config) -> Result<(), String> {
 }
 
 async fn tokens(config: Config, action: TokensCommand) -> Result<(), String> {
-    let mc = open(&config).await?;
+    let mc = open(&config)?;
     let result = match action {
         TokensCommand::List { agent } => mc.list_tokens(None, &agent).await.map(|tokens| {
             if tokens.is_empty() {
@@ -172,7 +173,7 @@ async fn tokens(config: Config, action: TokensCommand) -> Result<(), String> {
 }
 
 async fn agents(config: Config, action: AgentsCommand) -> Result<(), String> {
-    let mc = open(&config).await?;
+    let mc = open(&config)?;
     let result = match action {
         AgentsCommand::List => mc.list_agents().await.map(|agents| {
             for a in agents {

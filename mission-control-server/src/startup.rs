@@ -1,6 +1,11 @@
 //! Start-up and shutdown in one place: take the port, provision what is missing, open the
-//! store, register the operator's agent, build the service stack (Socket.io around REST and the
-//! dashboard), serve until SIGTERM or Ctrl-C, then drain and close the database.
+//! store, register the operator's agent, start the board's clock (the core's sweeps: leases,
+//! presence, forgetting), build the service stack (Socket.io around REST and the dashboard),
+//! serve until SIGTERM or Ctrl-C, then drain and close the database.
+//!
+//! Only `serve` does the middle two: the other commands open the same store and write nothing
+//! but what they are asked to, so a command run beside the server never changes what the
+//! server decides (who is online, which leases ran out).
 //!
 //! The port comes first: a start that cannot listen generates nothing and changes nothing, so
 //! a first run that fails (the port taken) does not lose the password it would have shown.
@@ -42,8 +47,8 @@ pub enum StartupError {
     },
 }
 
-/// Opens the store and makes sure the operator's own agent is registered.
-pub async fn open_store(
+/// Opens the store; writes nothing.
+pub fn open_store(
     config: &Config,
     secrets: &Secrets,
     create: bool,
@@ -58,7 +63,19 @@ pub async fn open_store(
     options.change_log_retention = config.change_log_retention;
     options.change_log_max_entries = config.change_log_max_entries;
     options.wal_max_bytes = config.wal_max_bytes;
-    let mc = MissionControl::open_with(options)?;
+    Ok(MissionControl::open_with(options)?)
+}
+
+/// Opens the store of a server that has run before, for commands other than `serve`; refuses
+/// to create a database anywhere, and writes nothing.
+pub fn open_existing_store(config: &Config) -> Result<MissionControl, StartupError> {
+    let secrets = provision::existing(config)?;
+    open_store(config, &secrets, false)
+}
+
+/// What serving the board adds to opening it: the operator's own agent is registered (or its
+/// card brought up to date), and the board's clock starts in this process.
+async fn serve_store(mc: &MissionControl, config: &Config) -> Result<(), StartupError> {
     mc.ensure_agent(NewAgent {
         id: config.admin.agent_id.clone(),
         name: config.admin.name.clone(),
@@ -67,14 +84,8 @@ pub async fn open_store(
         avatar_color: None,
     })
     .await?;
-    Ok(mc)
-}
-
-/// Opens the store of a server that has run before, for commands other than `serve`; refuses
-/// to create a database anywhere.
-pub async fn open_existing_store(config: &Config) -> Result<MissionControl, StartupError> {
-    let secrets = provision::existing(config)?;
-    open_store(config, &secrets, false).await
+    mc.start_sweeps()?;
+    Ok(())
 }
 
 /// Runs the server until a shutdown signal, then shuts down gracefully.
@@ -95,7 +106,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         source,
     })?;
     let (secrets, generated) = provision::provision(&config)?;
-    let mc = open_store(&config, &secrets, true).await?;
+    let mc = open_store(&config, &secrets, true)?;
+    serve_store(&mc, &config).await?;
 
     let state = AppState {
         mc: mc.clone(),

@@ -467,8 +467,8 @@ async fn the_command_line_manages_tokens_agents_backups_and_exports() {
     );
     let out = run(vec!["tokens", "revoke", "--agent", "agent-nova", "--all"]).await;
     assert!(out.contains("Revoked 2 tokens"), "{out}");
-    // A revocation by another process reaches the server within its recheck (30 s at most);
-    // it is refused at once by any request that reaches the database.
+    // The server hears of a revocation by another process through the change log, as of any
+    // change (tests/beside_the_server.rs).
     let backup = s.dir.join("copy.db");
     run(vec!["backup", backup.to_str().unwrap()]).await;
     let copy = rusqlite::Connection::open(&backup).unwrap();

@@ -388,6 +388,14 @@ describe('the change log position (seq)', () => {
     expect(again.seq).toBe(13);
   });
 
+  it('a seq the server skips (a revoked token, never sent to clients) is no gap', () => {
+    const t = task();
+    let s = applyLive(at(10, 10), { type: 'task.created', task: t, seq: 11 });
+    s = applyLive(s, { type: 'task.updated', task: { ...t, title: 'after a skip', version: 2 }, seq: 13 });
+    expect(s.tasks[t.id].title).toBe('after a skip');
+    expect(s.seq).toBe(13);
+  });
+
   it('changes already in a list of the snapshot are skipped, the others applied', () => {
     // Tasks read at 14, agents at 11: the board resumes from 11.
     const t = task({ title: 'in the snapshot', version: 2 });

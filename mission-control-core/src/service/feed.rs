@@ -1,15 +1,20 @@
 //! What clients read to follow the board: the event log behind the activity feed, and the
-//! change log a client (or another process) resumes from after a disconnect.
+//! change log a client (or another process) resumes from after a disconnect; and what a
+//! process following the log learns from the entries other processes wrote.
+
+use serde::Deserialize;
 
 use super::MissionControl;
+use crate::domain::Agent;
 use crate::error::Result;
 use crate::store::{EventPage, EventQuery, StoredChange, changes, events};
 
 /// The changes after a client's last seq, or word that they are no longer all kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Catchup {
-    /// Every change after the seq asked for, in order, up to the page size; `latest` is the
-    /// newest seq at the time of the read.
+    /// Every entry after the seq asked for, in order, up to the page size (the changes clients
+    /// receive and the revocations they do not: see [`StoredChange::for_clients`]); `latest`
+    /// is the newest seq at the time of the read.
     Changes(ChangePage),
     /// Some changes after that seq have been swept (or the seq is not this board's): the
     /// client must reload the snapshot (`GET /api/tasks`, `GET /api/agents`).
@@ -64,6 +69,41 @@ impl MissionControl {
             Ok(Catchup::Changes(ChangePage { changes, latest }))
         })
         .await
+    }
+
+    /// Brings what this process keeps in memory up to date with an entry of the change log,
+    /// which another process may have written: a revoked token is checked against the
+    /// database at its next use (rather than trusted as verified), an agent's new status or
+    /// its removal reaches presence. A process that follows the log (the server's relay)
+    /// hands it every entry it reads there; entries this process wrote are known already,
+    /// and learning them again changes nothing.
+    pub fn learn(&self, change: &StoredChange) {
+        #[derive(Deserialize)]
+        struct AgentPayload {
+            agent: Agent,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct AgentIdPayload {
+            agent_id: String,
+        }
+        if let Some(token_hash) = change.revoked_token() {
+            self.forget_verified(&[token_hash]);
+            return;
+        }
+        match change.name.as_str() {
+            "agent.status_changed" => {
+                if let Ok(p) = serde_json::from_str::<AgentPayload>(&change.payload) {
+                    self.inner.presence.note_status(&p.agent);
+                }
+            }
+            "agent.removed" => {
+                if let Ok(p) = serde_json::from_str::<AgentIdPayload>(&change.payload) {
+                    self.inner.presence.forget(&p.agent_id);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Forgets changes past the retention window and count; how many.

@@ -7,6 +7,12 @@
 //! The server, an embedding program and tests all go through here, so they all behave the same
 //! way. One module per concept: [`tasks`](self) and their claims, comments, agents, presence,
 //! tokens, the feed and the change log, and the sweeper that runs the clock-driven rules.
+//!
+//! Opening a board reads it and writes nothing of its own accord: the clock-driven rules
+//! (leases that run out, silent agents going offline, forgetting what has expired) run only
+//! once [`MissionControl::start_sweeps`] is called, in the one process that serves the board.
+//! A command that reads the board (an export, a backup) therefore changes nothing, and never
+//! marks offline an agent whose live connection another process holds.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,7 +24,7 @@ use tokio::sync::broadcast;
 
 use crate::auth::JwtKeys;
 use crate::bus::{Committed, EventBus};
-use crate::domain::{AgentId, Event, EventType, now_millis};
+use crate::domain::{AgentId, Event, EventType};
 use crate::error::{Error, Result};
 use crate::store::health::{HealthReport, StoreHealth};
 use crate::store::sqlite::checkpoint::Checkpointer;
@@ -50,6 +56,7 @@ pub use tasks::TaskPage;
 use policy::Policy;
 use presence::Presence;
 use sweeper::Sweeper;
+use tokens::VerifiedTokens;
 
 /// Who is making a change: a registered agent, or the operator signed in as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,29 +149,16 @@ struct Inner {
     agent_offline_after: Duration,
     change_log_retention: Duration,
     change_log_max_entries: u64,
-    /// Tokens already checked against `auth_tokens`, by SHA-256 of the token: who they act
-    /// as, their id, their expiry, and when they were checked. Most requests then need no
-    /// database read to authenticate. Revoking a token removes it here; an entry is trusted
-    /// for [`VERIFIED_FOR_MS`] only, so a revocation made by another process takes effect too.
-    verified: Mutex<HashMap<String, VerifiedToken>>,
+    /// Tokens already checked against `auth_tokens` (see [`VerifiedTokens`]): most requests
+    /// then need no database read to authenticate.
+    verified: Mutex<VerifiedTokens>,
     /// When each token (by id) was last used, gathered between flushes to the database.
     token_use: Mutex<HashMap<String, i64>>,
     presence: Arc<Presence>,
     health: Arc<StoreHealth>,
+    /// The clock-driven rules, once [`MissionControl::start_sweeps`] has started them.
     sweeper: Mutex<Option<Sweeper>>,
 }
-
-#[derive(Debug, Clone)]
-pub(crate) struct VerifiedToken {
-    pub actor: Actor,
-    pub expires_at: i64,
-    pub checked_at: i64,
-}
-
-/// Most verified tokens remembered; past that the cache starts over.
-pub(crate) const VERIFIED_CACHE: usize = 10_000;
-/// How long a verified token is trusted before it is checked against the database again.
-pub(crate) const VERIFIED_FOR_MS: i64 = 30_000;
 
 impl MissionControl {
     /// Opens (or creates) the database at `path` with a random signing key, so tokens last only
@@ -176,6 +170,9 @@ impl MissionControl {
         ))
     }
 
+    /// Opens (or, when `options.create` allows, creates) the database and brings an older
+    /// file's schema up to date. Opening writes nothing else and starts no clock-driven rule:
+    /// see [`MissionControl::start_sweeps`].
     pub fn open_with(options: Options) -> Result<Self> {
         let keys = JwtKeys::new(&options.jwt_secret)?;
         let store::Opened {
@@ -183,10 +180,6 @@ impl MissionControl {
             readers,
             health,
         } = store::open(&options.database, options.create, options.wal_max_bytes)?;
-        let swept = store::tokens::delete_expired(&conn, now_millis())?;
-        if swept > 0 {
-            tracing::debug!(swept, "removed expired tokens");
-        }
         let presence = Arc::new(Presence::load(&conn)?);
         let bus = EventBus::new();
         let (checkpointer, reconnect) = match &options.database {
@@ -197,7 +190,7 @@ impl MissionControl {
             ),
         };
         let writer = Writer::start(conn, reconnect, bus.clone(), health.clone())?;
-        let mc = MissionControl {
+        Ok(MissionControl {
             inner: Arc::new(Inner {
                 writer,
                 checkpointer,
@@ -214,12 +207,36 @@ impl MissionControl {
                 health,
                 sweeper: Mutex::new(None),
             }),
-        };
-        let sweeper = Sweeper::start(Arc::downgrade(&mc.inner))?;
-        if let Ok(mut slot) = mc.inner.sweeper.lock() {
-            *slot = Some(sweeper);
+        })
+    }
+
+    /// Starts the board's clock in this process: the rules that run on time rather than on a
+    /// request. Every second, claims whose lease ran out go back to `todo`; every few seconds,
+    /// agents silent for `agent_offline_after` (with no live connection here) are marked
+    /// offline; every half minute, signs of life and token use are written down; every minute,
+    /// expired tokens, day-old idempotency keys and changes past the change log's retention
+    /// are forgotten (the old changes also at once). Runs on a thread of its own until
+    /// [`MissionControl::shutdown`] (or the last handle is dropped); calling it again does
+    /// nothing.
+    ///
+    /// Start it in one process per board: the one that serves it, since only that process
+    /// knows which agents hold live connections. A program that only reads the board, or
+    /// writes beside a running server, leaves it off.
+    pub fn start_sweeps(&self) -> Result<()> {
+        let mut slot = self.inner.sweeper.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(Sweeper::start(Arc::downgrade(&self.inner))?);
         }
-        Ok(mc)
+        Ok(())
+    }
+
+    /// Whether [`MissionControl::start_sweeps`] has started the clock in this process.
+    pub fn sweeping(&self) -> bool {
+        self.inner
+            .sweeper
+            .lock()
+            .map(|s| s.is_some())
+            .unwrap_or(false)
     }
 
     /// Every change committed from now on, in commit order; each change a client can see

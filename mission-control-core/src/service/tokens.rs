@@ -3,15 +3,87 @@
 //!
 //! Checking is in two steps so that front ends can put their rate limit between them:
 //! [`MissionControl::check_signature`] costs no database read and stores nothing, so junk is
-//! free to refuse; [`MissionControl::authorize`] then checks revocation (remembered for half a
-//! minute), notes the token's use and the agent's sign of life.
+//! free to refuse; [`MissionControl::authorize`] then checks revocation, notes the token's use
+//! and the agent's sign of life.
+//!
+//! A token found live in the database is remembered ([`VerifiedTokens`]), so most requests need
+//! no database read to authenticate. Revoking it here forgets it at once; a revocation made by
+//! another process reaches this one through the change log, which the process follows
+//! ([`MissionControl::learn`]: the server's relay reads the log every second). An entry is
+//! trusted for [`VERIFIED_FOR_MS`] at most, in case nothing follows the log.
 
-use super::{Actor, MissionControl, VERIFIED_CACHE, VERIFIED_FOR_MS, VerifiedToken};
+use std::collections::HashMap;
+
+use super::{Actor, MissionControl};
 use crate::auth::{Claims, IssuedToken, LOGIN_TOKEN_TTL_MS, SignedToken, sha256_hex};
 use crate::bus::DomainEvent;
 use crate::domain::{TokenInfo, TokenLifetime, now_millis};
 use crate::error::{Error, Result};
 use crate::store::{agents, tokens};
+
+/// Most verified tokens remembered; past that the cache starts over.
+const VERIFIED_CACHE: usize = 10_000;
+/// How long a verified token is trusted before it is checked against the database again,
+/// should no revocation reach this process through the change log.
+const VERIFIED_FOR_MS: i64 = 30_000;
+
+/// Tokens already checked against `auth_tokens`, by hex SHA-256 of the token.
+#[derive(Default)]
+pub(crate) struct VerifiedTokens {
+    entries: HashMap<String, VerifiedToken>,
+    /// Moves on whenever a token is forgotten, so that a check that read the database before
+    /// a revocation cannot remember the token after the revocation was applied.
+    generation: u64,
+}
+
+#[derive(Debug, Clone)]
+struct VerifiedToken {
+    actor: Actor,
+    expires_at: i64,
+    checked_at: i64,
+}
+
+impl VerifiedTokens {
+    fn get(&self, token_hash: &str, now: i64) -> Option<Actor> {
+        let entry = self.entries.get(token_hash)?;
+        (entry.expires_at > now && now - entry.checked_at < VERIFIED_FOR_MS)
+            .then(|| entry.actor.clone())
+    }
+
+    /// Remembers a token checked at `now`, unless a token was forgotten since `generation`.
+    fn remember(&mut self, signed: &SignedToken, actor: &Actor, now: i64, generation: u64) {
+        if generation != self.generation {
+            return;
+        }
+        if self.entries.len() >= VERIFIED_CACHE {
+            self.entries
+                .retain(|_, v| v.expires_at > now && now - v.checked_at < VERIFIED_FOR_MS);
+            if self.entries.len() >= VERIFIED_CACHE {
+                self.entries.clear();
+            }
+        }
+        self.entries.insert(
+            signed.token_hash.clone(),
+            VerifiedToken {
+                actor: actor.clone(),
+                expires_at: signed.expires_at,
+                checked_at: now,
+            },
+        );
+    }
+
+    fn forget<'a>(&mut self, token_hashes: impl IntoIterator<Item = &'a str>) {
+        self.generation += 1;
+        for hash in token_hashes {
+            self.entries.remove(hash);
+        }
+    }
+
+    fn forget_all(&mut self) {
+        self.generation += 1;
+        self.entries.clear();
+    }
+}
 
 impl MissionControl {
     /// Issues a token acting as `agent_id`, valid for `ttl_ms` milliseconds. The agent must be
@@ -91,7 +163,11 @@ impl MissionControl {
     /// life of that agent.
     pub async fn authorize(&self, signed: &SignedToken) -> Result<Actor> {
         let now = now_millis();
-        let actor = match self.cached(&signed.token_hash, now) {
+        let (cached, generation) = {
+            let verified = self.verified();
+            (verified.get(&signed.token_hash, now), verified.generation)
+        };
+        let actor = match cached {
             Some(actor) => actor,
             None => {
                 let id_hash = signed.id.clone();
@@ -101,7 +177,7 @@ impl MissionControl {
                 match stored {
                     Some(hash) if crate::auth::constant_time_eq(&hash, &signed.token_hash) => {
                         let actor = Actor::new(signed.agent_id.clone());
-                        self.remember(signed, &actor, now);
+                        self.verified().remember(signed, &actor, now, generation);
                         actor
                     }
                     _ => return Err(Error::Unauthorized("the token has been revoked")),
@@ -117,38 +193,24 @@ impl MissionControl {
         Ok(actor)
     }
 
-    fn cached(&self, token_hash: &str, now: i64) -> Option<Actor> {
-        let verified = self.inner.verified.lock().ok()?;
-        let entry = verified.get(token_hash)?;
-        (entry.expires_at > now && now - entry.checked_at < VERIFIED_FOR_MS)
-            .then(|| entry.actor.clone())
+    fn verified(&self) -> std::sync::MutexGuard<'_, VerifiedTokens> {
+        self.inner
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
-    fn remember(&self, signed: &SignedToken, actor: &Actor, now: i64) {
-        if let Ok(mut verified) = self.inner.verified.lock() {
-            if verified.len() >= VERIFIED_CACHE {
-                verified.retain(|_, v| v.expires_at > now && now - v.checked_at < VERIFIED_FOR_MS);
-                if verified.len() >= VERIFIED_CACHE {
-                    verified.clear();
-                }
-            }
-            verified.insert(
-                signed.token_hash.clone(),
-                VerifiedToken {
-                    actor: actor.clone(),
-                    expires_at: signed.expires_at,
-                    checked_at: now,
-                },
-            );
-        }
-    }
-
+    /// Forgets that these tokens (by hex SHA-256) were found live: their next use is checked
+    /// against the database.
     pub(crate) fn forget_verified(&self, token_hashes: &[String]) {
-        if let Ok(mut verified) = self.inner.verified.lock() {
-            for hash in token_hashes {
-                verified.remove(hash);
-            }
-        }
+        self.verified()
+            .forget(token_hashes.iter().map(String::as_str));
+    }
+
+    /// Forgets every token found live: each is checked against the database at its next use
+    /// (for a follower of the change log that may have missed revocations).
+    pub fn forget_verified_tokens(&self) {
+        self.verified().forget_all();
     }
 
     /// Revokes a token so that it is refused from now on, and announces it on the bus (so that
@@ -251,5 +313,42 @@ impl MissionControl {
     pub(crate) async fn sweep_expired_tokens(&self, now: i64) -> Result<usize> {
         self.write(move |conn| Ok((tokens::delete_expired(conn, now)?, vec![])))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(hash: &str) -> SignedToken {
+        SignedToken {
+            id: format!("id-{hash}"),
+            token_hash: hash.to_owned(),
+            agent_id: "agent-nova".into(),
+            expires_at: i64::MAX,
+        }
+    }
+
+    #[test]
+    fn a_check_that_began_before_a_revocation_is_not_remembered_after_it() {
+        let mut verified = VerifiedTokens::default();
+        let nova = Actor::new("agent-nova");
+        // A check reads the database (the token is still there) ...
+        let began = verified.generation;
+        // ... the revocation is applied meanwhile ...
+        verified.forget(["a"]);
+        // ... and the check's answer comes back: not remembered.
+        verified.remember(&signed("a"), &nova, 1_000, began);
+        assert_eq!(verified.get("a", 1_000), None);
+        // A check that began after it is.
+        verified.remember(&signed("a"), &nova, 1_000, verified.generation);
+        assert_eq!(verified.get("a", 1_000), Some(nova.clone()));
+        assert_eq!(
+            verified.get("a", 1_000 + VERIFIED_FOR_MS),
+            None,
+            "for a while"
+        );
+        verified.forget_all();
+        assert_eq!(verified.get("a", 1_000), None);
     }
 }

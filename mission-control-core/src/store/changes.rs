@@ -15,6 +15,22 @@ pub struct StoredChange {
     pub payload: String,
 }
 
+impl StoredChange {
+    /// Whether clients receive this entry: the changes to the board do; a revoked token
+    /// ([`crate::bus::REVOKED_TOKEN`]) and names this version does not know do not (a client
+    /// then sees the seq skipped).
+    pub fn for_clients(&self) -> bool {
+        crate::bus::is_wire_name(&self.name)
+    }
+
+    /// The token this entry revokes (its hex SHA-256), if it is a revocation.
+    pub fn revoked_token(&self) -> Option<String> {
+        (self.name == crate::bus::REVOKED_TOKEN)
+            .then(|| crate::bus::revoked_token_hash(&self.payload))
+            .flatten()
+    }
+}
+
 /// Appends a change with the next `seq` (the writer's to choose: one above [`latest`]).
 pub(crate) fn insert(
     conn: &Connection,

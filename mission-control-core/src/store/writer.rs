@@ -108,50 +108,38 @@ where
     }
 }
 
-/// Writes each change a client can see to the change log, in the job's transaction, and pairs
-/// it with its `seq`. The single writer hands out seqs itself (the next after the last ever
-/// used), so that an event-log row can carry its own seq in the payload that announces it.
+/// Writes each change to the change log, in the job's transaction, and pairs it with its
+/// `seq`. The single writer hands out seqs itself (the next after the last ever used), so that
+/// an event-log row can carry its own seq in the payload that announces it.
 fn log_changes(
     conn: &Connection,
     seqs: &mut Seqs,
     events: Vec<DomainEvent>,
 ) -> Result<Vec<Committed>> {
-    if events.iter().all(|e| e.wire_name().is_none()) {
-        return Ok(events
-            .into_iter()
-            .map(|event| Committed {
-                event,
-                logged: None,
-            })
-            .collect());
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
     let now = now_millis();
     let mut committed = Vec::with_capacity(events.len());
     for mut event in events {
-        let Some(name) = event.wire_name() else {
-            committed.push(Committed {
-                event,
-                logged: None,
-            });
-            continue;
-        };
         seqs.last += 1;
         let seq = seqs.last;
         if let DomainEvent::EventLogged(logged) = &mut event {
             logged.seq = Some(seq);
             events::set_seq(conn, &logged.id, seq)?;
         }
+        let name = event.log_name();
         let payload = event
-            .wire_payload()
+            .log_payload()
             .map_err(|e| Error::Internal(format!("cannot serialise a change: {e}")))?;
         changes::insert(conn, seq, name, &payload, now)?;
         committed.push(Committed {
             event,
-            logged: Some(Logged {
+            logged: Logged {
                 seq,
                 name,
                 payload: payload.into(),
-            }),
+            },
         });
     }
     Ok(committed)

@@ -1,5 +1,6 @@
 //! One change as live clients receive it: the specification's payload with its `seq` beside
-//! it, encoded once for every socket and every event stream.
+//! it, encoded once for every socket and every event stream. Only changes to the board become
+//! one: the change log's other entries (a revoked token) never reach a client.
 
 use std::sync::OnceLock;
 
@@ -19,9 +20,12 @@ pub struct Change {
 }
 
 impl Change {
-    /// `{"task": {...}}` and 12 make `{"task": {...}, "seq": 12}`; `None` unless `payload` is
-    /// a JSON object.
+    /// `{"task": {...}}` and 12 make `{"task": {...}, "seq": 12}`; `None` unless `name` is
+    /// a change clients receive and `payload` a JSON object.
     pub fn new(seq: i64, name: &str, payload: &str) -> Option<Self> {
+        if !mission_control_core::bus::is_wire_name(name) {
+            return None;
+        }
         let body = payload.trim_end().strip_suffix('}')?;
         if !body.trim_start().starts_with('{') {
             return None;
@@ -73,10 +77,17 @@ mod tests {
     fn seq_goes_beside_the_payload() {
         let change = Change::new(12, "task.deleted", r#"{"taskId":"task-1"}"#).unwrap();
         assert_eq!(change.payload.get(), r#"{"taskId":"task-1","seq":12}"#);
-        let empty = Change::new(3, "x", "{}").unwrap();
+        let empty = Change::new(3, "task.updated", "{}").unwrap();
         assert_eq!(empty.payload.get(), r#"{"seq":3}"#);
-        assert!(Change::new(1, "x", "[1]").is_none());
-        assert!(Change::new(1, "x", "1}").is_none());
+        assert!(Change::new(1, "task.updated", "[1]").is_none());
+        assert!(Change::new(1, "task.updated", "1}").is_none());
+    }
+
+    #[test]
+    fn entries_that_are_not_changes_to_the_board_never_become_one() {
+        let revoked = r#"{"tokenHash":"ab12"}"#;
+        assert!(Change::new(4, mission_control_core::bus::REVOKED_TOKEN, revoked).is_none());
+        assert!(Change::new(5, "something.newer", "{}").is_none());
     }
 
     #[test]

@@ -11,6 +11,14 @@
 //! what lies between from the change log first. It also looks at the log's newest seq every
 //! [`TAIL_EVERY`], so changes committed by another process reach this one's clients even when
 //! nothing happens here: that is how several server processes can share one board.
+//!
+//! Revocations are entries of the same log, in their place among the changes, and never sent
+//! to a client. The relay acts on each one instead: the core's token checks forget the token
+//! (the entries it reads from the log are handed to `MissionControl::learn`, which also keeps
+//! presence up to date with agents changed elsewhere), and the sockets and event streams
+//! signed in with it end. So a token revoked by any process (the command line, another
+//! server) is refused, and its live connections closed, as soon as a change made there would
+//! reach this server's clients: within [`TAIL_EVERY`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,30 +104,31 @@ fn take_waiting(
 async fn relay_batch(hub: &Hub, relayed: &mut Option<i64>, batch: &[Arc<Committed>]) {
     let mut out: Vec<Arc<Change>> = Vec::with_capacity(batch.len());
     for committed in batch {
-        match (&committed.event, &committed.logged) {
-            (DomainEvent::TokenRevoked { token_hash }, _) => {
-                deliver(hub, std::mem::take(&mut out));
-                sign_out(hub, token_hash);
+        let logged = &committed.logged;
+        let last = *relayed.get_or_insert(logged.seq - 1);
+        if logged.seq <= last {
+            continue;
+        }
+        if logged.seq > last + 1 {
+            deliver(hub, std::mem::take(&mut out));
+            fill_from_log(hub, relayed, logged.seq - 1).await;
+            if relayed.is_some_and(|r| logged.seq <= r) {
+                continue;
             }
-            (_, Some(logged)) => {
-                let last = *relayed.get_or_insert(logged.seq - 1);
-                if logged.seq <= last {
-                    continue;
-                }
-                if logged.seq > last + 1 {
-                    deliver(hub, std::mem::take(&mut out));
-                    fill_from_log(hub, relayed, logged.seq - 1).await;
-                    if relayed.is_some_and(|r| logged.seq <= r) {
-                        continue;
-                    }
-                }
+        }
+        match &committed.event {
+            // Made in this process: the core has forgotten the token already.
+            DomainEvent::TokenRevoked { token_hash } => {
+                deliver(hub, std::mem::take(&mut out));
+                sign_out(hub, token_hash, logged.seq);
+            }
+            _ => {
                 if let Some(change) = Change::new(logged.seq, logged.name, &logged.payload) {
                     out.push(Arc::new(change));
                 }
-                *relayed = Some(logged.seq);
             }
-            _ => {}
         }
+        *relayed = Some(logged.seq);
     }
     deliver(hub, out);
 }
@@ -130,7 +139,7 @@ async fn lagged_behind(hub: &Hub, relayed: &mut Option<i64>) {
         Ok(latest) => fill_from_log(hub, relayed, latest).await,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the change log; live sockets will resume");
-            drop_everyone(hub);
+            lost_place(hub);
         }
     }
 }
@@ -147,11 +156,18 @@ async fn fill_from_log(hub: &Hub, relayed: &mut Option<i64>, until: i64) {
                 let Some(end) = page.changes.last().map(|c| c.seq) else {
                     break;
                 };
-                let batch = page
-                    .changes
-                    .iter()
-                    .filter_map(|c| Change::new(c.seq, &c.name, &c.payload).map(Arc::new))
-                    .collect();
+                let mut batch = Vec::with_capacity(page.changes.len());
+                for stored in &page.changes {
+                    hub.mc.learn(stored);
+                    if let Some(token_hash) = stored.revoked_token() {
+                        deliver(hub, std::mem::take(&mut batch));
+                        sign_out(hub, &token_hash, stored.seq);
+                    } else if let Some(change) =
+                        Change::new(stored.seq, &stored.name, &stored.payload)
+                    {
+                        batch.push(Arc::new(change));
+                    }
+                }
                 last = end;
                 *relayed = Some(last);
                 deliver(hub, batch);
@@ -160,12 +176,12 @@ async fn fill_from_log(hub: &Hub, relayed: &mut Option<i64>, until: i64) {
                 // What the relay missed is gone from the log: every socket must resume (and
                 // will be told to resync); event streams notice the jump themselves.
                 tracing::warn!("the change log no longer holds what the relay missed");
-                drop_everyone(hub);
+                lost_place(hub);
                 break;
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the change log; live sockets will resume");
-                drop_everyone(hub);
+                lost_place(hub);
                 break;
             }
         }
@@ -199,15 +215,20 @@ fn deliver(hub: &Hub, batch: Vec<Arc<Change>>) {
     }
 }
 
-fn drop_everyone(hub: &Hub) {
+/// The relay skips what it could not read: every socket resumes (from the log, or told to
+/// resync), and since a revocation may be among what was skipped, every token is checked
+/// against the database again at its next use.
+fn lost_place(hub: &Hub) {
+    hub.mc.forget_verified_tokens();
     for session in hub.sessions.all() {
         hub.drop_socket(&session);
     }
 }
 
-/// Ends the connections signed in with a token that has just been revoked.
-fn sign_out(hub: &Hub, token_hash: &str) {
-    hub.feed.revoked(token_hash);
+/// Ends the connections signed in with a token that has just been revoked (the revocation's
+/// seq is `seq`).
+fn sign_out(hub: &Hub, token_hash: &str, seq: i64) {
+    hub.feed.revoked(token_hash, seq);
     for session in hub.sessions.all() {
         if session.signed_in_with(token_hash) {
             hub.kick(&session);

@@ -1,7 +1,8 @@
 //! The feed: the relay's output for everything that is not a socket (the Server-Sent Events
-//! streams): batches of changes in seq order without gaps, each encoded once, and the tokens
-//! revoked meanwhile. Also where the relay stands (`position`), the caps on streams, and the
-//! signal that the server is shutting down.
+//! streams): batches of changes in seq order, each encoded once, and the tokens revoked
+//! meanwhile, in their place in the same order; between them they account for every seq.
+//! Also where the relay stands (`position`), the caps on streams, and the signal that the
+//! server is shutting down.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -18,10 +19,11 @@ const CAPACITY: usize = 1024;
 /// What the feed carries.
 #[derive(Clone, Debug)]
 pub enum Notice {
-    /// Changes, in seq order, continuing where the previous batch ended.
+    /// Changes, in seq order, continuing where the previous notice ended.
     Changes(Arc<[Arc<Change>]>),
-    /// A token was revoked (its hex SHA-256): connections made with it end.
-    Revoked(Arc<str>),
+    /// A token was revoked (its hex SHA-256): connections made with it end. `seq` is the
+    /// revocation's place in the change log, which no client is sent.
+    Revoked { token_hash: Arc<str>, seq: i64 },
 }
 
 pub struct Feed {
@@ -65,8 +67,12 @@ impl Feed {
         let _ = self.notices.send(Notice::Changes(batch));
     }
 
-    pub(crate) fn revoked(&self, token_hash: &str) {
-        let _ = self.notices.send(Notice::Revoked(token_hash.into()));
+    pub(crate) fn revoked(&self, token_hash: &str, seq: i64) {
+        self.set_position(seq);
+        let _ = self.notices.send(Notice::Revoked {
+            token_hash: token_hash.into(),
+            seq,
+        });
     }
 
     /// Ends every stream (at shutdown, so that the drain does not wait for them).

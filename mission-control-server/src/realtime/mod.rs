@@ -30,7 +30,9 @@
 //! `MissionControl::changes_after(seq)` from where it stands, exactly as a resuming client
 //! does; this server's relay does so itself whenever its bus skips a seq and every
 //! [`fanout::TAIL_EVERY`], so a second server on the same file serves every change, whoever
-//! made it, to its own clients.
+//! made it, to its own clients. Revocations are in the same log, never sent to a client: the
+//! relay applies them to the core's token checks and ends the connections made with the token,
+//! whichever process revoked it.
 
 mod auth;
 mod change;

@@ -44,7 +44,8 @@ use crate::http::error::ApiError;
 
 /// How often a quiet stream sends a comment.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
-/// How often a stream's token is checked again against revocations made elsewhere.
+/// How often a stream's token is checked against the database again: a backstop, since
+/// revocations reach the stream through the relay within a second.
 const RECHECK: Duration = Duration::from_secs(RECHECK_EVERY);
 /// What a browser's `EventSource` waits before reconnecting, in milliseconds.
 const RETRY_MS: u32 = 3000;
@@ -251,9 +252,12 @@ impl Stream {
             };
             match step {
                 Step::Notice(Ok(Notice::Changes(batch))) => self.take(&batch),
-                Step::Notice(Ok(Notice::Revoked(hash))) => {
-                    if *hash == *self.token.token_hash() {
+                Step::Notice(Ok(Notice::Revoked { token_hash, seq })) => {
+                    if *token_hash == *self.token.token_hash() {
                         self.end("the token was revoked");
+                    } else if seq == self.watermark + 1 {
+                        // Not for clients: the stream moves past it without a word.
+                        self.watermark = seq;
                     }
                 }
                 Step::Notice(Err(RecvError::Lagged(_))) => self.read_log = true,

@@ -1,6 +1,7 @@
 //! The watch over signed-in sockets: a socket whose token expires is ended at expiry, and every
-//! half minute each token in use is checked again, so a token revoked elsewhere (the command
-//! line, another process) ends its sockets too. Sessions whose socket has gone without a word
+//! half minute each token in use is checked against the database again (revocations reach the
+//! relay through the change log within a second and end their sockets there; this is the
+//! backstop for one the log could not deliver). Sessions whose socket has gone without a word
 //! are forgotten.
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use super::Hub;
 use super::session::Session;
 
 const EVERY: Duration = Duration::from_secs(1);
-/// Rounds between checks of every token in use against revocations.
+/// Rounds between checks of every token in use against the database.
 pub const RECHECK_EVERY: u64 = 30;
 
 pub async fn watch(hub: Arc<Hub>) {

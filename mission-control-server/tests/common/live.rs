@@ -18,7 +18,8 @@ pub struct Logged {
     pub payload: Value,
 }
 
-/// The change log after `after`, read from the server's database file.
+/// The changes clients receive after `after`, read from the server's database file (the log
+/// also holds revocations, which no client is sent).
 pub fn change_log(dir: &Path, after: i64) -> Vec<Logged> {
     let conn = rusqlite::Connection::open(dir.join("mission-control.db")).unwrap();
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
@@ -37,8 +38,11 @@ pub fn change_log(dir: &Path, after: i64) -> Vec<Logged> {
         })
     })
     .unwrap()
-    .collect::<Result<_, _>>()
+    .collect::<Result<Vec<Logged>, _>>()
     .unwrap()
+    .into_iter()
+    .filter(|change| mission_control_core::bus::is_wire_name(&change.name))
+    .collect()
 }
 
 /// The newest seq: where `GET /api/tasks` says the board stands.

@@ -28,8 +28,6 @@ use crate::error::{Error, Result};
 pub(crate) const WRITE_LOCK: i32 = 1;
 /// Held by a process while it applies migrations.
 pub(crate) const MIGRATION_LOCK: i32 = 2;
-/// Held for as long as it lives by the process that runs the board's clock (the sweeps).
-pub(crate) const LEADER_LOCK: i32 = 3;
 /// Each group commit notifies this channel (suffixed with the schema's name) with its last seq.
 pub(crate) const CHANGES_CHANNEL: &str = "mission_control_changes_";
 
