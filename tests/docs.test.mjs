@@ -7,7 +7,7 @@
 // plugin README's install block is run by tests/openclaw.test.mjs.
 //
 // Also: .env.example, the README's configuration table and the variables the server reads
-// (mission-control-server/src/config.rs) name the same settings with the same defaults.
+// (mission-control-server/src/config/env.rs) name the same settings with the same defaults.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -202,7 +202,7 @@ test('.env.example, the README and the server name the same settings, with the s
   for (const [, name, value] of read('.env.example').matchAll(/^#? ?([A-Z][A-Z_]+)=(.*)$/gm)) {
     example.set(name, value.trim());
   }
-  const config = read('mission-control-server/src/config.rs');
+  const config = read('mission-control-server/src/config/env.rs');
   const envStruct = config.slice(config.indexOf('struct Env {'), config.indexOf('}', config.indexOf('struct Env {')));
   const read_ = new Set([...envStruct.matchAll(/^\s+(\w+): Option</gm)].map(([, f]) => f.toUpperCase()));
   read_.add('RUST_LOG');

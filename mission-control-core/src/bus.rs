@@ -152,28 +152,45 @@ impl DomainEvent {
     }
 }
 
-/// A change that has committed, as the bus carries it: the change, and its place in the
-/// change log with its payload, serialised once.
+/// A change that has committed, as the bus carries it: the change, and its entry in the
+/// change log (its place and its payload, serialised once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed {
     pub event: DomainEvent,
-    pub logged: Logged,
+    pub logged: ChangeEntry,
 }
 
-/// A change's entry in the change log.
+/// One entry of the change log: what the bus carries beside each change as it commits, and
+/// what reading the log gives back (`MissionControl::changes_after`), the same either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Logged {
+pub struct ChangeEntry {
     /// Strictly increasing across the database's life, in commit order.
     pub seq: i64,
     /// The entry's name, as [`DomainEvent::log_name`]: clients receive it when
     /// [`is_wire_name`] says so.
-    pub name: &'static str,
+    pub name: String,
     /// The payload, a JSON object.
-    pub payload: Arc<str>,
+    pub payload: String,
+}
+
+impl ChangeEntry {
+    /// Whether clients receive this entry: the changes to the board do; a revoked token
+    /// ([`REVOKED_TOKEN`]) and names this version does not know do not (a client then sees
+    /// the seq skipped).
+    pub fn for_clients(&self) -> bool {
+        is_wire_name(&self.name)
+    }
+
+    /// The token this entry revokes (its hex SHA-256), if it is a revocation.
+    pub fn revoked_token(&self) -> Option<String> {
+        (self.name == REVOKED_TOKEN)
+            .then(|| revoked_token_hash(&self.payload))
+            .flatten()
+    }
 }
 
 /// The payload of a [`REVOKED_TOKEN`] entry: the token's hex SHA-256, if the payload is one.
-pub(crate) fn revoked_token_hash(payload: &str) -> Option<String> {
+fn revoked_token_hash(payload: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct RevokedToken {

@@ -43,15 +43,15 @@
 //! # }
 //! ```
 
-pub mod auth;
 pub mod bus;
+pub mod credentials;
 pub mod domain;
 mod error;
 mod service;
 mod store;
 
-pub use auth::{IssuedToken, PasswordHash, SignedToken};
-pub use bus::{Committed, DomainEvent, EventBus, Logged};
+pub use bus::{ChangeEntry, Committed, DomainEvent, EventBus};
+pub use credentials::{IssuedToken, PasswordHash, SignedToken};
 pub use domain::*;
 pub use error::{Conflict, Error, FieldError, Result, StorageError};
 pub use service::{
@@ -63,6 +63,6 @@ pub use service::{
 };
 pub use store::health::HealthReport;
 pub use store::{
-    DEFAULT_WAL_MAX_BYTES, Database, EventPage, EventQuery, StoredChange, TaskCursor, TaskFilter,
-    WalStats, redact_url,
+    DEFAULT_WAL_MAX_BYTES, Database, EventPage, EventQuery, TaskCursor, TaskFilter, WalStats,
+    redact_url,
 };

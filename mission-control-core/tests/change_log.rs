@@ -28,7 +28,7 @@ async fn create(mc: &MissionControl, title: &str) -> Task {
 }
 
 /// Every change after `after`, page by page.
-async fn all_after(mc: &MissionControl, mut after: i64) -> Vec<StoredChange> {
+async fn all_after(mc: &MissionControl, mut after: i64) -> Vec<ChangeEntry> {
     let mut all = Vec::new();
     loop {
         match mc.changes_after(after, 100).await.unwrap() {
@@ -71,11 +71,7 @@ async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
     // The bus carries the same changes, in the same order, with the same payloads.
     for stored in &logged {
         let committed = bus.recv().await.unwrap();
-        let on_bus = &committed.logged;
-        assert_eq!(
-            (on_bus.seq, on_bus.name, &*on_bus.payload),
-            (stored.seq, stored.name.as_str(), stored.payload.as_str())
-        );
+        assert_eq!(&committed.logged, stored);
     }
     // Pages are exact: any position gives exactly what follows it.
     for after in [start, start + 1, start + 199, start + 399, start + 400] {
@@ -237,8 +233,11 @@ async fn a_revocation_by_another_process_reaches_the_token_checks_of_one_that_fo
     let revocation = &entries[0];
     assert_eq!(revocation.seq, at + 1);
     assert!(!revocation.for_clients());
-    assert_eq!(revocation.revoked_token(), Some(auth::sha256_hex(&token)));
-    assert!(entries[1..].iter().all(StoredChange::for_clients));
+    assert_eq!(
+        revocation.revoked_token(),
+        Some(credentials::sha256_hex(&token))
+    );
+    assert!(entries[1..].iter().all(ChangeEntry::for_clients));
     assert_eq!(entries[1].revoked_token(), None);
 
     // Learned, the revocation is refused at once, and Nova's next sign of life here brings

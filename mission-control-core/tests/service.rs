@@ -509,7 +509,7 @@ async fn tokens_verify_until_revoked_or_expired() {
     assert_eq!(
         bus.try_recv().unwrap().event,
         DomainEvent::TokenRevoked {
-            token_hash: auth::sha256_hex(&issued.token)
+            token_hash: credentials::sha256_hex(&issued.token)
         },
         "live connections hear of it"
     );

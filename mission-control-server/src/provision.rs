@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use mission_control_core::PasswordHash;
-use mission_control_core::auth::{MIN_SECRET_BYTES, generate_secret};
+use mission_control_core::credentials::{MIN_SECRET_BYTES, generate_secret};
 
 use crate::config::Config;
 use crate::secret::Secret;

@@ -17,15 +17,17 @@ use std::time::Duration;
 use mission_control_core::{AgentStatus, MissionControl, NewAgent, Options};
 use tokio::net::TcpListener;
 
+use crate::api::password_check::PasswordChecks;
+use crate::api::snapshot_stream::SnapshotStreams;
+use crate::api::state::{AppState, Limits};
 use crate::config::Config;
-use crate::http::password_check::PasswordChecks;
-use crate::http::rate_limit::{GlobalLimiter, Limiter, Limits};
-use crate::http::{AppState, Dashboard};
 use crate::lock::ServerLock;
-use crate::net::admission::{Admission, ConnectionCaps};
-use crate::net::descriptors;
 use crate::provision::{self, Generated, ProvisionError, Secrets};
-use crate::realtime;
+use crate::realtime::{self, StreamCaps, StreamFeed};
+use crate::web::connections::admission::{Admission, ConnectionCaps};
+use crate::web::connections::descriptors;
+use crate::web::dashboard::Dashboard;
+use crate::web::rate_limit::{GlobalLimiter, Limiter};
 
 /// Sign-in attempts a minute from all addresses together.
 const LOGIN_ATTEMPTS_PER_MINUTE_IN_ALL: u32 = 120;
@@ -119,25 +121,28 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             api: Limiter::per_minute(config.rate_limit_per_minute),
         }),
         password_checks: Arc::new(PasswordChecks::default()),
-        snapshot_streams: Arc::new(crate::http::SnapshotStreams::new()),
+        snapshot_streams: Arc::new(SnapshotStreams::new()),
         mcp: crate::mcp::service(),
-        feed: realtime::Feed::new(realtime::StreamCaps::new(config.event_streams)),
+        stream_feed: StreamFeed::new(StreamCaps::new(
+            config.event_streams.total,
+            config.event_streams.per_token,
+        )),
     };
-    let feed = state.feed.clone();
+    let stream_feed = state.stream_feed.clone();
     tokio::spawn(forget_idle_clients(state.clone()));
 
-    let api = crate::http::service(state, Dashboard::new(config.dashboard_dir.as_deref()));
-    let (service, io) = realtime::attach(mc.clone(), feed.clone(), api);
+    let api = crate::api::service(state, Dashboard::new(config.dashboard_dir.as_deref()));
+    let (service, io) = realtime::attach(mc.clone(), stream_feed.clone(), api);
     let admission = Admission::new(connection_caps(&config, open_files));
     announce(&config, addr, &generated, admission.caps());
 
     let shutdown = async {
         signal.await;
         // Live sockets and event streams first: they would otherwise hold the drain up.
-        feed.close();
+        stream_feed.close();
         io.close().await;
     };
-    crate::net::serve::serve(listener, service, admission, shutdown).await;
+    crate::web::connections::serve::serve(listener, service, admission, shutdown).await;
     mc.shutdown().await;
     tracing::info!("stopped");
     Ok(())

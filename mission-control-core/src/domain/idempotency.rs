@@ -3,7 +3,7 @@
 
 use mission_control_actions::limits;
 
-use crate::auth::sha256_hex;
+use crate::credentials::sha256_hex;
 
 /// A client's key for one request, with a fingerprint of what the request asked for: a retry
 /// must carry the same key and the same request.

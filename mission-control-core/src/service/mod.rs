@@ -6,7 +6,8 @@
 //! change-log entries in one transaction, and after the commit publishes the change on the bus.
 //! The server, an embedding program and tests all go through here, so they all behave the same
 //! way. One module per concept: [`tasks`](self) and their claims, comments, agents, presence,
-//! tokens, the feed and the change log, and the sweeper that runs the clock-driven rules.
+//! tokens, the board's history (the event log and the change log), and the sweeper that runs
+//! the clock-driven rules.
 //!
 //! Opening a board reads it and writes nothing of its own accord: the clock-driven rules
 //! (leases that run out, silent agents going offline, forgetting what has expired) run only
@@ -22,8 +23,8 @@ use std::time::Duration;
 use crate::store::Connection;
 use tokio::sync::broadcast;
 
-use crate::auth::JwtKeys;
 use crate::bus::{Committed, EventBus};
+use crate::credentials::JwtKeys;
 use crate::domain::{AgentId, Event, EventType};
 use crate::error::{Error, Result};
 use crate::store::health::{HealthReport, StoreHealth};
@@ -35,7 +36,7 @@ mod agents;
 mod claims;
 mod comments;
 mod export;
-mod feed;
+mod history;
 mod idempotency;
 mod policy;
 mod presence;
@@ -47,7 +48,7 @@ mod tokens;
 pub use claims::{Completed, Heartbeat};
 pub use comments::CommentPage;
 pub use export::{BoardExport, EXPORT_PAGE, ImportReport};
-pub use feed::{Catchup, ChangePage};
+pub use history::{Catchup, ChangePage};
 pub use idempotency::Idempotent;
 pub use presence::LiveConnection;
 pub use snapshot::{BoardReader, Snapshot};
@@ -166,7 +167,7 @@ impl MissionControl {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(Options::new(
             path.as_ref(),
-            crate::auth::generate_secret()?.into_bytes(),
+            crate::credentials::generate_secret()?.into_bytes(),
         ))
     }
 

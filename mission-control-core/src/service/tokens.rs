@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 
 use super::{Actor, MissionControl};
-use crate::auth::{Claims, IssuedToken, LOGIN_TOKEN_TTL_MS, SignedToken, sha256_hex};
 use crate::bus::DomainEvent;
+use crate::credentials::{Claims, IssuedToken, LOGIN_TOKEN_TTL_MS, SignedToken, sha256_hex};
 use crate::domain::{TokenInfo, TokenLifetime, now_millis};
 use crate::error::{Error, Result};
 use crate::store::{agents, tokens};
@@ -175,7 +175,9 @@ impl MissionControl {
                     .read(move |conn| tokens::live_hash(conn, &id_hash, now_millis()))
                     .await?;
                 match stored {
-                    Some(hash) if crate::auth::constant_time_eq(&hash, &signed.token_hash) => {
+                    Some(hash)
+                        if crate::credentials::constant_time_eq(&hash, &signed.token_hash) =>
+                    {
                         let actor = Actor::new(signed.agent_id.clone());
                         self.verified().remember(signed, &actor, now, generation);
                         actor

@@ -5,31 +5,8 @@
 //! `log_position`, which the writer sets before each group commit ([`set_latest`]).
 
 use super::{Connection, Dialect, Sql, params};
+use crate::bus::ChangeEntry;
 use crate::error::Result;
-
-/// One entry of the change log as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredChange {
-    pub seq: i64,
-    pub name: String,
-    pub payload: String,
-}
-
-impl StoredChange {
-    /// Whether clients receive this entry: the changes to the board do; a revoked token
-    /// ([`crate::bus::REVOKED_TOKEN`]) and names this version does not know do not (a client
-    /// then sees the seq skipped).
-    pub fn for_clients(&self) -> bool {
-        crate::bus::is_wire_name(&self.name)
-    }
-
-    /// The token this entry revokes (its hex SHA-256), if it is a revocation.
-    pub fn revoked_token(&self) -> Option<String> {
-        (self.name == crate::bus::REVOKED_TOKEN)
-            .then(|| crate::bus::revoked_token_hash(&self.payload))
-            .flatten()
-    }
-}
 
 /// Appends a change with the next `seq` (the writer's to choose: one above [`latest`]).
 pub(crate) fn insert(
@@ -46,11 +23,11 @@ pub(crate) fn insert(
 }
 
 /// Up to `limit` changes after `after`, in order.
-pub(crate) fn after(conn: &Connection, after: i64, limit: usize) -> Result<Vec<StoredChange>> {
+pub(crate) fn after(conn: &Connection, after: i64, limit: usize) -> Result<Vec<ChangeEntry>> {
     const SQL: Sql =
         Sql::new("SELECT seq, name, payload FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
     conn.query(&SQL, params![after, limit], |r| {
-        Ok(StoredChange {
+        Ok(ChangeEntry {
             seq: r.get(0)?,
             name: r.get(1)?,
             payload: r.get(2)?,

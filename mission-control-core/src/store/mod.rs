@@ -24,7 +24,6 @@ pub(crate) mod writer;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub use changes::StoredChange;
 pub(crate) use connection::{Connection, Dialect, Row, Sql, params};
 pub use events::{EventPage, EventQuery};
 pub(crate) use postgres::PgTarget;

@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::health::StoreHealth;
 use super::sqlite::wal::{WalBound, WalStats};
 use super::{Connection, Dialect, PgTarget, Sql, changes, events, params, postgres};
-use crate::bus::{Committed, DomainEvent, EventBus, Logged};
+use crate::bus::{ChangeEntry, Committed, DomainEvent, EventBus};
 use crate::domain::now_millis;
 use crate::error::{Error, Result};
 
@@ -135,10 +135,10 @@ fn log_changes(
         changes::insert(conn, seq, name, &payload, now)?;
         committed.push(Committed {
             event,
-            logged: Logged {
+            logged: ChangeEntry {
                 seq,
-                name,
-                payload: payload.into(),
+                name: name.to_owned(),
+                payload,
             },
         });
     }

@@ -124,7 +124,7 @@ fn parameter<'a>(op: &'a Value, location: &str, name: &str) -> Option<&'a Value>
 
 #[test]
 fn every_action_maps_onto_the_documented_rest_call() {
-    let doc = Doc(serde_json::to_value(crate::http::openapi::document()).unwrap());
+    let doc = Doc(serde_json::to_value(crate::api::openapi::document()).unwrap());
     let mut f = Findings {
         contradictions: Vec::new(),
         omissions: Vec::new(),

@@ -13,12 +13,12 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use serde::Serialize;
 
-use crate::http::auth::Caller;
-use crate::http::body::{Body, json_response};
-use crate::http::error::ErrorBody;
-use crate::http::router::Ctx;
-use crate::http::routes::Result;
+use crate::api::caller::Caller;
+use crate::api::router::Ctx;
+use crate::api::routes::Result;
 use crate::mcp::rest::Rest;
+use crate::web::body::{Body, json_response};
+use crate::web::error::ErrorBody;
 
 /// Where the MCP endpoint is.
 pub const PATH: &str = "/mcp";

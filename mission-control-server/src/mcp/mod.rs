@@ -1,8 +1,9 @@
 //! MCP, the Model Context Protocol, served by the board itself: any MCP client (Claude Code,
 //! Codex, OpenClaw, Hermes, ...) uses the board with one URL and the agent's token, no plugin.
 //!
-//! - [`endpoint`]: `POST /mcp` (Streamable HTTP, stateless, with the official SDK `rmcp`) on
-//!   the REST port, authenticated like REST, and the authorization metadata MCP asks for.
+//! - [`endpoint`]: `POST /mcp` (Streamable HTTP, stateless, with the official SDK `rmcp`), a
+//!   route of the API's endpoint table like any other (which checks its `Origin`,
+//!   authenticates the caller and caps its body), and the authorization metadata MCP asks for.
 //! - [`board`]: the MCP server itself: its tools and resources.
 //! - [`tools`]: the tool list, generated from the action catalogue (`mission-control-actions`),
 //!   which the `mission_control` WebAssembly tool and the skill share.
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
-use crate::http::body::MAX_BODY_BYTES;
+use crate::web::body::MAX_BODY_BYTES;
 
 /// The Streamable HTTP service behind `POST /mcp`.
 pub type McpService = StreamableHttpService<board::Board, NeverSessionManager>;

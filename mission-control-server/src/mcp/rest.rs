@@ -1,6 +1,6 @@
 //! MCP tool calls and resource reads as the REST requests they are. A tool call is the request
 //! its catalogue [`Call`] describes (method, path and query, JSON body, `If-Match`,
-//! `Idempotency-Key`), served in process by the endpoint table (`http::router::serve`): the same
+//! `Idempotency-Key`), served in process by the endpoint table (`api::router::serve`): the same
 //! handlers, limits, idempotency fingerprint and error mapping as over the network, as the
 //! caller the `POST /mcp` that carried it authenticated (checked once, counted once). There is
 //! no per-action code here: an action the catalogue adds on an existing endpoint needs nothing.
@@ -17,11 +17,11 @@ use mission_control_actions::Call;
 use mission_control_core::FieldError;
 use serde_json::Value;
 
-use crate::http::AppState;
-use crate::http::auth::Caller;
-use crate::http::body::MAX_BODY_BYTES;
-use crate::http::error::ApiError;
-use crate::http::router::{self, Credentials};
+use crate::api::caller::Caller;
+use crate::api::router::{self, Credentials};
+use crate::api::state::AppState;
+use crate::web::body::MAX_BODY_BYTES;
+use crate::web::error::ApiError;
 
 /// Largest REST answer carried into an MCP result: more than any page the catalogue can ask
 /// for in practice, and half of what the stdio bridge reads, since a result carries the

@@ -10,7 +10,7 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::Value;
 
 use super::rest::Refusal;
-use crate::http::error::ApiError;
+use crate::web::error::ApiError;
 
 /// At most this many items are named in a list's summary; the JSON holds them all.
 const NAMED_IN_SUMMARY: usize = 10;

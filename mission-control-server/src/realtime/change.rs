@@ -1,15 +1,17 @@
-//! One change as live clients receive it: the specification's payload with its `seq` beside
-//! it, encoded once for every socket and every event stream. Only changes to the board become
-//! one: the change log's other entries (a revoked token) never reach a client.
+//! One change as live clients receive it ([`EncodedChange`]): a change-log entry
+//! (`mission_control_core::ChangeEntry`) made ready to send, the specification's payload with
+//! its `seq` beside it, encoded once for every socket and every event stream. Only changes to
+//! the board become one: the change log's other entries (a revoked token) never reach a
+//! client.
 
 use std::sync::OnceLock;
 
 use bytes::Bytes;
 use serde_json::value::RawValue;
 
-/// A change of the board, ready to send.
+/// A change of the board, encoded and ready to send.
 #[derive(Debug)]
-pub struct Change {
+pub struct EncodedChange {
     pub seq: i64,
     /// The wire name: the Socket.io event, the SSE `event:`.
     pub name: Box<str>,
@@ -19,7 +21,7 @@ pub struct Change {
     frame: OnceLock<Bytes>,
 }
 
-impl Change {
+impl EncodedChange {
     /// `{"task": {...}}` and 12 make `{"task": {...}, "seq": 12}`; `None` unless `name` is
     /// a change clients receive and `payload` a JSON object.
     pub fn new(seq: i64, name: &str, payload: &str) -> Option<Self> {
@@ -36,7 +38,7 @@ impl Change {
             ","
         };
         let text = format!("{body}{separator}\"seq\":{seq}}}");
-        Some(Change {
+        Some(EncodedChange {
             seq,
             name: name.into(),
             payload: RawValue::from_string(text).ok()?,
@@ -75,24 +77,24 @@ mod tests {
 
     #[test]
     fn seq_goes_beside_the_payload() {
-        let change = Change::new(12, "task.deleted", r#"{"taskId":"task-1"}"#).unwrap();
+        let change = EncodedChange::new(12, "task.deleted", r#"{"taskId":"task-1"}"#).unwrap();
         assert_eq!(change.payload.get(), r#"{"taskId":"task-1","seq":12}"#);
-        let empty = Change::new(3, "task.updated", "{}").unwrap();
+        let empty = EncodedChange::new(3, "task.updated", "{}").unwrap();
         assert_eq!(empty.payload.get(), r#"{"seq":3}"#);
-        assert!(Change::new(1, "task.updated", "[1]").is_none());
-        assert!(Change::new(1, "task.updated", "1}").is_none());
+        assert!(EncodedChange::new(1, "task.updated", "[1]").is_none());
+        assert!(EncodedChange::new(1, "task.updated", "1}").is_none());
     }
 
     #[test]
     fn entries_that_are_not_changes_to_the_board_never_become_one() {
         let revoked = r#"{"tokenHash":"ab12"}"#;
-        assert!(Change::new(4, mission_control_core::bus::REVOKED_TOKEN, revoked).is_none());
-        assert!(Change::new(5, "something.newer", "{}").is_none());
+        assert!(EncodedChange::new(4, mission_control_core::bus::REVOKED_TOKEN, revoked).is_none());
+        assert!(EncodedChange::new(5, "something.newer", "{}").is_none());
     }
 
     #[test]
     fn the_sse_frame_carries_id_event_and_data() {
-        let change = Change::new(7, "task.deleted", r#"{"taskId":"task-1"}"#).unwrap();
+        let change = EncodedChange::new(7, "task.deleted", r#"{"taskId":"task-1"}"#).unwrap();
         assert_eq!(
             &change.sse_frame()[..],
             b"id: 7\nevent: task.deleted\ndata: {\"taskId\":\"task-1\",\"seq\":7}\n\n"

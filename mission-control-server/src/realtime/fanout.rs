@@ -1,7 +1,7 @@
 //! The relay: the core's committed changes, in seq order and without gaps, to every signed-in
 //! socket and to the feed the event streams follow.
 //!
-//! Each change is encoded once ([`Change`]) and the batch is shared by every receiver. The
+//! Each change is encoded once ([`EncodedChange`]) and the batch is shared by every receiver. The
 //! relay takes every change waiting on the bus at once, so a socket gets a burst (a task and
 //! its event-log line) in one wake-up and one write. It walks the sessions map directly: no
 //! room lookups, no per-socket allocation beyond what socketioxide makes for the packet.
@@ -28,7 +28,7 @@ use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::Hub;
-use super::change::Change;
+use super::change::EncodedChange;
 use super::replay::PAGE;
 use super::session::{Delivered, Session};
 
@@ -41,7 +41,7 @@ pub async fn relay(hub: Arc<Hub>, mut bus: Receiver<Arc<Committed>>) {
     // Only changes committed from now on are live; earlier ones are what `since` is for.
     let mut relayed = start_position(&hub).await;
     if let Some(seq) = relayed {
-        hub.feed.set_position(seq);
+        hub.stream_feed.set_position(seq);
     }
     let mut tail = tokio::time::interval(TAIL_EVERY);
     tail.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -102,7 +102,7 @@ fn take_waiting(
 }
 
 async fn relay_batch(hub: &Hub, relayed: &mut Option<i64>, batch: &[Arc<Committed>]) {
-    let mut out: Vec<Arc<Change>> = Vec::with_capacity(batch.len());
+    let mut out: Vec<Arc<EncodedChange>> = Vec::with_capacity(batch.len());
     for committed in batch {
         let logged = &committed.logged;
         let last = *relayed.get_or_insert(logged.seq - 1);
@@ -123,7 +123,8 @@ async fn relay_batch(hub: &Hub, relayed: &mut Option<i64>, batch: &[Arc<Committe
                 sign_out(hub, token_hash, logged.seq);
             }
             _ => {
-                if let Some(change) = Change::new(logged.seq, logged.name, &logged.payload) {
+                if let Some(change) = EncodedChange::new(logged.seq, &logged.name, &logged.payload)
+                {
                     out.push(Arc::new(change));
                 }
             }
@@ -157,13 +158,13 @@ async fn fill_from_log(hub: &Hub, relayed: &mut Option<i64>, until: i64) {
                     break;
                 };
                 let mut batch = Vec::with_capacity(page.changes.len());
-                for stored in &page.changes {
-                    hub.mc.learn(stored);
-                    if let Some(token_hash) = stored.revoked_token() {
+                for entry in &page.changes {
+                    hub.mc.learn(entry);
+                    if let Some(token_hash) = entry.revoked_token() {
                         deliver(hub, std::mem::take(&mut batch));
-                        sign_out(hub, &token_hash, stored.seq);
+                        sign_out(hub, &token_hash, entry.seq);
                     } else if let Some(change) =
-                        Change::new(stored.seq, &stored.name, &stored.payload)
+                        EncodedChange::new(entry.seq, &entry.name, &entry.payload)
                     {
                         batch.push(Arc::new(change));
                     }
@@ -188,21 +189,21 @@ async fn fill_from_log(hub: &Hub, relayed: &mut Option<i64>, until: i64) {
     }
     if last < until {
         *relayed = Some(until);
-        hub.feed.set_position(until);
+        hub.stream_feed.set_position(until);
     }
 }
 
 /// Offers a batch to every signed-in socket and to the feed. (Offering it in chunks, yielding
 /// to the sockets' writers in between, was measured: it cost a fifth more CPU per write and
 /// saved no memory.)
-fn deliver(hub: &Hub, batch: Vec<Arc<Change>>) {
+fn deliver(hub: &Hub, batch: Vec<Arc<EncodedChange>>) {
     if batch.is_empty() {
         return;
     }
-    let batch: Arc<[Arc<Change>]> = batch.into();
+    let batch: Arc<[Arc<EncodedChange>]> = batch.into();
     let too_slow: Vec<Arc<Session>> = {
         let sessions = hub.sessions.read();
-        hub.feed.publish(batch.clone());
+        hub.stream_feed.publish(batch.clone());
         sessions
             .values()
             .filter(|session| session.offer(&batch) == Delivered::Full)
@@ -228,7 +229,7 @@ fn lost_place(hub: &Hub) {
 /// Ends the connections signed in with a token that has just been revoked (the revocation's
 /// seq is `seq`).
 fn sign_out(hub: &Hub, token_hash: &str, seq: i64) {
-    hub.feed.revoked(token_hash, seq);
+    hub.stream_feed.revoked(token_hash, seq);
     for session in hub.sessions.all() {
         if session.signed_in_with(token_hash) {
             hub.kick(&session);

@@ -19,9 +19,9 @@ use hyper::body::Incoming;
 use hyper::service::Service;
 use socketioxide::extract::SocketRef;
 
-use crate::http::Body;
-use crate::http::body::full;
-use crate::net::guarded::ConnectionControl;
+use crate::web::body::Body;
+use crate::web::body::full;
+use crate::web::connections::guarded::ConnectionControl;
 
 /// How long a kicked session's id stays refused.
 const BANNED_FOR: Duration = Duration::from_secs(10 * 60);
@@ -43,7 +43,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Gate {
     /// Ends `socket` for good: its namespace (the client is told, and does not reconnect)
-    /// and, after [`KICK_GRACE`] for the word to reach the client (a long-polling one must
+    /// and, after `KICK_GRACE` for the word to reach the client (a long-polling one must
     /// still fetch it), its Engine.IO session and the connections under it.
     pub fn kick(self: &Arc<Self>, socket: &SocketRef) {
         let _ = socket.clone().disconnect();

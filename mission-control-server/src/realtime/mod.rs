@@ -10,10 +10,10 @@
 //! Changes come from the core's bus, never from the HTTP handlers, so a change made over REST,
 //! MCP, by the agent tool, or by a program embedding the core is broadcast the same way, once,
 //! after it committed, with its `seq` beside the specification's payload. The relay
-//! ([`fanout`]) encodes each change once, never skips a seq (what the bus did not bring, it
-//! reads from the log) and hands each batch to every socket's [`session`] and to the [`feed`]
-//! the event streams follow. A client that signs in with `since` (a socket) or
-//! `Last-Event-ID` (a stream) first receives every change after it from the log ([`replay`]),
+//! (`fanout`) encodes each change once, never skips a seq (what the bus did not bring, it
+//! reads from the log) and hands each batch to every socket's `session` and to the
+//! `stream_feed` the event streams follow. A client that signs in with `since` (a socket) or
+//! `Last-Event-ID` (a stream) first receives every change after it from the log (`replay`),
 //! then the live stream, exactly once each; when the log no longer holds them all it is told
 //! `resync_required` and reloads the snapshot (`GET /api/tasks` and `GET /api/agents` say
 //! which seq they stand at). The log is durable, so this holds across restarts.
@@ -29,20 +29,20 @@
 //! process on the database file. Another process follows the board by reading
 //! `MissionControl::changes_after(seq)` from where it stands, exactly as a resuming client
 //! does; this server's relay does so itself whenever its bus skips a seq and every
-//! [`fanout::TAIL_EVERY`], so a second server on the same file serves every change, whoever
+//! `fanout::TAIL_EVERY`, so a second server on the same file serves every change, whoever
 //! made it, to its own clients. Revocations are in the same log, never sent to a client: the
 //! relay applies them to the core's token checks and ends the connections made with the token,
 //! whichever process revoked it.
 
-mod auth;
 mod change;
 mod fanout;
-mod feed;
 mod gate;
+mod handshake;
 mod replay;
 mod session;
 mod sessions;
 pub mod sse;
+mod stream_feed;
 mod watch;
 
 use std::sync::Arc;
@@ -51,10 +51,10 @@ use std::time::Duration;
 use mission_control_core::MissionControl;
 use socketioxide::SocketIo;
 
-pub use change::Change;
-pub use feed::{Feed, Notice};
+pub use change::EncodedChange;
 pub use gate::{Gate, Gated};
-pub use sse::{StreamCaps, StreamLimits};
+pub use sse::StreamCaps;
+pub use stream_feed::{Notice, StreamFeed};
 
 use session::Session;
 use sessions::Sessions;
@@ -74,7 +74,7 @@ pub struct Hub {
     pub mc: MissionControl,
     pub io: SocketIo,
     pub gate: Arc<Gate>,
-    pub feed: Arc<Feed>,
+    pub stream_feed: Arc<StreamFeed>,
     sessions: Sessions,
     catch_ups: tokio::sync::Semaphore,
 }
@@ -96,10 +96,10 @@ impl Hub {
 
 /// Builds the Socket.io service around `inner` (which answers every other request), behind
 /// the gate; registers the namespace handlers; starts relaying the core's changes to sockets
-/// and to `feed`, and watching sessions. Call inside a tokio runtime.
+/// and to `stream_feed`, and watching sessions. Call inside a tokio runtime.
 pub fn attach<S: Clone>(
     mc: MissionControl,
-    feed: Arc<Feed>,
+    stream_feed: Arc<StreamFeed>,
     inner: S,
 ) -> (Gated<socketioxide::service::SocketIoService<S>>, SocketIo) {
     // Subscribed before anything can sign in, so that nothing committed from here on is missed.
@@ -120,11 +120,11 @@ pub fn attach<S: Clone>(
         mc,
         io: io.clone(),
         gate: gate.clone(),
-        feed,
+        stream_feed,
         sessions: Sessions::default(),
         catch_ups: replay::limiter(),
     });
-    auth::register(&io, hub.clone());
+    handshake::register(&io, hub.clone());
     tokio::spawn(fanout::relay(hub.clone(), bus));
     tokio::spawn(watch::watch(hub));
     (Gated::new(gate, service), io)

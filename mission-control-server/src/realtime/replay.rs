@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::Hub;
-use super::change::Change;
+use super::change::EncodedChange;
 use super::session::{Delivered, Pending, Session};
 
 /// Changes read from the log per step.
@@ -157,10 +157,10 @@ async fn from_log(
             }
         };
         let count = page.changes.len();
-        for stored in page.changes {
-            match Change::new(stored.seq, &stored.name, &stored.payload) {
+        for entry in page.changes {
+            match EncodedChange::new(entry.seq, &entry.name, &entry.payload) {
                 Some(change) => *replayed += u64::from(send_patiently(session, &change).await?),
-                None => session.skip_to(stored.seq),
+                None => session.skip_to(entry.seq),
             }
         }
         if count < PAGE {
@@ -174,7 +174,7 @@ async fn from_log(
 
 /// Sends one change, waiting (a bounded time) while the socket's buffer is full; whether it
 /// was sent (rather than already had).
-async fn send_patiently(session: &Session, change: &Change) -> Result<bool, &'static str> {
+async fn send_patiently(session: &Session, change: &EncodedChange) -> Result<bool, &'static str> {
     let waiting_since = Instant::now();
     loop {
         let before = session.watermark();

@@ -17,7 +17,7 @@ use mission_control_core::{LiveConnection, SignedToken};
 use socketioxide::extract::SocketRef;
 use socketioxide::{SendError, SocketError};
 
-use super::change::Change;
+use super::change::EncodedChange;
 
 /// Live changes held for a socket that is still catching up, at most; past that they are
 /// dropped and read from the log again.
@@ -37,7 +37,7 @@ pub enum Delivered {
 /// What the catch-up finds when it looks at what arrived live meanwhile.
 pub enum Pending {
     /// These arrived; send them, then look again.
-    Changes(VecDeque<Arc<Change>>),
+    Changes(VecDeque<Arc<EncodedChange>>),
     /// Too many arrived and were dropped: read the log again.
     Overflowed,
     /// Nothing: the session now follows the live relay. `false` if the socket could not be
@@ -64,7 +64,7 @@ struct Delivery {
 
 #[derive(Default)]
 struct CatchingUp {
-    pending: VecDeque<Arc<Change>>,
+    pending: VecDeque<Arc<EncodedChange>>,
     overflowed: bool,
 }
 
@@ -136,7 +136,7 @@ impl Session {
 
     /// Offers a batch of live changes, in seq order: sent while the session is live, held
     /// while it catches up.
-    pub fn offer(&self, batch: &[Arc<Change>]) -> Delivered {
+    pub fn offer(&self, batch: &[Arc<EncodedChange>]) -> Delivered {
         let mut d = lock(&self.delivery);
         let Delivery {
             catching_up,
@@ -165,7 +165,7 @@ impl Session {
 
     /// Sends a change during catch-up (only the catch-up task sends then); `Sent` also when
     /// the socket already had it.
-    pub fn replay(&self, change: &Change) -> Delivered {
+    pub fn replay(&self, change: &EncodedChange) -> Delivered {
         let mut d = lock(&self.delivery);
         send(&self.socket, &mut d.watermark, change)
     }
@@ -203,7 +203,7 @@ impl Session {
 }
 
 /// Sends `change` unless the socket already has it; moves the watermark.
-fn send(socket: &SocketRef, watermark: &mut i64, change: &Change) -> Delivered {
+fn send(socket: &SocketRef, watermark: &mut i64, change: &EncodedChange) -> Delivered {
     if change.seq <= *watermark {
         return Delivered::Sent;
     }

@@ -10,10 +10,10 @@
 //! reconnect does not ask again): reload the snapshot and carry on. A comment every
 //! [`HEARTBEAT`] keeps proxies from closing a quiet stream.
 //!
-//! Exactly once: the stream subscribes to the relay's feed before it reads anything, skips
-//! every seq at or below the last it sent, and reads the log whenever the next change is not
-//! the one after it (it lagged the feed, or resumed). Bounded: at most
-//! [`StreamLimits::total`] streams at once and [`StreamLimits::per_token`] per token; a stream
+//! Exactly once: the stream subscribes to the relay's [`StreamFeed`] before it reads anything,
+//! skips every seq at or below the last it sent, and reads the log whenever the next change is
+//! not the one after it (it lagged the feed, or resumed). Bounded: at most `MAX_EVENT_STREAMS`
+//! streams at once and `MAX_EVENT_STREAMS_PER_TOKEN` per token ([`StreamCaps`]); a stream
 //! holds one page of the log or one batch at a time; a client that stops reading is closed by
 //! the connection's write-stall deadline. A stream ends (with a comment saying why) when its
 //! token expires or is revoked, and when the server shuts down. While open it counts as the
@@ -35,12 +35,12 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, Interval};
 
-use super::change::{Change, sse_event};
-use super::feed::{Feed, Notice};
+use super::change::{EncodedChange, sse_event};
 use super::replay::{PAGE, Resumed, ResyncRequired};
+use super::stream_feed::{Notice, StreamFeed};
 use super::watch::RECHECK_EVERY;
-use crate::http::Body;
-use crate::http::error::ApiError;
+use crate::web::body::Body;
+use crate::web::error::ApiError;
 
 /// How often a quiet stream sends a comment.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -50,30 +50,10 @@ const RECHECK: Duration = Duration::from_secs(RECHECK_EVERY);
 /// What a browser's `EventSource` waits before reconnecting, in milliseconds.
 const RETRY_MS: u32 = 3000;
 
-/// How many streams may be open.
-#[derive(Debug, Clone, Copy)]
-pub struct StreamLimits {
-    pub total: usize,
-    pub per_token: usize,
-}
-
-impl StreamLimits {
-    pub const DEFAULT_TOTAL: usize = 1024;
-    pub const DEFAULT_PER_TOKEN: usize = 8;
-}
-
-impl Default for StreamLimits {
-    fn default() -> Self {
-        StreamLimits {
-            total: Self::DEFAULT_TOTAL,
-            per_token: Self::DEFAULT_PER_TOKEN,
-        }
-    }
-}
-
-/// The streams open now, in all and per token id.
+/// How many streams may be open, in all and per token id, and how many are.
 pub struct StreamCaps {
-    limits: StreamLimits,
+    total: usize,
+    per_token: usize,
     open: Mutex<OpenStreams>,
 }
 
@@ -84,9 +64,11 @@ struct OpenStreams {
 }
 
 impl StreamCaps {
-    pub fn new(limits: StreamLimits) -> Self {
+    /// At most `total` streams at once, and `per_token` for one token.
+    pub fn new(total: usize, per_token: usize) -> Self {
         StreamCaps {
-            limits,
+            total,
+            per_token,
             open: Mutex::default(),
         }
     }
@@ -98,22 +80,22 @@ impl StreamCaps {
 
 /// A stream's place under the caps, given back when the stream ends.
 struct Place {
-    feed: Arc<Feed>,
+    feed: Arc<StreamFeed>,
     token_id: String,
 }
 
 impl Place {
-    fn take(feed: &Arc<Feed>, token_id: &str) -> Result<Place, ApiError> {
+    fn take(feed: &Arc<StreamFeed>, token_id: &str) -> Result<Place, ApiError> {
         let caps = &feed.streams;
         let mut open = caps.open();
-        if open.total >= caps.limits.total {
+        if open.total >= caps.total {
             return Err(ApiError::Busy {
                 reason: "the server has as many event streams open as it allows",
                 retry_after: Duration::from_secs(5),
             });
         }
         let mine = open.by_token.entry(token_id.to_owned()).or_default();
-        if *mine >= caps.limits.per_token {
+        if *mine >= caps.per_token {
             return Err(ApiError::Busy {
                 reason: "this token has as many event streams open as it may; close one first",
                 retry_after: Duration::from_secs(5),
@@ -144,7 +126,7 @@ impl Drop for Place {
 /// Opens a stream for `actor`, signed in with `token`, from `since` (the last seq the client
 /// has) or from now.
 pub async fn open(
-    feed: &Arc<Feed>,
+    feed: &Arc<StreamFeed>,
     mc: &MissionControl,
     actor: &Actor,
     token: SignedToken,
@@ -279,7 +261,7 @@ impl Stream {
     }
 
     /// Takes the live changes after the watermark; on a gap, reads the log instead.
-    fn take(&mut self, batch: &[Arc<Change>]) {
+    fn take(&mut self, batch: &[Arc<EncodedChange>]) {
         for change in batch {
             if change.seq <= self.watermark {
                 continue;
@@ -298,12 +280,13 @@ impl Stream {
             Ok(Catchup::Changes(page)) => {
                 let count = page.changes.len();
                 let mut frames = Vec::new();
-                for stored in page.changes {
-                    if let Some(change) = Change::new(stored.seq, &stored.name, &stored.payload) {
+                for entry in page.changes {
+                    if let Some(change) = EncodedChange::new(entry.seq, &entry.name, &entry.payload)
+                    {
                         frames.extend_from_slice(&change.sse_frame());
                         self.replayed += 1;
                     }
-                    self.watermark = stored.seq;
+                    self.watermark = entry.seq;
                 }
                 if !frames.is_empty() {
                     self.out.push_back(Bytes::from(frames));
@@ -410,7 +393,7 @@ mod tests {
     }
 
     async fn open_for(mc: &MissionControl, ttl_ms: i64) -> Body {
-        let feed = Feed::new(StreamCaps::new(StreamLimits::default()));
+        let feed = StreamFeed::new(StreamCaps::new(1024, 8));
         let token = mc.issue_token("agent-nova", ttl_ms).await.unwrap().token;
         let signed = mc.check_signature(&token).unwrap();
         let actor = Actor::new("agent-nova");

@@ -1,0 +1,119 @@
+//! The board's history, as readers follow it: the event log behind the dashboard's activity
+//! feed, and the change log a client (or another process) resumes from after a disconnect;
+//! and what a process following the change log learns from the entries other processes wrote.
+
+use serde::Deserialize;
+
+use super::MissionControl;
+use crate::bus::ChangeEntry;
+use crate::domain::Agent;
+use crate::error::Result;
+use crate::store::{EventPage, EventQuery, changes, events};
+
+/// The changes after a client's last seq, or word that they are no longer all kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Catchup {
+    /// Every entry after the seq asked for, in order, up to the page size (the changes clients
+    /// receive and the revocations they do not: see [`ChangeEntry::for_clients`]); `latest`
+    /// is the newest seq at the time of the read.
+    Changes(ChangePage),
+    /// Some changes after that seq have been swept (or the seq is not this board's): the
+    /// client must reload the snapshot (`GET /api/tasks`, `GET /api/agents`).
+    ResyncRequired { oldest: Option<i64>, latest: i64 },
+}
+
+/// One page of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePage {
+    pub changes: Vec<ChangeEntry>,
+    pub latest: i64,
+}
+
+impl MissionControl {
+    /// The event log: newest first, or with `after`, oldest first from a seq.
+    pub async fn list_events(&self, query: EventQuery) -> Result<EventPage> {
+        self.read(move |conn| events::list(conn, query)).await
+    }
+
+    /// The newest seq handed out so far (0 on a new board).
+    pub async fn latest_seq(&self) -> Result<i64> {
+        self.read(changes::latest).await
+    }
+
+    /// Up to `limit` changes after `after`, in order, or [`Catchup::ResyncRequired`] when
+    /// the log no longer holds all of them.
+    pub async fn changes_after(&self, after: i64, limit: usize) -> Result<Catchup> {
+        self.read_snapshot(move |conn| {
+            let latest = changes::latest(conn)?;
+            let oldest = changes::oldest(conn)?;
+            let gap = match oldest {
+                _ if after > latest || after < 0 => true,
+                _ if after == latest => false,
+                None => true,
+                Some(oldest) => after < oldest - 1,
+            };
+            if gap {
+                return Ok(Catchup::ResyncRequired { oldest, latest });
+            }
+            // The log is one unbroken run of seqs; should it ever not be, the page stops at
+            // the hole and the next read says resync, rather than skip a change silently.
+            let mut changes = changes::after(conn, after, limit)?;
+            let unbroken = changes
+                .iter()
+                .zip(after + 1..)
+                .take_while(|(c, want)| c.seq == *want)
+                .count();
+            changes.truncate(unbroken);
+            if changes.is_empty() && after < latest {
+                return Ok(Catchup::ResyncRequired { oldest, latest });
+            }
+            Ok(Catchup::Changes(ChangePage { changes, latest }))
+        })
+        .await
+    }
+
+    /// Brings what this process keeps in memory up to date with an entry of the change log,
+    /// which another process may have written: a revoked token is checked against the
+    /// database at its next use (rather than trusted as verified), an agent's new status or
+    /// its removal reaches presence. A process that follows the log (the server's relay)
+    /// hands it every entry it reads there; entries this process wrote are known already,
+    /// and learning them again changes nothing.
+    pub fn learn(&self, change: &ChangeEntry) {
+        #[derive(Deserialize)]
+        struct AgentPayload {
+            agent: Agent,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct AgentIdPayload {
+            agent_id: String,
+        }
+        if let Some(token_hash) = change.revoked_token() {
+            self.forget_verified(&[token_hash]);
+            return;
+        }
+        match change.name.as_str() {
+            "agent.status_changed" => {
+                if let Ok(p) = serde_json::from_str::<AgentPayload>(&change.payload) {
+                    self.inner.presence.note_status(&p.agent);
+                }
+            }
+            "agent.removed" => {
+                if let Ok(p) = serde_json::from_str::<AgentIdPayload>(&change.payload) {
+                    self.inner.presence.forget(&p.agent_id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets changes past the retention window and count; how many.
+    pub(crate) async fn sweep_change_log(&self, now: i64) -> Result<usize> {
+        let retention =
+            i64::try_from(self.inner.change_log_retention.as_millis()).unwrap_or(i64::MAX);
+        let before = now.saturating_sub(retention);
+        let keep = self.inner.change_log_max_entries;
+        self.write(move |conn| Ok((changes::sweep(conn, before, keep)?, vec![])))
+            .await
+    }
+}
