@@ -61,6 +61,10 @@ export function connectLive(token: string, position: () => number | null, handle
       resuming = since !== null;
       cb(resuming ? { token, since } : { token });
     },
+    // WebSocket first: it needs no sticky sessions, so any server process behind a load
+    // balancer can carry it. Long-polling (which does need them) only when WebSockets fail.
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
     reconnectionDelay: 500,
     reconnectionDelayMax: 3000,
     timeout: 5000,

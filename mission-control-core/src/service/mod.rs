@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::store::Connection;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::bus::{Committed, EventBus};
 use crate::credentials::JwtKeys;
@@ -159,6 +159,13 @@ struct Inner {
     health: Arc<StoreHealth>,
     /// The clock-driven rules, once [`MissionControl::start_sweeps`] has started them.
     sweeper: Mutex<Option<Sweeper>>,
+    /// On PostgreSQL: where the database is, for the connections of the listener and the
+    /// leader, which live outside the pools.
+    postgres: Option<store::PgTarget>,
+    /// The newest seq known to be committed, by this process or (on PostgreSQL, once
+    /// [`MissionControl::watch_log`] has started listening) by any other.
+    announced: watch::Sender<i64>,
+    listener: Mutex<Option<store::postgres::Listener>>,
 }
 
 impl MissionControl {
@@ -175,6 +182,23 @@ impl MissionControl {
     /// file's schema up to date. Opening writes nothing else and starts no clock-driven rule:
     /// see [`MissionControl::start_sweeps`].
     pub fn open_with(options: Options) -> Result<Self> {
+        // PostgreSQL's synchronous client runs a small runtime of its own, which may not be
+        // started from inside another: opening from async code does its reads on a thread of
+        // its own.
+        if matches!(options.database, Database::Postgres(_))
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            return std::thread::scope(|scope| {
+                scope
+                    .spawn(|| Self::open_here(options))
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Internal("opening the board panicked".into())))
+            });
+        }
+        Self::open_here(options)
+    }
+
+    fn open_here(options: Options) -> Result<Self> {
         let keys = JwtKeys::new(&options.jwt_secret)?;
         let store::Opened {
             writer: conn,
@@ -183,14 +207,21 @@ impl MissionControl {
         } = store::open(&options.database, options.create, options.wal_max_bytes)?;
         let presence = Arc::new(Presence::load(&conn)?);
         let bus = EventBus::new();
-        let (checkpointer, reconnect) = match &options.database {
+        let (checkpointer, postgres) = match &options.database {
             Database::Sqlite(path) => (Some(Checkpointer::start(path)?), None),
             Database::Postgres(url) => (
                 None,
                 Some(store::PgTarget::parse(url).map_err(|e| Error::field("DATABASE_URL", e))?),
             ),
         };
-        let writer = Writer::start(conn, reconnect, bus.clone(), health.clone())?;
+        let announced = watch::Sender::new(store::changes::latest(&conn)?);
+        let writer = Writer::start(
+            conn,
+            postgres.clone(),
+            bus.clone(),
+            announced.clone(),
+            health.clone(),
+        )?;
         Ok(MissionControl {
             inner: Arc::new(Inner {
                 writer,
@@ -207,6 +238,9 @@ impl MissionControl {
                 presence,
                 health,
                 sweeper: Mutex::new(None),
+                postgres,
+                announced,
+                listener: Mutex::new(None),
             }),
         })
     }
@@ -240,6 +274,28 @@ impl MissionControl {
             .unwrap_or(false)
     }
 
+    /// The newest seq known to be committed: by this process at once, and on PostgreSQL by any
+    /// process on the database within milliseconds (the first call starts listening for their
+    /// commits; see `store/postgres/listener.rs`). A follower of the change log waits on it
+    /// and then reads the log from where it stands; it is a doorbell, not the data, so a
+    /// follower should still read the log now and then in case a ring was missed.
+    pub fn watch_log(&self) -> Result<watch::Receiver<i64>> {
+        if let Some(target) = &self.inner.postgres {
+            let mut listener = self
+                .inner
+                .listener
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if listener.is_none() {
+                *listener = Some(store::postgres::Listener::start(
+                    target.clone(),
+                    self.inner.announced.clone(),
+                )?);
+            }
+        }
+        Ok(self.inner.announced.subscribe())
+    }
+
     /// Every change committed from now on, in commit order; each change a client can see
     /// carries its place in the change log.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
@@ -251,6 +307,7 @@ impl MissionControl {
     pub async fn shutdown(&self) {
         let inner = self.inner.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            inner.listener.lock().ok().and_then(|mut l| l.take());
             let sweeper = inner.sweeper.lock().ok().and_then(|mut s| s.take());
             if let Some(sweeper) = sweeper {
                 sweeper.stop_blocking();

@@ -77,8 +77,15 @@ impl Presence {
         lock(&self.offline).remove(agent);
     }
 
-    fn take_unflushed(&self) -> Vec<(String, i64)> {
-        lock(&self.unflushed).drain().collect()
+    /// The signs of life to write: those seen since the last flush, and every agent with a
+    /// live connection here (alive now, though it may have said nothing: another process that
+    /// leads the board must not mark it offline).
+    fn take_unflushed(&self, now: i64) -> Vec<(String, i64)> {
+        let mut seen: HashMap<String, i64> = lock(&self.unflushed).drain().collect();
+        for agent in lock(&self.live).keys() {
+            seen.insert(agent.clone(), now);
+        }
+        seen.into_iter().collect()
     }
 }
 
@@ -218,7 +225,7 @@ impl MissionControl {
     /// Writes the signs of life gathered in memory to `last_active` (no event: presence
     /// changes are announced by status, not by every request).
     pub(crate) async fn flush_presence(&self) -> Result<()> {
-        let seen = self.inner.presence.take_unflushed();
+        let seen = self.inner.presence.take_unflushed(now_millis());
         if seen.is_empty() {
             return Ok(());
         }

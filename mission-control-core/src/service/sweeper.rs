@@ -9,7 +9,10 @@
 //! the last handle still closes the database.
 //!
 //! Nothing starts it but [`MissionControl::start_sweeps`]: the process that serves the board
-//! runs it, and no other (see `service/mod.rs`).
+//! runs it, and no other (see `service/mod.rs`). Several server processes can serve one board
+//! on PostgreSQL: each writes its own signs of life and token use, but only one of them, the
+//! leader (see `store/postgres/leader.rs`), runs the rules that change the board, so that a
+//! claim runs out once and an agent goes offline once.
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -18,6 +21,7 @@ use std::time::Duration;
 use super::{Inner, MissionControl};
 use crate::domain::now_millis;
 use crate::error::{Error, Result};
+use crate::store::postgres::Leadership;
 
 const TICK: Duration = Duration::from_secs(1);
 const PRESENCE_EVERY: u64 = 5;
@@ -75,6 +79,9 @@ impl Drop for Sweeper {
 fn run(runtime: &tokio::runtime::Runtime, board: &Weak<Inner>, stop: &(Mutex<bool>, Condvar)) {
     let (flag, wake) = stop;
     let mut round: u64 = 0;
+    let mut leadership: Option<Leadership> = None;
+    // The round in which this process last became the leader.
+    let mut led_since: Option<u64> = None;
     loop {
         {
             let Ok(stopped) = flag.lock() else { return };
@@ -87,23 +94,45 @@ fn run(runtime: &tokio::runtime::Runtime, board: &Weak<Inner>, stop: &(Mutex<boo
         }
         round += 1;
         let Some(inner) = board.upgrade() else { return };
+        // Blocking (a query on PostgreSQL): asked here, outside the runtime.
+        let leads = match &inner.postgres {
+            None => true,
+            Some(target) => leadership
+                .get_or_insert_with(|| Leadership::new(target.clone()))
+                .check(),
+        };
+        led_since = match (leads, led_since) {
+            (true, None) => Some(round),
+            (true, since) => since,
+            (false, _) => None,
+        };
         let mc = MissionControl { inner };
-        runtime.block_on(sweep(&mc, round));
+        if round.is_multiple_of(FLUSH_EVERY) {
+            runtime.block_on(record(&mc));
+        }
+        if let Some(since) = led_since {
+            runtime.block_on(sweep(&mc, round - since + 1));
+        }
     }
 }
 
+/// What every serving process writes of what it alone knows: who it has seen, and which
+/// tokens were used.
+async fn record(mc: &MissionControl) {
+    report(
+        "record signs of life",
+        mc.flush_presence().await.map(|()| 0),
+    );
+    report("record token use", mc.flush_token_use().await.map(|()| 0));
+}
+
+/// The rules that change the board, run by the leader; `round` counts from when it took the
+/// lead.
 async fn sweep(mc: &MissionControl, round: u64) {
     let now = now_millis();
     report("expire claims", mc.expire_leases(now).await);
     if round.is_multiple_of(PRESENCE_EVERY) {
         report("mark silent agents offline", mc.sweep_presence(now).await);
-    }
-    if round.is_multiple_of(FLUSH_EVERY) {
-        report(
-            "record signs of life",
-            mc.flush_presence().await.map(|()| 0),
-        );
-        report("record token use", mc.flush_token_use().await.map(|()| 0));
     }
     if round.is_multiple_of(FORGET_EVERY) {
         report("forget expired tokens", mc.sweep_expired_tokens(now).await);

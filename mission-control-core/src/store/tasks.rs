@@ -222,7 +222,7 @@ fn attach_blockers(conn: &Connection, tasks: &mut [Task]) -> Result<()> {
          ORDER BY b.task_id, b.blocker_id",
         "SELECT b.task_id, b.blocker_id, t.status FROM task_blockers b \
          JOIN tasks t ON t.id = b.blocker_id \
-         WHERE b.task_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+         WHERE b.task_id IN (SELECT jsonb_array_elements_text(CAST($1 AS TEXT)::jsonb)) \
          ORDER BY b.task_id, b.blocker_id",
     );
     if tasks.is_empty() {

@@ -24,7 +24,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::health::StoreHealth;
 use super::sqlite::wal::{WalBound, WalStats};
@@ -161,6 +161,7 @@ impl Writer {
         mut conn: Connection,
         reconnect: Option<PgTarget>,
         bus: EventBus,
+        announce: watch::Sender<i64>,
         health: Arc<StoreHealth>,
     ) -> Result<Self> {
         let wal = match &mut conn {
@@ -183,6 +184,7 @@ impl Writer {
                     },
                     receiver,
                     bus,
+                    announce,
                     &health,
                 )
             })
@@ -277,6 +279,7 @@ fn run(
     mut thread: Thread,
     mut jobs: mpsc::Receiver<Box<dyn Job>>,
     bus: EventBus,
+    announce: watch::Sender<i64>,
     health: &StoreHealth,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
@@ -297,8 +300,16 @@ fn run(
         {
             Ok(()) => {
                 let committed = commit_batch(&thread.conn, &mut batch);
-                health.note_commit(&committed);
-                committed
+                let outcome = committed.as_ref().map(|_| ()).map_err(Clone::clone);
+                health.note_commit(&outcome);
+                if let Ok(Some(last)) = committed {
+                    announce.send_if_modified(|known| {
+                        let newer = last > *known;
+                        *known = (*known).max(last);
+                        newer
+                    });
+                }
+                outcome
             }
             Err(e) => Err(e),
         };
@@ -320,8 +331,9 @@ fn run(
     }
 }
 
-/// One group commit: every job of the batch in one transaction, each in its own savepoint.
-fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+/// One group commit: every job of the batch in one transaction, each in its own savepoint; the
+/// last seq it handed out, if it logged any change.
+fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<Option<i64>, String> {
     const LOCK: Sql = Sql::new("SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?1)");
     const NOTIFY: Sql = Sql::new("SELECT pg_notify(?1 || current_schema(), ?2)");
     let begin = || -> Result<i64> {
@@ -348,15 +360,17 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), Str
     for job in batch.iter_mut() {
         job.run(conn, &mut seqs);
     }
-    let finish = || -> Result<()> {
-        if seqs.last != seqs.at_start && conn.dialect() == Dialect::Postgres {
+    let logged = seqs.last != seqs.at_start;
+    let finish = || -> Result<Option<i64>> {
+        if logged && conn.dialect() == Dialect::Postgres {
             changes::set_latest(conn, seqs.last)?;
             conn.execute(
                 &NOTIFY,
                 params![postgres::CHANGES_CHANNEL, seqs.last.to_string()],
             )?;
         }
-        conn.batch("COMMIT")
+        conn.batch("COMMIT")?;
+        Ok(logged.then_some(seqs.last))
     };
     finish().map_err(|e| {
         let _ = conn.batch("ROLLBACK");

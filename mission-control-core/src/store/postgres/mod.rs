@@ -1,18 +1,24 @@
-//! The PostgreSQL side of the interface, on the synchronous client of the rust-postgres
-//! project (used on the writer thread and on blocking reader threads, as rusqlite is).
+//! The PostgreSQL side of the store, on the rust-postgres project's clients: the synchronous
+//! one on the writer thread and on blocking reader threads (as rusqlite is used), an
+//! asynchronous one for `LISTEN`.
 //!
-//! - [`PgTarget`]: a `postgres://` URL with libpq's `sslmode` forms (`disable`, `allow`,
-//!   `prefer`, `require`, `verify-ca`, `verify-full`, and `sslrootcert=<file>`), TLS by rustls.
-//!   As in libpq, `prefer` and `require` encrypt without checking the server's certificate;
-//!   `verify-ca` checks it against the roots (the web's, or `sslrootcert`), `verify-full` also
-//!   checks the host name.
+//! - [`PgTarget`] ([`target`]): where the database is, from a `postgres://` URL, and TLS.
 //! - [`PgConnection`]: one connection with its own statement cache (each statement is prepared
 //!   once per connection, as SQLite's cache does).
+//! - [`listener`]: the doorbell other processes ring when they commit changes.
+//! - [`leader`]: which of several processes runs the board's clock.
+
+mod leader;
+mod listener;
+mod target;
+
+pub(crate) use leader::Leadership;
+pub(crate) use listener::Listener;
+pub(crate) use target::PgTarget;
 
 use std::cell::{Cell as StdCell, RefCell};
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::mem::ManuallyDrop;
 
 use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
@@ -28,11 +34,11 @@ use crate::error::{Error, Result};
 pub(crate) const WRITE_LOCK: i32 = 1;
 /// Held by a process while it applies migrations.
 pub(crate) const MIGRATION_LOCK: i32 = 2;
+/// Held for as long as it lives, on a connection of its own, by the process that runs the
+/// board's clock (see [`leader`]).
+pub(crate) const LEADER_LOCK: i32 = 3;
 /// Each group commit notifies this channel (suffixed with the schema's name) with its last seq.
 pub(crate) const CHANGES_CHANNEL: &str = "mission_control_changes_";
-
-/// How long connecting may take before it counts as the database being unavailable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl ToSql for Value<'_> {
     fn to_sql(
@@ -71,250 +77,25 @@ impl ToSql for Value<'_> {
     to_sql_checked!();
 }
 
-/// Where the database is and how to reach it, from a `postgres://` URL.
-#[derive(Clone)]
-pub(crate) struct PgTarget {
-    config: postgres::Config,
-    tls: Tls,
-}
-
-#[derive(Clone)]
-enum Tls {
-    Off,
-    On(Arc<rustls::ClientConfig>),
-}
-
-impl std::fmt::Debug for PgTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the password.
-        f.debug_struct("PgTarget")
-            .field("hosts", &self.config.get_hosts())
-            .field("dbname", &self.config.get_dbname())
-            .field("user", &self.config.get_user())
-            .field("tls", &matches!(self.tls, Tls::On(_)))
-            .finish()
-    }
-}
-
-impl PgTarget {
-    /// Reads a `postgres://` (or `postgresql://`) URL; the message names what is wrong.
-    pub fn parse(url: &str) -> std::result::Result<PgTarget, String> {
-        let (base, query) = url.split_once('?').unwrap_or((url, ""));
-        let mut mode = "prefer".to_owned();
-        let mut root_cert: Option<String> = None;
-        let mut kept: Vec<String> = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match key {
-                "sslmode" => mode = value.to_owned(),
-                "sslrootcert" => root_cert = Some(percent_decode(value)),
-                _ => kept.push(pair.to_owned()),
-            }
-        }
-        let url = if kept.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{base}?{}", kept.join("&"))
-        };
-        let mut config: postgres::Config = url
-            .parse()
-            .map_err(|e| format!("not a valid postgres:// URL: {e}"))?;
-        config.connect_timeout(CONNECT_TIMEOUT);
-        config.application_name("mission-control");
-        let (ssl_mode, verify) = match mode.as_str() {
-            "disable" => (postgres::config::SslMode::Disable, None),
-            "allow" | "prefer" => (postgres::config::SslMode::Prefer, Some(Verify::Nothing)),
-            "require" => (postgres::config::SslMode::Require, Some(Verify::Nothing)),
-            "verify-ca" => (postgres::config::SslMode::Require, Some(Verify::Chain)),
-            "verify-full" => (postgres::config::SslMode::Require, Some(Verify::Full)),
-            other => {
-                return Err(format!(
-                    "sslmode={other} is not one of disable, allow, prefer, require, verify-ca, \
-                     verify-full"
-                ));
-            }
-        };
-        config.ssl_mode(ssl_mode);
-        let tls = match verify {
-            None => Tls::Off,
-            Some(verify) => Tls::On(Arc::new(tls_config(verify, root_cert.as_deref())?)),
-        };
-        Ok(PgTarget { config, tls })
-    }
-
-    /// Opens a connection; a database that cannot be reached is [`Error::Unavailable`].
-    pub fn connect(&self) -> Result<PgConnection> {
-        let client = match &self.tls {
-            Tls::Off => self.config.connect(postgres::NoTls),
-            Tls::On(tls) => self
-                .config
-                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(
-                    (**tls).clone(),
-                )),
-        }
-        .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PgConnection {
-            client: RefCell::new(client),
-            statements: RefCell::default(),
-            in_transaction: StdCell::new(false),
-        })
-    }
-}
-
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Verify {
-    Nothing,
-    Chain,
-    Full,
-}
-
-fn tls_config(
-    verify: Verify,
-    root_cert: Option<&str>,
-) -> std::result::Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?;
-    let mut roots = rustls::RootCertStore::empty();
-    match root_cert {
-        Some(path) => {
-            use rustls_pki_types::CertificateDer;
-            use rustls_pki_types::pem::PemObject;
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("sslrootcert={path}: {e}"))?;
-            for cert in certs {
-                let cert = cert.map_err(|e| format!("sslrootcert={path}: {e}"))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("sslrootcert={path}: {e}"))?;
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let roots = Arc::new(roots);
-    Ok(match verify {
-        Verify::Full => builder.with_root_certificates(roots).with_no_client_auth(),
-        Verify::Chain | Verify::Nothing => {
-            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
-                roots,
-                provider.clone(),
-            )
-            .build()
-            .map_err(|e| format!("TLS: {e}"))?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(CertCheck {
-                    webpki,
-                    verify,
-                    provider,
-                }))
-                .with_no_client_auth()
-        }
-    })
-}
-
-/// `verify-ca`: the chain, not the name; `prefer`/`require`: nothing, as libpq does.
-#[derive(Debug)]
-struct CertCheck {
-    webpki: Arc<rustls::client::WebPkiServerVerifier>,
-    verify: Verify,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl rustls::client::danger::ServerCertVerifier for CertCheck {
-    fn verify_server_cert(
-        &self,
-        end_entity: &rustls_pki_types::CertificateDer<'_>,
-        intermediates: &[rustls_pki_types::CertificateDer<'_>],
-        server_name: &rustls_pki_types::ServerName<'_>,
-        ocsp_response: &[u8],
-        now: rustls_pki_types::UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        if matches!(self.verify, Verify::Nothing) {
-            return Ok(rustls::client::danger::ServerCertVerified::assertion());
-        }
-        match self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
-            Ok(ok) => Ok(ok),
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidForName
-                | rustls::CertificateError::NotValidForNameContext { .. },
-            )) => Ok(rustls::client::danger::ServerCertVerified::assertion()),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls_pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls_pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 /// One PostgreSQL connection.
 pub(crate) struct PgConnection {
-    client: RefCell<Client>,
+    /// Dropped by hand (see `Drop`): the client owns a runtime, which may not be dropped on a
+    /// thread that drives another.
+    client: ManuallyDrop<RefCell<Client>>,
     /// Prepared statements, by the address of their SQLite text (each [`Sql`] is a constant).
     statements: RefCell<HashMap<(usize, usize), Statement>>,
     in_transaction: StdCell<bool>,
 }
 
 impl PgConnection {
+    fn new(client: Client) -> Self {
+        PgConnection {
+            client: ManuallyDrop::new(RefCell::new(client)),
+            statements: RefCell::default(),
+            in_transaction: StdCell::new(false),
+        }
+    }
+
     fn statement(&self, sql: &Sql) -> Result<Statement> {
         let key = (sql.sqlite.as_ptr() as usize, sql.sqlite.len());
         if let Some(stmt) = self.statements.borrow().get(&key) {
@@ -405,6 +186,21 @@ impl PgConnection {
     /// Whether the connection was lost (the server restarted, a network failure).
     pub fn is_closed(&self) -> bool {
         self.client.borrow().is_closed()
+    }
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        // SAFETY: the field is never used again; this is the only place it is taken.
+        let client = unsafe { ManuallyDrop::take(&mut self.client) };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Closing may wait on the network: never on an async thread.
+            let _ = std::thread::Builder::new()
+                .name("mission-control-close".into())
+                .spawn(move || drop(client));
+        } else {
+            drop(client);
+        }
     }
 }
 
