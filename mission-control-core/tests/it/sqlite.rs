@@ -1,21 +1,25 @@
-//! The write-ahead log stays under its configured bound however steadily writes come: a bounded
-//! count of creates from concurrent writers that never pause, with the size of the WAL file on
-//! disk watched from another thread the whole time. And a reader that holds on to the old log
-//! stalls no writes: the log outgrows its bound only until that reader lets go. Nothing here is
-//! timed.
+//! What is SQLite's own, skipped on PostgreSQL: the write-ahead log stays under its configured
+//! bound however steadily writes come (a bounded count of creates from concurrent writers that
+//! never pause, the size of the WAL file on disk watched from another thread the whole time),
+//! a reader that holds on to the old log stalls no writes (the log outgrows its bound only until
+//! that reader lets go), checkpoints move the log into the file in the background, and a board
+//! made by the previous release upgrades in place (see `fixtures/README.md` for how the fixture
+//! was made). Nothing here is timed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use mission_control_core::{Actor, MissionControl, NewTask, Options, TaskFilter};
+use super::support::*;
+use mission_control_core::*;
 
-const SECRET: &[u8] = b"a-test-secret-of-at-least-32-bytes!!";
 /// The smallest bound the store accepts, so that a short run reaches it many times.
 const BOUND: u64 = 1024 * 1024;
 const WRITERS: usize = 8;
 const CREATES: usize = 4_000;
+/// The secret the fixture's board was made with.
+const FIXTURE_SECRET: &str = "previous-main-fixture-secret-0123456789abcdef";
 
 fn open(db: &Path) -> MissionControl {
     let mut options = Options::new(db, SECRET);
@@ -70,6 +74,9 @@ fn watch(file: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wal_never_outgrows_its_bound_by_more_than_one_group_commit() {
+    if on_postgres() {
+        return skip("the WAL bound is SQLite's");
+    }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("board.db");
     let mc = open(&db);
@@ -112,6 +119,9 @@ async fn the_wal_never_outgrows_its_bound_by_more_than_one_group_commit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_holding_the_old_log_delays_the_bound_but_never_the_writes() {
+    if on_postgres() {
+        return skip("the WAL bound is SQLite's");
+    }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("board.db");
     let mc = open(&db);
@@ -164,6 +174,9 @@ async fn a_reader_holding_the_old_log_delays_the_bound_but_never_the_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_wal_found_at_open_is_cut_back_to_the_bound() {
+    if on_postgres() {
+        return skip("the WAL bound is SQLite's");
+    }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("board.db");
     // Another program leaves a WAL of several times the bound (it keeps the file open, so the
@@ -194,4 +207,122 @@ async fn an_oversized_wal_found_at_open_is_cut_back_to_the_bound() {
     );
     mc.shutdown().await;
     drop(other);
+}
+
+#[tokio::test]
+async fn checkpoints_move_the_wal_into_the_database_file_in_the_background() {
+    if on_postgres() {
+        return skip("checkpoints are SQLite's");
+    }
+    let b = board().await;
+    let initial = std::fs::metadata(b.store.sqlite_file()).unwrap().len();
+    for i in 0..300 {
+        let description = format!(r#"{{"title":"t{i}","description":"{}"}}"#, "x".repeat(2000));
+        b.create_task(&patch(), new_task(&description))
+            .await
+            .unwrap();
+    }
+    // The checkpoint thread runs every 250 ms; give it a few rounds.
+    let mut grown = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        grown = std::fs::metadata(b.store.sqlite_file()).unwrap().len();
+        if grown > initial + 300 * 2000 {
+            break;
+        }
+    }
+    assert!(
+        grown > initial + 300 * 2000,
+        "database file {initial} -> {grown} bytes"
+    );
+}
+
+fn open_copy() -> (tempfile::TempDir, MissionControl) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mission-control.db");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/previous-main.db"
+        ),
+        &path,
+    )
+    .unwrap();
+    let mut options = Options::new(&path, FIXTURE_SECRET);
+    options.create = false;
+    options.operator = Some(AgentId::parse("agent-patch").unwrap());
+    (dir, MissionControl::open_with(options).unwrap())
+}
+
+#[tokio::test]
+async fn a_board_from_the_previous_release_upgrades_in_place() {
+    if on_postgres() {
+        return skip("the previous release's board is an SQLite file");
+    }
+    let (_dir, mc) = open_copy();
+
+    let tasks = mc.list_tasks(TaskFilter::default()).await.unwrap();
+    let titles: Vec<&str> = tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["Fix auth bug", "Build rate limiter", "Write docs"]);
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.version == 1 && t.blocked_by.is_empty() && !t.blocked)
+    );
+    assert!(tasks.iter().all(|t| t.lease_expires_at.is_none()));
+    assert_eq!(tasks[0].tags, ["bug", "auth"]);
+    assert_eq!(tasks[1].assigned_agent.as_deref(), Some("agent-nova"));
+    assert_eq!(tasks[1].status, TaskStatus::InProgress);
+
+    // Display names are unique now: the old duplicate got its id appended.
+    let agents = mc.list_agents().await.unwrap();
+    let names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Nova", "nova (agent-nova2)", "Patch"]);
+
+    // Every old event has a seq, in order, and the log continues after them.
+    let events = mc
+        .list_events(EventQuery {
+            since: None,
+            after: Some(0),
+            limit: 50,
+        })
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 8);
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq.unwrap()).collect();
+    assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
+    assert_eq!(mc.latest_seq().await.unwrap(), 8);
+    assert!(matches!(
+        mc.changes_after(0, 10).await.unwrap(),
+        Catchup::ResyncRequired { .. }
+    ));
+
+    // The old token still works, as Nova.
+    let token = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/previous-main.nova-token"
+    ))
+    .unwrap();
+    let nova = mc.verify_token(token.trim()).await.unwrap();
+    assert_eq!(nova.agent_id, "agent-nova");
+
+    // New work goes on from there: claims, versions, the change log.
+    let mut changes = mc.subscribe();
+    let claimed = mc
+        .claim(&nova, &tasks[0].id, LeaseDuration::DEFAULT)
+        .await
+        .unwrap();
+    assert_eq!(claimed.version, 2);
+    assert_eq!(claimed.assigned_agent.as_deref(), Some("agent-nova"));
+    let first = changes.recv().await.unwrap();
+    assert_eq!(first.logged.seq, 9);
+    match mc.changes_after(8, 10).await.unwrap() {
+        Catchup::Changes(page) => {
+            let names: Vec<&str> = page.changes.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, ["task.updated", "event.new"]);
+        }
+        other => panic!("expected the new changes, got {other:?}"),
+    }
+    mc.shutdown().await;
 }

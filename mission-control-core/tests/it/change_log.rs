@@ -1,20 +1,26 @@
-//! The change log against a real SQLite file: one unbroken run of seqs in commit order, read
-//! back exactly by `changes_after`, trimmed by count from the front only, and shared by every
-//! process on the file (two boards on one file stand in for two server processes: each has its
-//! own connections and writer thread, and SQLite's lock is all they share), revocations
-//! included, which reach the token checks of a process that follows the log.
+//! The change log (what replay reads): one unbroken run of seqs in commit order, read back
+//! exactly by `changes_after`, trimmed by count from the front only, and shared by every
+//! process on the store (two boards on one store stand in for two server processes: each has
+//! its own connections and writer thread, and the database's lock is all they share),
+//! revocations included, which reach the token checks of a process that follows the log.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::support::*;
 use mission_control_core::*;
 
-const SECRET: &[u8] = b"a-test-secret-of-at-least-32-bytes!!";
+/// A board on `store` whose log keeps `keep` changes.
+fn open_keeping(store: &Arc<TestStore>, keep: u64) -> Board {
+    Board::open_with(store.clone(), |o| {
+        o.operator = None;
+        o.change_log_max_entries = keep;
+    })
+}
 
-fn open_at(path: &std::path::Path, keep: u64) -> MissionControl {
-    let mut options = Options::new(path, SECRET);
-    options.change_log_max_entries = keep;
-    MissionControl::open_with(options).unwrap()
+fn fresh_store() -> Arc<TestStore> {
+    Arc::new(TestStore::with_sqlite_file("board.db"))
 }
 
 fn me() -> Actor {
@@ -27,32 +33,14 @@ async fn create(mc: &MissionControl, title: &str) -> Task {
         .unwrap()
 }
 
-/// Every change after `after`, page by page.
-async fn all_after(mc: &MissionControl, mut after: i64) -> Vec<StoredChange> {
-    let mut all = Vec::new();
-    loop {
-        match mc.changes_after(after, 100).await.unwrap() {
-            Catchup::Changes(page) => {
-                let Some(last) = page.changes.last() else {
-                    return all;
-                };
-                after = last.seq;
-                all.extend(page.changes);
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let mc = open_at(&dir.path().join("board.db"), 1_000_000);
+    let mc = open_keeping(&fresh_store(), 1_000_000);
     let start = mc.latest_seq().await.unwrap();
     let mut bus = mc.subscribe();
     let writers: Vec<_> = (0..8)
         .map(|w| {
-            let mc = mc.clone();
+            let mc = mc.mc.clone();
             tokio::spawn(async move {
                 for n in 0..25 {
                     create(&mc, &format!("w{w}-{n}")).await;
@@ -63,7 +51,7 @@ async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
     for w in writers {
         w.await.unwrap();
     }
-    let logged = all_after(&mc, start).await;
+    let logged = all_changes_after(&mc, start).await;
     assert_eq!(logged.len(), 400, "a task and its event-log line per write");
     let seqs: Vec<i64> = logged.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, (start + 1..=start + 400).collect::<Vec<_>>());
@@ -79,7 +67,7 @@ async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
     }
     // Pages are exact: any position gives exactly what follows it.
     for after in [start, start + 1, start + 199, start + 399, start + 400] {
-        let rest = all_after(&mc, after).await;
+        let rest = all_changes_after(&mc, after).await;
         assert_eq!(rest.len() as i64, start + 400 - after);
         assert!(rest.first().is_none_or(|c| c.seq == after + 1));
     }
@@ -88,8 +76,7 @@ async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
 
 #[tokio::test]
 async fn a_position_the_log_cannot_continue_from_asks_for_a_resync() {
-    let dir = tempfile::tempdir().unwrap();
-    let mc = open_at(&dir.path().join("board.db"), 1_000_000);
+    let mc = open_keeping(&fresh_store(), 1_000_000);
     create(&mc, "one").await;
     let latest = mc.latest_seq().await.unwrap();
     for bad in [latest + 1, latest + 1000, -1] {
@@ -110,9 +97,8 @@ async fn a_position_the_log_cannot_continue_from_asks_for_a_resync() {
 
 #[tokio::test]
 async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("board.db");
-    let mc = open_at(&path, 1_000_000);
+    let store = fresh_store();
+    let mc = open_keeping(&store, 1_000_000);
     for n in 0..30 {
         create(&mc, &format!("t{n}")).await;
     }
@@ -121,7 +107,7 @@ async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
     drop(mc);
 
     // Reopened with room for 10 and served: the sweeper trims right after start.
-    let mc = open_at(&path, 10);
+    let mc = open_keeping(&store, 10);
     mc.start_sweeps().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -138,13 +124,13 @@ async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // From just before the oldest kept, the rest is all there; seqs go on where they were.
-    assert_eq!(all_after(&mc, latest - 10).await.len(), 10);
+    assert_eq!(all_changes_after(&mc, latest - 10).await.len(), 10);
     assert!(matches!(
         mc.changes_after(latest - 11, 10).await.unwrap(),
         Catchup::ResyncRequired { .. }
     ));
     create(&mc, "after").await;
-    let next = all_after(&mc, latest).await;
+    let next = all_changes_after(&mc, latest).await;
     assert_eq!(
         next.iter().map(|c| c.seq).collect::<Vec<_>>(),
         [latest + 1, latest + 2]
@@ -154,12 +140,11 @@ async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_file_share_one_log_and_each_can_tail_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("board.db");
-    let first = open_at(&path, 1_000_000);
-    let second = open_at(&path, 1_000_000);
+    let store = fresh_store();
+    let first = open_keeping(&store, 1_000_000);
+    let second = open_keeping(&store, 1_000_000);
     let start = first.latest_seq().await.unwrap();
-    let writers: Vec<_> = [first.clone(), second.clone()]
+    let writers: Vec<_> = [first.mc.clone(), second.mc.clone()]
         .into_iter()
         .enumerate()
         .map(|(i, mc)| {
@@ -174,8 +159,8 @@ async fn two_processes_on_one_file_share_one_log_and_each_can_tail_it() {
         w.await.unwrap();
     }
     // Both see one unbroken run holding every write of both, in the same order.
-    let seen_by_first = all_after(&first, start).await;
-    let seen_by_second = all_after(&second, start).await;
+    let seen_by_first = all_changes_after(&first, start).await;
+    let seen_by_second = all_changes_after(&second, start).await;
     assert_eq!(seen_by_first, seen_by_second);
     let seqs: Vec<i64> = seen_by_first.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, (start + 1..=start + 160).collect::<Vec<_>>());
@@ -198,10 +183,9 @@ async fn two_processes_on_one_file_share_one_log_and_each_can_tail_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_by_another_process_reaches_the_token_checks_of_one_that_follows_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("board.db");
-    let server = open_at(&path, 1_000_000);
-    let command = open_at(&path, 1_000_000);
+    let store = fresh_store();
+    let server = open_keeping(&store, 1_000_000);
+    let command = open_keeping(&store, 1_000_000);
     let nova = NewAgent::parse(NewAgentRequest {
         id: Some("agent-nova".into()),
         name: Some("Nova".into()),
@@ -233,7 +217,7 @@ async fn a_revocation_by_another_process_reaches_the_token_checks_of_one_that_fo
     assert_eq!(server.verify_token(&token).await.unwrap(), nova);
 
     // The log holds the revocation, in its place, for servers only.
-    let entries = all_after(&server, at).await;
+    let entries = all_changes_after(&server, at).await;
     let revocation = &entries[0];
     assert_eq!(revocation.seq, at + 1);
     assert!(!revocation.for_clients());
