@@ -196,9 +196,10 @@ impl App {
     /// Stops the server (SIGTERM) and returns what it wrote to stderr (see
     /// [`App::start_capturing`]).
     pub async fn stop_and_read_stderr(self) -> String {
-        let log = self.dir().join("server.stderr");
+        // The store (and the folder the log is in) may go with the server.
+        let store = self.store.clone();
         self.terminate().await;
-        std::fs::read_to_string(log).unwrap_or_default()
+        std::fs::read_to_string(store.dir().join("server.stderr")).unwrap_or_default()
     }
 }
 

@@ -1,13 +1,11 @@
-//! The tool component under wasmtime against a live `mission-control-server`: every action,
-//! the JSON entry point, each error variant, and the host's origin restriction.
+//! The tool's actions under wasmtime against a live `mission-control-server`: its description
+//! and parameter schema, every typed action and the JSON entry point as a model sends it, bad
+//! arguments named by field, unknown ids not found.
 
-mod common;
-
-use common::{ADMIN_AGENT, Server, rest, runtime, unused_local_url};
+use super::support::{ADMIN_AGENT, Reply, Server, runtime};
 use mission_control_tool_host::{
-    AgentStatus, EventKind, EventQuery, FieldError, NewTask, Origin, OriginGuard, Priority,
-    PriorityChange, RequestTimeouts, TaskChanges, TaskFilter, TaskStatus, TextChange, ToolConfig,
-    ToolError,
+    AgentStatus, EventKind, EventQuery, FieldError, NewTask, Priority, PriorityChange, TaskChanges,
+    TaskFilter, TaskStatus, TextChange, ToolConfig, ToolError,
 };
 use serde_json::{Value, json};
 
@@ -94,7 +92,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
     assert_eq!(created.assigned_agent.as_deref(), Some(ADMIN_AGENT));
     assert_eq!(created.tags, vec!["bug", "auth"]);
     assert_eq!(created.created_by.as_deref(), Some(ADMIN_AGENT));
-    let (status, body) = server.get(&format!("/api/tasks/{}", created.id)).await;
+    let Reply { status, body, .. } = server.admin.get_task(&created.id).await;
     assert_eq!(status, 200);
     assert_eq!(body["task"]["title"], "Fix auth bug");
     assert_eq!(body["task"]["status"], "todo");
@@ -157,7 +155,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
         .unwrap()
         .unwrap();
     assert_eq!(moved.status, TaskStatus::InProgress);
-    let (_, body) = server.get(&format!("/api/tasks/{}", created.id)).await;
+    let body = server.admin.get_task(&created.id).await.body;
     assert_eq!(body["task"]["status"], "in-progress");
 
     // update: set some fields, clear others
@@ -184,7 +182,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
     assert_eq!(updated.assigned_agent, None);
     assert_eq!(updated.priority, Some(Priority::Low));
     assert_eq!(updated.tags, vec!["auth"]);
-    let (_, body) = server.get(&format!("/api/tasks/{}", created.id)).await;
+    let body = server.admin.get_task(&created.id).await.body;
     assert_eq!(body["task"]["title"], "Fix the auth bug");
     assert_eq!(body["task"]["description"], Value::Null);
     assert_eq!(body["task"]["assignedAgent"], Value::Null);
@@ -216,9 +214,9 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
 
     // delete
     tool.delete_task(&created.id).await.unwrap().unwrap();
-    let (status, _) = server.get(&format!("/api/tasks/{}", created.id)).await;
+    let status = server.admin.get_task(&created.id).await.status;
     assert_eq!(status, 404);
-    let (_, body) = server.get("/api/tasks").await;
+    let body = server.admin.list_tasks("").await.body;
     assert_eq!(body["tasks"].as_array().unwrap().len(), 1);
 
     // agents and events
@@ -230,7 +228,7 @@ async fn typed_actions_create_list_move_update_delete_against_the_server() {
         .unwrap()
         .unwrap();
     assert_eq!(busy.status, AgentStatus::Busy);
-    let (_, body) = server.get("/api/agents").await;
+    let body = server.admin.list_agents().await.body;
     let me = body["agents"]
         .as_array()
         .unwrap()
@@ -342,7 +340,7 @@ async fn execute_takes_the_parameters_as_the_model_sends_them() {
     let out: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(out["task"]["status"], "done");
     assert_eq!(out["task"]["description"], Value::Null);
-    let (_, body) = server.get(&format!("/api/tasks/{id}")).await;
+    let body = server.admin.get_task(&id).await.body;
     assert_eq!(body["task"]["status"], "done");
 
     // Null for a field the action does not use counts as absent.
@@ -397,7 +395,7 @@ async fn execute_takes_the_parameters_as_the_model_sends_them() {
         serde_json::from_str::<Value>(&out).unwrap(),
         json!({"deleted": id})
     );
-    let (_, body) = server.get("/api/tasks").await;
+    let body = server.admin.list_tasks("").await.body;
     assert_eq!(body["tasks"], json!([]));
 }
 
@@ -493,7 +491,7 @@ async fn bad_arguments_name_the_field() {
     assert_eq!(invalid_field(&err), "assignedAgent", "{err:?}");
 
     // Nothing reached the database.
-    let (_, body) = server.get("/api/tasks").await;
+    let body = server.admin.list_tasks("").await.body;
     assert_eq!(body["tasks"], json!([]));
 }
 
@@ -522,262 +520,4 @@ async fn unknown_ids_are_not_found() {
         .unwrap()
         .unwrap_err();
     assert!(matches!(err, ToolError::NotFound(_)), "{err:?}");
-}
-
-#[tokio::test]
-async fn what_the_agent_may_not_do_is_forbidden_not_unauthorized() {
-    let server = Server::start().await;
-    let nova = server.agent_token("agent-nova", "Nova").await;
-    server.agent_token("agent-scout", "Scout").await;
-    let mut tool = runtime()
-        .instantiate(ToolConfig::new(server.url.clone(), Some(nova)))
-        .await
-        .unwrap();
-    // Another agent's card: the token is good, the action is not allowed.
-    let err = tool
-        .set_agent_status("agent-scout", AgentStatus::Busy)
-        .await
-        .unwrap()
-        .unwrap_err();
-    match &err {
-        ToolError::Forbidden(why) => assert!(why.contains("only its own card"), "{why}"),
-        other => panic!("expected forbidden, got {other:?}"),
-    }
-    let err = tool
-        .execute(
-            &json!({"action": "set_agent_status", "agentId": "agent-scout", "agentStatus": "offline"})
-                .to_string(),
-        )
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(err, ToolError::Forbidden(_)), "{err:?}");
-    let (_, body) = server.get("/api/agents").await;
-    let scout = body["agents"]
-        .as_array()
-        .and_then(|a| a.iter().find(|a| a["id"] == "agent-scout"))
-        .cloned();
-    assert_ne!(scout.map(|s| s["status"].clone()), Some(json!("busy")));
-    // Its own card it may change.
-    let me = tool
-        .set_agent_status("agent-nova", AgentStatus::Busy)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(me.status, AgentStatus::Busy);
-}
-
-#[tokio::test]
-async fn a_bad_or_missing_token_is_unauthorized() {
-    let server = Server::start().await;
-    for token in [
-        Some("not-a-token".to_string()),
-        Some(format!("{}x", server.token)),
-        None,
-    ] {
-        let mut tool = runtime()
-            .instantiate(ToolConfig::new(server.url.clone(), token.clone()))
-            .await
-            .unwrap();
-        let err = tool
-            .list_tasks(&TaskFilter {
-                status: None,
-                agent: None,
-            })
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert!(
-            matches!(err, ToolError::Unauthorized(_)),
-            "{token:?}: {err:?}"
-        );
-        let err = tool
-            .execute(r#"{"action":"create_task","title":"sneaky"}"#)
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert!(
-            matches!(err, ToolError::Unauthorized(_)),
-            "{token:?}: {err:?}"
-        );
-    }
-    let (_, body) = server.get("/api/tasks").await;
-    assert_eq!(body["tasks"], json!([]));
-
-    // A revoked token too.
-    let (status, _) = rest(
-        &server.url,
-        "POST",
-        "/api/auth/logout",
-        None,
-        Some(&server.token),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let mut tool = runtime().instantiate(server.config()).await.unwrap();
-    let err = tool
-        .execute(r#"{"action":"list_agents"}"#)
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(err, ToolError::Unauthorized(_)), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_down_server_is_unreachable() {
-    let url = unused_local_url().await;
-    let mut tool = runtime()
-        .instantiate(ToolConfig::new(url, Some("token".into())))
-        .await
-        .unwrap();
-    let err = tool
-        .list_tasks(&TaskFilter {
-            status: None,
-            agent: None,
-        })
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(err, ToolError::ServerUnreachable(_)), "{err:?}");
-    let err = tool
-        .execute(r#"{"action":"create_task","title":"x"}"#)
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(err, ToolError::ServerUnreachable(_)), "{err:?}");
-
-    // A server that stops between calls.
-    let server = Server::start().await;
-    let config = server.config();
-    let mut tool = runtime().instantiate(config).await.unwrap();
-    tool.list_agents().await.unwrap().unwrap();
-    drop(server);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let err = tool.list_agents().await.unwrap().unwrap_err();
-    assert!(matches!(err, ToolError::ServerUnreachable(_)), "{err:?}");
-}
-
-/// A server on a random port that accepts connections, reads the request, writes `reply`
-/// (maybe nothing) and then holds the connection open without another byte.
-async fn stalling_server(reply: &'static str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = socket.read(&mut buf).await;
-                let _ = socket.write_all(reply.as_bytes()).await;
-                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
-            });
-        }
-    });
-    url
-}
-
-fn list_tasks_filter() -> TaskFilter {
-    TaskFilter {
-        status: None,
-        agent: None,
-    }
-}
-
-#[tokio::test]
-async fn a_server_that_never_answers_times_out_at_the_configured_limit() {
-    let url = stalling_server("").await;
-    let config = ToolConfig::new(url, Some("token".into())).with_timeouts(RequestTimeouts {
-        connect_ms: Some(1_000),
-        first_byte_ms: Some(400),
-        between_bytes_ms: None,
-    });
-    let mut tool = runtime().instantiate(config).await.unwrap();
-    let started = std::time::Instant::now();
-    let err = tool
-        .list_tasks(&list_tasks_filter())
-        .await
-        .unwrap()
-        .unwrap_err();
-    let waited = started.elapsed();
-    match &err {
-        ToolError::ServerUnreachable(msg) => assert!(msg.starts_with("timed out"), "{msg}"),
-        other => panic!("expected server-unreachable, got {other:?}"),
-    }
-    assert!(
-        waited < std::time::Duration::from_secs(5),
-        "took {waited:?}"
-    );
-}
-
-#[tokio::test]
-async fn an_answer_that_stalls_midway_times_out_between_bytes() {
-    let url = stalling_server(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"tasks\":[",
-    )
-    .await;
-    let config = ToolConfig::new(url, Some("token".into())).with_timeouts(RequestTimeouts {
-        connect_ms: None,
-        first_byte_ms: None,
-        between_bytes_ms: Some(300),
-    });
-    let mut tool = runtime().instantiate(config).await.unwrap();
-    let err = tool
-        .execute(r#"{"action":"list_tasks"}"#)
-        .await
-        .unwrap()
-        .unwrap_err();
-    match &err {
-        ToolError::ServerUnreachable(msg) => assert!(msg.starts_with("timed out"), "{msg}"),
-        other => panic!("expected server-unreachable, got {other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn the_host_refuses_any_other_origin() {
-    let server = Server::start().await;
-    // The component is pointed at the real server, but the host only allows another origin:
-    // every request must be refused before it leaves the host.
-    let decoy = unused_local_url().await;
-    let mut config = server.config();
-    config.allowed_origin = Some(decoy);
-    let mut tool = runtime().instantiate(config).await.unwrap();
-    let err = tool
-        .execute(r#"{"action":"create_task","title":"must not arrive"}"#)
-        .await
-        .unwrap()
-        .unwrap_err();
-    match &err {
-        ToolError::ServerUnreachable(msg) => assert!(msg.contains("denied"), "{msg}"),
-        other => panic!("expected server-unreachable, got {other:?}"),
-    }
-    assert_eq!(tool.denied_requests().len(), 1);
-    assert!(
-        tool.denied_requests()[0].starts_with(&server.url),
-        "{:?}",
-        tool.denied_requests()
-    );
-    let (_, body) = server.get("/api/tasks").await;
-    assert_eq!(body["tasks"], json!([]), "the request reached the server");
-
-    // Same host, other port; other host name for the same address; other scheme.
-    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
-    let guard = OriginGuard::new(Origin::parse(&server.url).unwrap());
-    let allowed = |u: &str| guard.allows(&u.parse().unwrap());
-    assert!(allowed(&format!("http://127.0.0.1:{port}/api/tasks")));
-    assert!(allowed(&format!(
-        "HTTP://127.0.0.1:{port}/api/tasks?status=todo"
-    )));
-    assert!(!allowed(&format!(
-        "http://127.0.0.1:{}/api/tasks",
-        port.wrapping_add(1)
-    )));
-    assert!(!allowed(&format!("http://localhost:{port}/api/tasks")));
-    assert!(!allowed(&format!("https://127.0.0.1:{port}/api/tasks")));
-    assert!(!allowed("http://169.254.169.254/latest/meta-data"));
-    assert!(!allowed("/api/tasks"));
-    let default_port = OriginGuard::new(Origin::parse("https://mc.example.com").unwrap());
-    assert!(default_port.allows(&"https://MC.example.com:443/api/tasks".parse().unwrap()));
-    assert!(!default_port.allows(&"https://mc.example.com.evil.test/api".parse().unwrap()));
 }

@@ -1,14 +1,14 @@
-//! For the live-update tests: the change log as the database file holds it, writes in bulk,
-//! and reading a socket's events.
+//! For the live-update tests: the change log as the store holds it, writes in bulk, and
+//! reading a socket's events.
 
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
+use mission_control_testkit::TestStore;
 use mission_control_testkit::socketio::{Socket, next_packet, parse_event};
+use mission_control_testkit::store::Cell;
 use serde_json::{Value, json};
 
-use super::Server;
+use super::Session;
 
 /// One entry of the change log, its payload as a client receives it (with `seq`).
 #[derive(Debug, Clone, PartialEq)]
@@ -18,57 +18,42 @@ pub struct Logged {
     pub payload: Value,
 }
 
-/// The changes clients receive after `after`, read from the server's database file (the log
-/// also holds revocations, which no client is sent).
-pub fn change_log(dir: &Path, after: i64) -> Vec<Logged> {
-    let conn = rusqlite::Connection::open(dir.join("mission-control.db")).unwrap();
-    conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT seq, name, payload FROM changes WHERE seq > ?1 ORDER BY seq")
-        .unwrap();
-    stmt.query_map([after], |r| {
-        let seq: i64 = r.get(0)?;
-        let payload: String = r.get(2)?;
-        let mut payload: Value = serde_json::from_str(&payload).unwrap();
-        payload["seq"] = json!(seq);
-        Ok(Logged {
-            seq,
-            name: r.get(1)?,
-            payload,
+/// The changes clients receive after `after`, read from the store (the log also holds
+/// revocations, which no client is sent).
+pub fn change_log(store: &TestStore, after: i64) -> Vec<Logged> {
+    store
+        .raw()
+        .query(
+            "SELECT seq, name, payload FROM changes WHERE seq > $1 ORDER BY seq",
+            &[Cell::Int(after)],
+        )
+        .into_iter()
+        .map(|row| {
+            let seq = row[0].int().expect("a seq");
+            let mut payload: Value =
+                serde_json::from_str(row[2].text().expect("a payload")).expect("a JSON payload");
+            payload["seq"] = json!(seq);
+            Logged {
+                seq,
+                name: row[1].text().expect("a name").to_owned(),
+                payload,
+            }
         })
-    })
-    .unwrap()
-    .collect::<Result<Vec<Logged>, _>>()
-    .unwrap()
-    .into_iter()
-    .filter(|change| mission_control_core::bus::is_wire_name(&change.name))
-    .collect()
-}
-
-/// The newest seq: where `GET /api/tasks` says the board stands.
-pub async fn latest_seq(s: &Server, token: &str) -> i64 {
-    let r = s.call("GET", "/api/tasks?limit=1", None, Some(token)).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["seq"].as_i64().unwrap()
+        .filter(|change| mission_control_core::bus::is_wire_name(&change.name))
+        .collect()
 }
 
 /// Creates `count` tasks from `concurrency` writers; each makes two changes (the task and its
 /// event-log line).
-pub async fn create_tasks(s: &Arc<Server>, token: &str, count: usize, concurrency: usize) {
+pub async fn create_tasks(session: &Session, count: usize, concurrency: usize) {
     let writers: Vec<_> = (0..concurrency)
         .map(|w| {
-            let s = s.clone();
-            let token = token.to_owned();
+            let session = session.clone();
             tokio::spawn(async move {
                 let mut n = w;
                 while n < count {
-                    let r = s
-                        .call(
-                            "POST",
-                            "/api/tasks",
-                            Some(json!({"title": format!("bulk {n}")})),
-                            Some(&token),
-                        )
+                    let r = session
+                        .create_task(json!({"title": format!("bulk {n}")}))
                         .await;
                     assert_eq!(r.status, 201, "{}", r.body);
                     n += concurrency;
@@ -113,4 +98,11 @@ pub fn changes_only(events: &[(String, Value)]) -> Vec<Logged> {
             payload: payload.clone(),
         })
         .collect()
+}
+
+/// Waits for the server to close the socket; whether it did, within `wait`.
+pub async fn closed_within(ws: &mut Socket, wait: Duration) -> bool {
+    tokio::time::timeout(wait, async { while next_packet(ws).await.is_some() {} })
+        .await
+        .is_ok()
 }

@@ -1,26 +1,23 @@
-//! Resuming Socket.io clients, with the raw client of the testkit: a socket that reconnects
+//! Replay for Socket.io clients, with the raw client of the testkit: a socket that reconnects
 //! with `since` gets exactly the changes it missed, in order, then `resumed`, then the live
 //! stream, across restarts too; one whose `since` the log no longer covers is told
 //! `resync_required`; a storm of writes during the seam neither loses nor repeats a change
-//! (a property test comparing what arrived with the change log in the database file); and two
-//! servers on one database file each serve every change, whichever of them made it.
+//! (a property test comparing what arrived with the change log in the store); and another
+//! process on the same database reaches the server's sockets with every change it makes.
 
-mod common;
-
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::Server;
-use common::live::{Logged, change_log, changes_only, create_tasks, events_until, latest_seq};
-use mission_control_core::{Actor, MissionControl, NewTask};
+use super::support::live::{Logged, change_log, changes_only, create_tasks, events_until};
+use super::support::*;
+use mission_control_core::{Actor, MissionControl, NewTask, Options};
 use mission_control_testkit::socketio::{self, Socket};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 const FAST: &[(&str, &str)] = &[("RATE_LIMIT_PER_MINUTE", "1000000")];
 
-async fn resume(s: &Server, token: &str, since: i64) -> Socket {
-    socketio::connect_with(s.process.addr, &json!({"token": token, "since": since}))
+async fn resume(s: &App, session: &Session, since: i64) -> Socket {
+    socketio::connect_with(s.addr(), &json!({"token": session.token(), "since": since}))
         .await
         .unwrap()
 }
@@ -45,26 +42,20 @@ fn assert_exactly(received: &[Logged], expected: &[Logged]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_socket_that_resumes_gets_exactly_the_changes_it_missed_in_order() {
-    let s = Arc::new(Server::start_with(FAST).await);
-    let token = s.login().await;
-    let mut ws = socketio::connect(s.process.addr, &token).await.unwrap();
-    s.call(
-        "POST",
-        "/api/tasks",
-        Some(json!({"title": "seen"})),
-        Some(&token),
-    )
-    .await;
+    let s = App::start_with(FAST).await;
+    let admin = s.login().await;
+    let mut ws = socketio::connect(s.addr(), admin.token()).await.unwrap();
+    admin.create_task(json!({"title": "seen"})).await;
     let seen = events_until(&mut ws, WAIT, |got| got.len() == 2).await;
     let since = seen[1].1["seq"].as_i64().unwrap();
     assert_eq!(seen[0].1["seq"].as_i64().unwrap(), since - 1);
     drop(ws);
 
-    create_tasks(&s, &token, 500, 8).await;
-    let missed = change_log(&s.dir, since);
+    create_tasks(&admin, 500, 8).await;
+    let missed = change_log(s.store(), since);
     assert_eq!(missed.len(), 1000);
 
-    let mut ws = resume(&s, &token, since).await;
+    let mut ws = resume(&s, &admin, since).await;
     let got = until_resumed(&mut ws).await;
     let (last, _) = got.last().unwrap();
     assert_eq!(last, "resumed");
@@ -75,33 +66,28 @@ async fn a_socket_that_resumes_gets_exactly_the_changes_it_missed_in_order() {
     );
 
     // Then live, with nothing repeated.
-    s.call(
-        "POST",
-        "/api/tasks",
-        Some(json!({"title": "live"})),
-        Some(&token),
-    )
-    .await;
+    admin.create_task(json!({"title": "live"})).await;
     let live = events_until(&mut ws, WAIT, |got| got.len() == 2).await;
-    assert_exactly(&changes_only(&live), &change_log(&s.dir, since + 1000));
+    assert_exactly(&changes_only(&live), &change_log(s.store(), since + 1000));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn resuming_works_across_a_crash_and_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Arc::new(Server::start_in(dir.path(), FAST).await);
-    let token = s.login().await;
-    let since = latest_seq(&s, &token).await;
-    create_tasks(&s, &token, 250, 8).await;
+    let s = App::start_with(FAST).await;
+    let store = s.store().clone();
+    let admin = s.login().await;
+    let since = admin.latest_seq().await;
+    create_tasks(&admin, 250, 8).await;
     // SIGKILL: no chance to flush anything; every acknowledged change must still be there.
-    Arc::into_inner(s).unwrap().kill().await;
+    s.kill().await;
 
-    let s = Arc::new(Server::start_in(dir.path(), FAST).await);
-    create_tasks(&s, &token, 250, 8).await;
-    let missed = change_log(dir.path(), since);
+    let s = App::start_on(&store, FAST).await;
+    let admin = s.session(admin.token());
+    create_tasks(&admin, 250, 8).await;
+    let missed = change_log(&store, since);
     assert_eq!(missed.len(), 1000);
 
-    let mut ws = resume(&s, &token, since).await;
+    let mut ws = resume(&s, &admin, since).await;
     let got = until_resumed(&mut ws).await;
     assert_eq!(got.last().unwrap().0, "resumed");
     assert_exactly(&changes_only(&got), &missed);
@@ -110,21 +96,22 @@ async fn resuming_works_across_a_crash_and_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_whose_since_fell_out_of_retention_is_told_to_resync() {
-    let dir = tempfile::tempdir().unwrap();
     let keep = [("CHANGE_LOG_MAX_ENTRIES", "1000"), FAST[0]];
-    let s = Arc::new(Server::start_in(dir.path(), &keep).await);
-    let token = s.login().await;
-    let since = latest_seq(&s, &token).await;
-    create_tasks(&s, &token, 600, 8).await;
-    let latest = latest_seq(&s, &token).await;
+    let s = App::start_with(&keep).await;
+    let store = s.store().clone();
+    let admin = s.login().await;
+    let since = admin.latest_seq().await;
+    create_tasks(&admin, 600, 8).await;
+    let latest = admin.latest_seq().await;
     assert_eq!(latest, since + 1200);
     // The log is trimmed at start and every minute; a restart trims it at once.
-    Arc::into_inner(s).unwrap().terminate().await;
-    let s = Server::start_in(dir.path(), &keep).await;
+    s.terminate().await;
+    let s = App::start_on(&store, &keep).await;
+    let admin = s.session(admin.token());
 
     let deadline = tokio::time::Instant::now() + WAIT;
     let told = loop {
-        let mut ws = resume(&s, &token, since).await;
+        let mut ws = resume(&s, &admin, since).await;
         let got = until_resumed(&mut ws).await;
         let (name, payload) = got.last().cloned().unwrap();
         // The first server may have trimmed a little already; wait for the restart's trim.
@@ -141,28 +128,16 @@ async fn a_client_whose_since_fell_out_of_retention_is_told_to_resync() {
         json!({"since": since, "oldest": latest - 999, "latest": latest})
     );
     // It follows the live stream from `latest`.
-    s.call(
-        "POST",
-        "/api/tasks",
-        Some(json!({"title": "after"})),
-        Some(&token),
-    )
-    .await;
+    admin.create_task(json!({"title": "after"})).await;
     let live = events_until(&mut ws, WAIT, |got| got.len() == 2).await;
     assert_eq!(live[0].1["seq"], latest + 1);
 
     // A position ahead of the log (another board's, say) is no better.
-    let mut ws = resume(&s, &token, latest + 1_000).await;
+    let mut ws = resume(&s, &admin, latest + 1_000).await;
     let got = until_resumed(&mut ws).await;
     assert_eq!(got.last().unwrap().0, "resync_required");
     assert_eq!(got.last().unwrap().1["latest"], latest + 2);
-    s.call(
-        "POST",
-        "/api/tasks",
-        Some(json!({"title": "later"})),
-        Some(&token),
-    )
-    .await;
+    admin.create_task(json!({"title": "later"})).await;
     let live = events_until(&mut ws, WAIT, |got| got.len() == 2).await;
     assert_eq!(
         live[0].1["seq"],
@@ -173,25 +148,24 @@ async fn a_client_whose_since_fell_out_of_retention_is_told_to_resync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn resuming_through_the_authenticate_event_and_refusing_a_bad_since() {
-    let s = Arc::new(Server::start_with(FAST).await);
-    let token = s.login().await;
-    let since = latest_seq(&s, &token).await;
-    create_tasks(&s, &token, 10, 2).await;
-    let mut ws = socketio::connect_with(s.process.addr, &json!({}))
-        .await
-        .unwrap();
+    let s = App::start_with(FAST).await;
+    let admin = s.login().await;
+    let since = admin.latest_seq().await;
+    create_tasks(&admin, 10, 2).await;
+    let mut ws = socketio::connect_with(s.addr(), &json!({})).await.unwrap();
     use futures_util::SinkExt;
-    let auth = json!(["authenticate", {"token": token, "since": since.to_string()}]);
+    let auth = json!(["authenticate", {"token": admin.token(), "since": since.to_string()}]);
     ws.send(format!("42{auth}").into()).await.unwrap();
     let got = until_resumed(&mut ws).await;
     assert_eq!(got[0].0, "authenticated");
-    assert_exactly(&changes_only(&got[1..]), &change_log(&s.dir, since));
+    assert_exactly(&changes_only(&got[1..]), &change_log(s.store(), since));
 
-    let refused = socketio::connect_with(s.process.addr, &json!({"token": token, "since": "soon"}))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let refused =
+        socketio::connect_with(s.addr(), &json!({"token": admin.token(), "since": "soon"}))
+            .await
+            .err()
+            .unwrap()
+            .to_string();
     assert!(refused.contains("since must be a seq"), "{refused}");
 }
 
@@ -212,9 +186,9 @@ fn a_storm_of_writes_during_the_seam_loses_and_repeats_nothing() {
         .enable_all()
         .build()
         .unwrap();
-    let s = Arc::new(runtime.block_on(Server::start_with(FAST)));
-    let token = runtime.block_on(s.login());
-    runtime.block_on(create_tasks(&s, &token, 150, 4));
+    let s = runtime.block_on(App::start_with(FAST));
+    let admin = runtime.block_on(s.login());
+    runtime.block_on(create_tasks(&admin, 150, 4));
     let storms = (1usize..6, 20usize..120, 0u64..40, 0i64..300).prop_map(
         |(writers, writes, delay_ms, back)| Storm {
             writers,
@@ -230,25 +204,24 @@ fn a_storm_of_writes_during_the_seam_loses_and_repeats_nothing() {
     });
     runner
         .run(&storms, |storm| {
-            runtime.block_on(storm_case(&s, &token, &storm));
+            runtime.block_on(storm_case(&s, &admin, &storm));
             Ok(())
         })
         .unwrap();
 }
 
-async fn storm_case(s: &Arc<Server>, token: &str, storm: &Storm) {
-    let since = (latest_seq(s, token).await - storm.back).max(0);
+async fn storm_case(s: &App, admin: &Session, storm: &Storm) {
+    let since = (admin.latest_seq().await - storm.back).max(0);
     let writing = {
-        let s = s.clone();
-        let token = token.to_owned();
+        let admin = admin.clone();
         let (writers, writes) = (storm.writers, storm.writes);
-        tokio::spawn(async move { create_tasks(&s, &token, writes, writers).await })
+        tokio::spawn(async move { create_tasks(&admin, writes, writers).await })
     };
     tokio::time::sleep(Duration::from_millis(storm.delay_ms)).await;
-    let mut ws = resume(s, token, since).await;
+    let mut ws = resume(s, admin, since).await;
     let mut got = until_resumed(&mut ws).await;
     writing.await.unwrap();
-    let latest = latest_seq(s, token).await;
+    let latest = admin.latest_seq().await;
     let has_latest = |events: &[(String, Value)]| {
         latest == since
             || events
@@ -268,31 +241,30 @@ async fn storm_case(s: &Arc<Server>, token: &str, storm: &Storm) {
         "{storm:?}: resumed says where the replay ended"
     );
     assert_eq!(resumed[0].1["replayed"].as_u64(), Some(before.len() as u64));
-    assert_exactly(&changes_only(&got), &change_log(&s.dir, since));
+    assert_exactly(&changes_only(&got), &change_log(s.store(), since));
 }
 
-/// Another process on the same database file (here a program embedding the core; a second
-/// server is refused by the lock) writes beside the server: the server's sockets get every
-/// change, whoever made it, once and in order, by following the change log.
+/// Another process on the same database (here a program embedding the core; a second server on
+/// an SQLite file is refused by the lock) writes beside the server: the server's sockets get
+/// every change, whoever made it, once and in order, by following the change log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn another_process_on_the_same_database_reaches_the_servers_sockets() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Arc::new(Server::start_in(dir.path(), FAST).await);
-    let token = server.login().await;
-    let since = latest_seq(&server, &token).await;
-    let mut ws = resume(&server, &token, since).await;
+    let server = App::start_with(FAST).await;
+    let admin = server.login().await;
+    let since = admin.latest_seq().await;
+    let mut ws = resume(&server, &admin, since).await;
     until_resumed(&mut ws).await;
-    let other = MissionControl::open(dir.path().join("mission-control.db")).unwrap();
-    let actor = Actor::new(format!("agent-{}", common::ADMIN_USER));
+    let other = open_beside(server.store());
+    let actor = Actor::new(ADMIN_AGENT);
     // Writes through the server and through the other process, at once.
-    tokio::join!(create_tasks(&server, &token, 40, 4), async {
+    tokio::join!(create_tasks(&admin, 40, 4), async {
         for i in 0..40 {
             let task = NewTask::titled(&format!("from the other process {i}")).unwrap();
             other.create_task(&actor, task).await.unwrap();
         }
     });
     other.shutdown().await;
-    let expected = change_log(dir.path(), since);
+    let expected = change_log(server.store(), since);
     let latest = expected.last().unwrap().seq;
     assert_eq!(expected.len(), 160, "one log, every write of both");
     let got = events_until(&mut ws, WAIT, |got| {
@@ -301,4 +273,15 @@ async fn another_process_on_the_same_database_reaches_the_servers_sockets() {
     })
     .await;
     assert_exactly(&changes_only(&got), &expected);
+}
+
+/// The server's database opened by a program embedding the core, with a key of its own; on a
+/// thread of its own, as the synchronous PostgreSQL client needs.
+fn open_beside(store: &TestStore) -> MissionControl {
+    let secret = mission_control_core::auth::generate_secret().unwrap();
+    let options = Options::new(core_database(store), secret.into_bytes());
+    std::thread::spawn(move || MissionControl::open_with(options))
+        .join()
+        .unwrap()
+        .unwrap()
 }

@@ -3,28 +3,19 @@
 //! whichever door a retry takes), answers are read up to a cap, pages of other sites are
 //! refused, and JSON-RPC ids keep to the published bounds.
 
-mod common;
-
-use common::{ADMIN_PASSWORD, ADMIN_USER, Server};
+use super::support::*;
 use mission_control_actions::{ACTIONS, Call, Effect, schema};
 use mission_control_testkit::actions::{reached_its_handler, sample_arguments};
 use mission_control_testkit::mcp::McpClient;
 use serde_json::{Value, json};
 
-const ADMIN_AGENT: &str = "agent-patch";
-
 /// A fresh `todo` task, by REST: its id.
-async fn todo_task(s: &Server, token: &str, title: &str) -> String {
-    let r = s
-        .call(
-            "POST",
-            "/api/tasks",
-            Some(json!({"title": title, "status": "todo"})),
-            Some(token),
-        )
+async fn todo_task(session: &Session, title: &str) -> String {
+    let r = session
+        .create_task(json!({"title": title, "status": "todo"}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    r.body["task"]["id"].as_str().unwrap().to_owned()
+    r.task_id()
 }
 
 /// Every action of the catalogue is listed as a tool and, called with arguments its rules
@@ -32,9 +23,9 @@ async fn todo_task(s: &Server, token: &str, title: &str) -> String {
 /// here, not in front of a user. A read answers exactly what its REST request answers.
 #[tokio::test]
 async fn every_catalogue_action_is_a_tool_that_reaches_its_endpoint() {
-    let s = Server::start().await;
-    let token = s.login().await;
-    let mcp = McpClient::new(&s.url, &token);
+    let s = App::start().await;
+    let admin = s.login().await;
+    let mcp = McpClient::new(&s.url, admin.token());
     let mut listed = mcp.tool_names().await.unwrap();
     listed.sort();
     let mut names: Vec<_> = ACTIONS.iter().map(|a| a.name.to_owned()).collect();
@@ -42,7 +33,7 @@ async fn every_catalogue_action_is_a_tool_that_reaches_its_endpoint() {
     assert_eq!(listed, names);
 
     for action in ACTIONS {
-        let task = todo_task(&s, &token, &format!("For {}", action.name)).await;
+        let task = todo_task(&admin, &format!("For {}", action.name)).await;
         let args = sample_arguments(action, &task, ADMIN_AGENT);
         let result = mcp
             .call_tool(action.name, Value::Object(args.clone()))
@@ -70,9 +61,7 @@ async fn every_catalogue_action_is_a_tool_that_reaches_its_endpoint() {
         }
         if action.effect == Effect::Read {
             let call = Call::parse(action, &args).unwrap();
-            let rest = s
-                .call("GET", &call.path_and_query(), None, Some(&token))
-                .await;
+            let rest = admin.get(&call.path_and_query()).await;
             assert_eq!(rest.status, 200, "{}", rest.body);
             assert_eq!(result.structured, rest.body, "{}", action.name);
         }
@@ -84,24 +73,18 @@ async fn every_catalogue_action_is_a_tool_that_reaches_its_endpoint() {
 /// refused (422 `idempotency_key_reused`), whichever door each came through.
 #[tokio::test]
 async fn one_idempotency_key_means_one_request_through_rest_and_mcp() {
-    let s = Server::start().await;
-    let token = s.login().await;
-    let mcp = McpClient::new(&s.url, &token);
+    let s = App::start().await;
+    let admin = s.login().await;
+    let mcp = McpClient::new(&s.url, admin.token());
 
     // REST first, with its own spacing and key order; then MCP.
     let body = br#"{ "tags" : ["b", "a"], "priority":"high",  "title": "Cross-door" }"#;
-    let rest = s
-        .http
-        .post(format!("{}/api/tasks", s.url))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .header("idempotency-key", "door-1")
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rest.status(), 201);
-    let first: Value = rest.json().await.unwrap();
+    let rest = admin
+        .idempotency_key("door-1")
+        .send_bytes("POST", "/api/tasks", body)
+        .await;
+    assert_eq!(rest.status, 201);
+    let first = rest.body;
     let task_id = first["task"]["id"].as_str().unwrap().to_owned();
     let create = json!({
         "title": "Cross-door", "priority": "high", "tags": ["b", "a"], "idempotencyKey": "door-1"
@@ -117,8 +100,8 @@ async fn one_idempotency_key_means_one_request_through_rest_and_mcp() {
         refused.error_body()["error"]["details"][0]["field"],
         "idempotencyKey"
     );
-    let tasks = s.call("GET", "/api/tasks", None, Some(&token)).await;
-    assert_eq!(tasks.body["tasks"].as_array().unwrap().len(), 1);
+    let tasks = admin.list_tasks("").await;
+    assert_eq!(tasks.list("tasks").len(), 1);
 
     // MCP first, then REST: a claim without a lease sends `{}` over MCP and nothing over
     // REST, which every handler reads alike.
@@ -130,25 +113,12 @@ async fn one_idempotency_key_means_one_request_through_rest_and_mcp() {
         .await
         .unwrap();
     assert!(!claimed.is_error, "{:?}", claimed.text);
-    let retry = s
-        .raw_with_headers(
-            "POST",
-            &format!("/api/tasks/{task_id}/claim"),
-            Value::Null,
-            &token,
-            &[("idempotency-key", "door-2")],
-        )
-        .await;
+    let retry = admin.idempotency_key("door-2").claim(&task_id).await;
     assert_eq!(retry.status, 200, "{}", retry.body);
     assert_eq!(retry.body, claimed.structured);
-    let refused = s
-        .raw_with_headers(
-            "POST",
-            &format!("/api/tasks/{task_id}/claim"),
-            json!({"leaseSeconds": 60}),
-            &token,
-            &[("idempotency-key", "door-2")],
-        )
+    let refused = admin
+        .idempotency_key("door-2")
+        .claim_with(&task_id, json!({"leaseSeconds": 60}))
         .await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.body["error"]["code"], "idempotency_key_reused");
@@ -156,48 +126,31 @@ async fn one_idempotency_key_means_one_request_through_rest_and_mcp() {
     // A comment: one, whichever door repeats it.
     let comment = json!({"taskId": task_id, "text": "Found it", "idempotencyKey": "door-3"});
     let noted = mcp.call_tool("comment", comment).await.unwrap();
-    let repeated = s
-        .raw_with_headers(
-            "POST",
-            &format!("/api/tasks/{task_id}/comments"),
-            json!({"text": "Found it"}),
-            &token,
-            &[("idempotency-key", "door-3")],
-        )
+    let repeated = admin
+        .idempotency_key("door-3")
+        .comment(&task_id, "Found it")
         .await;
     assert_eq!(repeated.status, 201, "{}", repeated.body);
     assert_eq!(repeated.body, noted.structured);
-    let comments = s
-        .call(
-            "GET",
-            &format!("/api/tasks/{task_id}/comments"),
-            None,
-            Some(&token),
-        )
-        .await;
-    assert_eq!(comments.body["comments"].as_array().unwrap().len(), 1);
+    let comments = admin.comments(&task_id, "").await;
+    assert_eq!(comments.list("comments").len(), 1);
 }
 
 /// A tool's answer is the REST answer read up to a cap; past it the call fails with a clear
 /// error, and a smaller page goes through.
 #[tokio::test]
 async fn an_answer_too_large_for_a_tool_call_is_a_clear_error() {
-    let s = Server::start().await;
-    let token = s.login().await;
+    let s = App::start().await;
+    let admin = s.login().await;
     // 220 tasks of 40 kB (10,000 four-byte characters each): 8.8 MB as one page.
     let description = "𝄞".repeat(10_000);
     for i in 0..220 {
-        let r = s
-            .call(
-                "POST",
-                "/api/tasks",
-                Some(json!({"title": format!("Large {i}"), "description": description})),
-                Some(&token),
-            )
+        let r = admin
+            .create_task(json!({"title": format!("Large {i}"), "description": description}))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let mcp = McpClient::new(&s.url, &token);
+    let mcp = McpClient::new(&s.url, admin.token());
     let all = mcp
         .call_tool("list_tasks", json!({"limit": 500}))
         .await
@@ -216,15 +169,13 @@ async fn an_answer_too_large_for_a_tool_call_is_a_clear_error() {
 /// The resources read what the REST API answers.
 #[tokio::test]
 async fn the_resources_read_what_rest_answers() {
-    let s = Server::start().await;
-    let token = s.login().await;
-    let task = todo_task(&s, &token, "Read me").await;
-    let mcp = McpClient::new(&s.url, &token);
+    let s = App::start().await;
+    let admin = s.login().await;
+    let task = todo_task(&admin, "Read me").await;
+    let mcp = McpClient::new(&s.url, admin.token());
     let board = mcp.read_resource("mission-control://board").await.unwrap();
-    let tasks = s
-        .call("GET", "/api/tasks?limit=500", None, Some(&token))
-        .await;
-    let agents = s.call("GET", "/api/agents", None, Some(&token)).await;
+    let tasks = admin.list_tasks("limit=500").await;
+    let agents = admin.list_agents().await;
     assert_eq!(board["tasks"], tasks.body["tasks"]);
     assert_eq!(board["agents"], agents.body["agents"]);
     assert_eq!(board["truncated"], false);
@@ -232,9 +183,7 @@ async fn the_resources_read_what_rest_answers() {
         .read_resource(&format!("mission-control://tasks/{task}"))
         .await
         .unwrap();
-    let rest = s
-        .call("GET", &format!("/api/tasks/{task}"), None, Some(&token))
-        .await;
+    let rest = admin.get_task(&task).await;
     assert_eq!(one["task"], rest.body["task"]);
     assert_eq!(one["comments"], json!([]));
     let missing = mcp
@@ -252,9 +201,9 @@ async fn the_resources_read_what_rest_answers() {
 #[tokio::test]
 async fn pages_of_other_sites_are_refused() {
     let frontend = "http://localhost:9000";
-    let s = Server::start_with(&[("FRONTEND_URL", frontend)]).await;
-    let token = s.login().await;
-    let mcp = McpClient::new(&s.url, &token);
+    let s = App::start_with(&[("FRONTEND_URL", frontend)]).await;
+    let admin = s.login().await;
+    let mcp = McpClient::new(&s.url, admin.token());
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
     for origin in ["http://evil.example", "null", "http://localhost:9001"] {
         let (status, body) = mcp.post(&ping, &[("origin", origin)]).await.unwrap();
@@ -290,10 +239,10 @@ async fn pages_of_other_sites_are_refused() {
 /// JSON-RPC ids are strings or 64-bit integers, as the document publishes them.
 #[tokio::test]
 async fn request_ids_keep_to_the_published_bounds() {
-    let s = Server::start().await;
-    let token = s.login().await;
-    let mcp = McpClient::new(&s.url, &token);
-    let doc = s.call("GET", "/api/openapi.json", None, None).await;
+    let s = App::start().await;
+    let admin = s.login().await;
+    let mcp = McpClient::new(&s.url, admin.token());
+    let doc = s.anonymous().get("/api/openapi.json").await;
     let id = &doc.body["components"]["schemas"]["JsonRpcMessage"]["properties"]["id"];
     assert_eq!(id["maximum"], json!(i64::MAX));
     assert_eq!(id["minimum"], json!(i64::MIN));

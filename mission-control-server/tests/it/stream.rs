@@ -3,22 +3,19 @@
 //! log cannot, a storm of writes during the seam, the caps, revocation, presence, shutdown,
 //! and bad input refused by name.
 
-mod common;
-
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::live::{Logged, change_log, create_tasks, latest_seq};
-use common::{Server, error_fields};
+use super::support::live::{Logged, change_log, create_tasks};
+use super::support::*;
 use mission_control_testkit::sse::{Event, EventStream, Item};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(20);
 const FAST: &[(&str, &str)] = &[("RATE_LIMIT_PER_MINUTE", "1000000")];
 
-async fn open(s: &Server, token: &str, query: &str, last_event_id: Option<&str>) -> EventStream {
+async fn open(s: &App, session: &Session, query: &str, last_event_id: Option<&str>) -> EventStream {
     let url = format!("{}/api/stream{query}", s.url);
-    match EventStream::open(&s.http, &url, token, last_event_id)
+    match EventStream::open(&s.http, &url, session.token(), last_event_id)
         .await
         .unwrap()
     {
@@ -28,19 +25,14 @@ async fn open(s: &Server, token: &str, query: &str, last_event_id: Option<&str>)
 }
 
 /// The status and error body of a stream the server refuses.
-async fn refused(
-    s: &Server,
-    token: &str,
-    query: &str,
-    last_event_id: Option<&str>,
-) -> common::Reply {
+async fn refused(s: &App, session: &Session, query: &str, last_event_id: Option<&str>) -> Reply {
     let url = format!("{}/api/stream{query}", s.url);
-    match EventStream::open(&s.http, &url, token, last_event_id)
+    match EventStream::open(&s.http, &url, session.token(), last_event_id)
         .await
         .unwrap()
     {
         Ok(_) => panic!("the stream was opened"),
-        Err((status, body)) => common::Reply {
+        Err((status, body)) => Reply {
             status,
             body: serde_json::from_str(&body).unwrap_or_default(),
             headers: Default::default(),
@@ -101,12 +93,12 @@ fn assert_exactly(received: &[Logged], expected: &[Logged]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stream_starts_ready_then_carries_every_change_with_its_seq() {
-    let s = Server::start().await;
-    let token = s.login().await;
+    let s = App::start().await;
+    let admin = s.login().await;
     let response = s
         .http
         .get(format!("{}/api/stream", s.url))
-        .bearer_auth(&token)
+        .bearer_auth(admin.token())
         .send()
         .await
         .unwrap();
@@ -115,31 +107,18 @@ async fn a_stream_starts_ready_then_carries_every_change_with_its_seq() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     drop(response);
 
-    let mut stream = open(&s, &token, "", None).await;
+    let mut stream = open(&s, &admin, "", None).await;
     let ready = stream.next_event(WAIT).await.unwrap();
-    let at = latest_seq(&s, &token).await;
+    let at = admin.latest_seq().await;
     assert_eq!(
         (ready.event.as_str(), ready.seq(), ready.json()),
         ("ready", Some(at), json!({"seq": at}))
     );
-    let created = s
-        .call(
-            "POST",
-            "/api/tasks",
-            Some(json!({"title": "Streamed"})),
-            Some(&token),
-        )
-        .await;
-    let task_id = created.body["task"]["id"].as_str().unwrap().to_owned();
-    s.call(
-        "DELETE",
-        &format!("/api/tasks/{task_id}"),
-        None,
-        Some(&token),
-    )
-    .await;
+    let created = admin.create_task(json!({"title": "Streamed"})).await;
+    let task_id = created.task_id();
+    admin.delete_task(&task_id).await;
     let got = changes(&mut stream, 4).await;
-    assert_exactly(&got, &change_log(&s.dir, at));
+    assert_exactly(&got, &change_log(s.store(), at));
     assert_eq!(
         got.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
         ["task.created", "event.new", "task.deleted", "event.new"]
@@ -153,11 +132,11 @@ async fn a_stream_starts_ready_then_carries_every_change_with_its_seq() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stream_resumes_from_last_event_id_or_since_with_exactly_what_was_missed() {
-    let s = Arc::new(Server::start_with(FAST).await);
-    let token = s.login().await;
-    let since = latest_seq(&s, &token).await;
-    create_tasks(&s, &token, 500, 8).await;
-    assert_eq!(change_log(&s.dir, since).len(), 1000);
+    let s = App::start_with(FAST).await;
+    let admin = s.login().await;
+    let since = admin.latest_seq().await;
+    create_tasks(&admin, 500, 8).await;
+    assert_eq!(change_log(s.store(), since).len(), 1000);
 
     let id = since.to_string();
     for (query, header) in [
@@ -167,10 +146,10 @@ async fn a_stream_resumes_from_last_event_id_or_since_with_exactly_what_was_miss
         ("?since=0".to_owned(), Some(id.as_str())),
     ] {
         // Each round adds two live changes, which the next round replays too.
-        let missed = change_log(&s.dir, since);
+        let missed = change_log(s.store(), since);
         let n = missed.len() as i64;
         let resumed = json!({"since": since, "seq": since + n, "replayed": n});
-        let mut stream = open(&s, &token, &query, header).await;
+        let mut stream = open(&s, &admin, &query, header).await;
         let got = events_until(&mut stream, &["resumed", "resync_required"]).await;
         let last = got.last().unwrap();
         assert_eq!(
@@ -180,33 +159,28 @@ async fn a_stream_resumes_from_last_event_id_or_since_with_exactly_what_was_miss
         assert_eq!(last.seq(), Some(since + n), "resumed moves Last-Event-ID");
         assert_exactly(&changes_only(&got), &missed);
         // Then live.
-        s.call(
-            "POST",
-            "/api/tasks",
-            Some(json!({"title": "live"})),
-            Some(&token),
-        )
-        .await;
+        admin.create_task(json!({"title": "live"})).await;
         let live = changes(&mut stream, 2).await;
-        assert_eq!(live[0].seq, latest_seq(&s, &token).await - 1);
+        assert_eq!(live[0].seq, admin.latest_seq().await - 1);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stream_whose_position_the_log_cannot_continue_is_told_to_resync() {
-    let dir = tempfile::tempdir().unwrap();
     let keep = [("CHANGE_LOG_MAX_ENTRIES", "1000"), FAST[0]];
-    let s = Arc::new(Server::start_in(dir.path(), &keep).await);
-    let token = s.login().await;
-    let since = latest_seq(&s, &token).await;
-    create_tasks(&s, &token, 600, 8).await;
-    let latest = latest_seq(&s, &token).await;
-    Arc::into_inner(s).unwrap().terminate().await;
-    let s = Server::start_in(dir.path(), &keep).await;
+    let s = App::start_with(&keep).await;
+    let store = s.store().clone();
+    let admin = s.login().await;
+    let since = admin.latest_seq().await;
+    create_tasks(&admin, 600, 8).await;
+    let latest = admin.latest_seq().await;
+    s.terminate().await;
+    let s = App::start_on(&store, &keep).await;
+    let admin = s.session(admin.token());
 
     let deadline = tokio::time::Instant::now() + WAIT;
     let (mut stream, told) = loop {
-        let mut stream = open(&s, &token, &format!("?since={since}"), None).await;
+        let mut stream = open(&s, &admin, &format!("?since={since}"), None).await;
         let got = events_until(&mut stream, &["resumed", "resync_required"]).await;
         let last = got.last().unwrap().clone();
         // The first server may have trimmed a little already; wait for the restart's trim.
@@ -226,26 +200,14 @@ async fn a_stream_whose_position_the_log_cannot_continue_is_told_to_resync() {
         Some(latest),
         "a reconnect continues from latest"
     );
-    s.call(
-        "POST",
-        "/api/tasks",
-        Some(json!({"title": "after"})),
-        Some(&token),
-    )
-    .await;
+    admin.create_task(json!({"title": "after"})).await;
     assert_eq!(changes(&mut stream, 1).await[0].seq, latest + 1);
 
     let ahead = (latest + 100).to_string();
-    let mut stream = open(&s, &token, "", Some(&ahead)).await;
+    let mut stream = open(&s, &admin, "", Some(&ahead)).await;
     let got = events_until(&mut stream, &["resumed", "resync_required"]).await;
     assert_eq!(got.last().unwrap().event, "resync_required");
-    s.call(
-        "POST",
-        "/api/tasks",
-        Some(json!({"title": "later"})),
-        Some(&token),
-    )
-    .await;
+    admin.create_task(json!({"title": "later"})).await;
     assert_eq!(changes(&mut stream, 1).await[0].seq, latest + 3);
 }
 
@@ -256,9 +218,9 @@ fn a_storm_of_writes_while_a_stream_resumes_loses_and_repeats_nothing() {
         .enable_all()
         .build()
         .unwrap();
-    let s = Arc::new(runtime.block_on(Server::start_with(FAST)));
-    let token = runtime.block_on(s.login());
-    runtime.block_on(create_tasks(&s, &token, 150, 4));
+    let s = runtime.block_on(App::start_with(FAST));
+    let admin = runtime.block_on(s.login());
+    runtime.block_on(create_tasks(&admin, 150, 4));
     let storms = (1usize..6, 20usize..120, 0u64..40, 0i64..300);
     let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
         cases: 8,
@@ -268,16 +230,16 @@ fn a_storm_of_writes_while_a_stream_resumes_loses_and_repeats_nothing() {
     runner
         .run(&storms, |(writers, writes, delay_ms, back)| {
             runtime.block_on(async {
-                let since = (latest_seq(&s, &token).await - back).max(0);
+                let since = (admin.latest_seq().await - back).max(0);
                 let writing = {
-                    let (s, token) = (s.clone(), token.clone());
-                    tokio::spawn(async move { create_tasks(&s, &token, writes, writers).await })
+                    let admin = admin.clone();
+                    tokio::spawn(async move { create_tasks(&admin, writes, writers).await })
                 };
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                let mut stream = open(&s, &token, "", Some(&since.to_string())).await;
+                let mut stream = open(&s, &admin, "", Some(&since.to_string())).await;
                 let mut got = events_until(&mut stream, &["resumed"]).await;
                 writing.await.unwrap();
-                let expected = change_log(&s.dir, since);
+                let expected = change_log(s.store(), since);
                 let total = expected.len() + 1;
                 while got.len() < total {
                     got.push(stream.next_event(WAIT).await.expect("every change"));
@@ -292,17 +254,17 @@ fn a_storm_of_writes_while_a_stream_resumes_loses_and_repeats_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn streams_are_capped_per_token_and_in_all() {
-    let s = Server::start_with(&[
+    let s = App::start_with(&[
         ("MAX_EVENT_STREAMS_PER_TOKEN", "2"),
         ("MAX_EVENT_STREAMS", "3"),
     ])
     .await;
-    let token = s.login().await;
+    let admin = s.login().await;
     let other = s.login().await;
-    let first = open(&s, &token, "", None).await;
-    let _second = open(&s, &token, "", None).await;
-    let r = refused(&s, &token, "", None).await;
-    error_fields(&r, 503, "busy");
+    let first = open(&s, &admin, "", None).await;
+    let _second = open(&s, &admin, "", None).await;
+    let r = refused(&s, &admin, "", None).await;
+    r.error_fields(503, "busy");
     assert!(
         r.body["error"]["message"]
             .as_str()
@@ -311,7 +273,7 @@ async fn streams_are_capped_per_token_and_in_all() {
     );
     let _third = open(&s, &other, "", None).await;
     let r = refused(&s, &other, "", None).await;
-    error_fields(&r, 503, "busy");
+    r.error_fields(503, "busy");
     assert!(
         r.body["error"]["message"]
             .as_str()
@@ -323,7 +285,7 @@ async fn streams_are_capped_per_token_and_in_all() {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let url = format!("{}/api/stream", s.url);
-        if EventStream::open(&s.http, &url, &token, None)
+        if EventStream::open(&s.http, &url, admin.token(), None)
             .await
             .unwrap()
             .is_ok()
@@ -340,11 +302,11 @@ async fn streams_are_capped_per_token_and_in_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn signing_out_ends_the_stream_and_bad_input_is_refused_by_name() {
-    let s = Server::start().await;
-    let token = s.login().await;
-    let mut stream = open(&s, &token, "", None).await;
+    let s = App::start().await;
+    let admin = s.login().await;
+    let mut stream = open(&s, &admin, "", None).await;
     stream.next_event(WAIT).await.unwrap();
-    let r = s.call("POST", "/api/auth/logout", None, Some(&token)).await;
+    let r = admin.logout().await;
     assert_eq!(r.status, 200);
     let mut comments = Vec::new();
     while let Some(item) = stream.next_within(WAIT).await {
@@ -357,52 +319,32 @@ async fn signing_out_ends_the_stream_and_bad_input_is_refused_by_name() {
         ["closed: the token was revoked"],
         "then the stream ends"
     );
-    let r = refused(&s, &token, "", None).await;
-    error_fields(&r, 401, "unauthorized");
+    let r = refused(&s, &admin, "", None).await;
+    r.error_fields(401, "unauthorized");
 
-    let token = s.login().await;
-    let r = refused(&s, &token, "", Some("soon")).await;
-    assert_eq!(
-        error_fields(&r, 400, "validation_failed"),
-        ["Last-Event-ID"]
-    );
-    let r = refused(&s, &token, "?since=-1", None).await;
-    assert_eq!(error_fields(&r, 400, "validation_failed"), ["since"]);
-    let r = s.call("GET", "/api/stream", None, None).await;
-    error_fields(&r, 401, "unauthorized");
-    let r = s.call("POST", "/api/stream", None, Some(&token)).await;
+    let admin = s.login().await;
+    let r = refused(&s, &admin, "", Some("soon")).await;
+    assert_eq!(r.error_fields(400, "validation_failed"), ["Last-Event-ID"]);
+    let r = refused(&s, &admin, "?since=-1", None).await;
+    assert_eq!(r.error_fields(400, "validation_failed"), ["since"]);
+    let r = s.anonymous().get("/api/stream").await;
+    r.error_fields(401, "unauthorized");
+    let r = admin.request("POST", "/api/stream", None).await;
     assert_eq!(r.status, 405);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_open_stream_keeps_its_agent_online_and_shutdown_ends_it() {
-    let s = Server::start_with(&[("AGENT_OFFLINE_AFTER", "5s")]).await;
+    let s = App::start_with(&[("AGENT_OFFLINE_AFTER", "5s")]).await;
     let admin = s.login().await;
-    let r = s
-        .call(
-            "POST",
-            "/api/agents",
-            Some(json!({"id": "agent-nova", "name": "Nova", "role": "Research"})),
-            Some(&admin),
-        )
+    let nova = admin
+        .register_agent_with_token("agent-nova", "Nova", "Research")
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let r = s
-        .call(
-            "POST",
-            "/api/auth/tokens",
-            Some(json!({"agentId": "agent-nova"})),
-            Some(&admin),
-        )
-        .await;
-    let nova = r.body["token"].as_str().unwrap().to_owned();
     let mut stream = open(&s, &nova, "", None).await;
     stream.next_event(WAIT).await.unwrap();
     // Silent for longer than AGENT_OFFLINE_AFTER, but connected: still online.
     tokio::time::sleep(Duration::from_secs(11)).await;
-    let r = s
-        .call("GET", "/api/agents/agent-nova", None, Some(&admin))
-        .await;
+    let r = admin.get_agent("agent-nova").await;
     assert_eq!(r.body["agent"]["status"], "online", "{}", r.body);
 
     let stopping = tokio::spawn(s.terminate());

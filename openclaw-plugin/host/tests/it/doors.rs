@@ -2,28 +2,20 @@
 //! every catalogue action reaches its REST endpoint through `execute`, and one
 //! `Idempotency-Key` means one request whether it comes through REST, MCP or the tool.
 
-mod common;
-
-use common::{ADMIN_AGENT, Server, runtime};
+use super::support::{ADMIN_AGENT, Reply, Server, runtime};
 use mission_control_actions::{ACTIONS, Call, Effect, schema};
 use mission_control_testkit::actions::{reached_its_handler, sample_arguments};
 use mission_control_testkit::mcp::McpClient;
 use mission_control_tool_host::{FieldError, ServerFailure, ToolError};
 use serde_json::{Value, json};
 
-/// A REST call with the admin token and an `Idempotency-Key`, the body sent as written.
-async fn keyed(server: &Server, path: &str, body: &str, key: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", server.url))
-        .bearer_auth(&server.token)
-        .header("content-type", "application/json")
-        .header("idempotency-key", key)
-        .body(body.to_owned())
-        .send()
+/// A POST by the operator with an `Idempotency-Key`, the body sent as written.
+async fn keyed(server: &Server, path: &str, body: &str, key: &str) -> Reply {
+    server
+        .admin
+        .idempotency_key(key)
+        .send_bytes("POST", path, body)
         .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Every action of the catalogue, called through the tool's JSON entry point with arguments
@@ -34,7 +26,11 @@ async fn every_catalogue_action_reaches_its_endpoint_through_the_tool() {
     let server = Server::start().await;
     let mut tool = runtime().instantiate(server.config()).await.unwrap();
     for action in ACTIONS {
-        let (status, created) = keyed(
+        let Reply {
+            status,
+            body: created,
+            ..
+        } = keyed(
             &server,
             "/api/tasks",
             &json!({"title": format!("For {}", action.name), "status": "todo"}).to_string(),
@@ -70,7 +66,9 @@ async fn every_catalogue_action_reaches_its_endpoint_through_the_tool() {
         }
         if action.effect == Effect::Read {
             let call = Call::parse(action, &args).unwrap();
-            let (status, rest) = server.get(&call.path_and_query()).await;
+            let Reply {
+                status, body: rest, ..
+            } = server.admin.get(&call.path_and_query()).await;
             assert_eq!(status, 200, "{rest}");
             assert_eq!(answer, rest, "{}", action.name);
         }
@@ -83,10 +81,14 @@ async fn every_catalogue_action_reaches_its_endpoint_through_the_tool() {
 async fn one_idempotency_key_means_one_request_through_rest_mcp_and_the_tool() {
     let server = Server::start().await;
     let mut tool = runtime().instantiate(server.config()).await.unwrap();
-    let mcp = McpClient::new(&server.url, &server.token);
+    let mcp = McpClient::new(&server.app.url, &server.token);
 
     // REST, then MCP, then the tool.
-    let (status, first) = keyed(
+    let Reply {
+        status,
+        body: first,
+        ..
+    } = keyed(
         &server,
         "/api/tasks",
         r#"{"tags":["x"],  "title" : "Three doors", "priority": "low"}"#,
@@ -104,11 +106,12 @@ async fn one_idempotency_key_means_one_request_through_rest_mcp_and_the_tool() {
     params["action"] = json!("create_task");
     let over_tool = tool.execute(&params.to_string()).await.unwrap().unwrap();
     assert_eq!(serde_json::from_str::<Value>(&over_tool).unwrap(), first);
-    let (_, tasks) = server.get("/api/tasks").await;
+    let tasks = server.admin.list_tasks("").await.body;
     assert_eq!(tasks["tasks"].as_array().unwrap().len(), 1);
 
     // Another request with the key, through each door.
-    let (status, body) = keyed(&server, "/api/tasks", r#"{"title":"Other"}"#, "doors-1").await;
+    let Reply { status, body, .. } =
+        keyed(&server, "/api/tasks", r#"{"title":"Other"}"#, "doors-1").await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "idempotency_key_reused");
     let mut other = args.clone();
@@ -136,7 +139,11 @@ async fn one_idempotency_key_means_one_request_through_rest_mcp_and_the_tool() {
     args.as_object_mut().unwrap().remove("action");
     let over_mcp = mcp.call_tool("comment", args).await.unwrap();
     assert_eq!(over_mcp.structured, noted);
-    let (status, over_rest) = keyed(
+    let Reply {
+        status,
+        body: over_rest,
+        ..
+    } = keyed(
         &server,
         &format!("/api/tasks/{task}/comments"),
         r#"{ "text": "Noted" }"#,
@@ -145,6 +152,6 @@ async fn one_idempotency_key_means_one_request_through_rest_mcp_and_the_tool() {
     .await;
     assert_eq!(status, 201, "{over_rest}");
     assert_eq!(over_rest, noted);
-    let (_, comments) = server.get(&format!("/api/tasks/{task}/comments")).await;
+    let comments = server.admin.comments(task, "").await.body;
     assert_eq!(comments["comments"].as_array().unwrap().len(), 1);
 }

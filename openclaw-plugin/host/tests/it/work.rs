@@ -1,10 +1,8 @@
-//! The agents-at-work actions of the tool component against a live server: heartbeat, claim,
-//! claim_next, release, complete, comment, list_comments; `version` as `If-Match` and
-//! `idempotencyKey` as `Idempotency-Key`.
+//! Agents at work through the tool against a live server: heartbeat, claim, claim_next,
+//! release, complete, comment, list_comments; `version` as `If-Match` and `idempotencyKey` as
+//! `Idempotency-Key`.
 
-mod common;
-
-use common::{ADMIN_AGENT, Server, runtime};
+use super::support::{ADMIN_AGENT, Server, runtime};
 use mission_control_tool_host::{
     AgentStatus, ClaimNextQuery, ClaimOptions, CommentQuery, Completion, FieldError, NewTask,
     Priority, ServerFailure, TaskChanged, TaskChanges, TaskStatus, ToolConfig, ToolError,
@@ -41,7 +39,7 @@ fn task_changed(err: ToolError) -> TaskChanged {
 /// Registers agent-nova and returns a tool configuration acting as it.
 async fn nova(server: &Server) -> ToolConfig {
     let token = server.agent_token("agent-nova", "Nova").await;
-    ToolConfig::new(server.url.clone(), Some(token))
+    ToolConfig::new(server.app.url.clone(), Some(token))
 }
 
 #[tokio::test]
@@ -176,11 +174,9 @@ async fn the_worker_loop_heartbeat_claim_comment_complete() {
     assert!(!rest_of.has_more);
 
     // The server agrees.
-    let (_, body) = server.get(&format!("/api/tasks/{}", urgent.id)).await;
+    let body = server.admin.get_task(&urgent.id).await.body;
     assert_eq!(body["task"]["status"], "done");
-    let (_, body) = server
-        .get(&format!("/api/tasks/{}/comments", urgent.id))
-        .await;
+    let body = server.admin.comments(&urgent.id, "").await.body;
     assert_eq!(body["comments"].as_array().unwrap().len(), 2);
 }
 
@@ -327,7 +323,7 @@ async fn version_sends_if_match_and_a_stale_one_is_refused() {
         .unwrap()
         .unwrap_err();
     assert_eq!(task_changed(err).current_version, Some(moved.version));
-    let (_, body) = server.get(&format!("/api/tasks/{}", task.id)).await;
+    let body = server.admin.get_task(&task.id).await.body;
     assert_eq!(body["task"]["title"], "Shared card");
     assert_eq!(body["task"]["status"], "in-progress");
 
@@ -351,7 +347,7 @@ async fn an_idempotency_key_makes_a_retry_safe() {
     let first: Value = serde_json::from_str(&tool.execute(&call).await.unwrap().unwrap()).unwrap();
     let again: Value = serde_json::from_str(&tool.execute(&call).await.unwrap().unwrap()).unwrap();
     assert_eq!(first, again);
-    let (_, body) = server.get("/api/tasks").await;
+    let body = server.admin.list_tasks("").await.body;
     assert_eq!(body["tasks"].as_array().unwrap().len(), 1);
     // The same key for another request is refused, naming the argument.
     let err = tool
