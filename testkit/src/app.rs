@@ -94,6 +94,18 @@ impl App {
         let process = ServerProcess::spawn(command)
             .await
             .unwrap_or_else(|e| panic!("start {}: {e}", server_binary().display()));
+        if env.iter().any(|(k, _)| k == "DATABASE_URL") {
+            // A server that does not read DATABASE_URL would serve an SQLite file instead.
+            let tables = store.raw().number(
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema()",
+            );
+            assert!(
+                tables.unwrap_or(0) > 0,
+                "the server is up but made no table in the test's PostgreSQL schema: does it \
+                 read DATABASE_URL?"
+            );
+        }
         App {
             url: process.url.clone(),
             process,
@@ -154,6 +166,11 @@ impl App {
     /// `GET /health`.
     pub async fn health(&self) -> Reply {
         self.anonymous().get("/health").await
+    }
+
+    /// `GET /api/openapi.json`: the published contract.
+    pub async fn openapi(&self) -> Reply {
+        self.anonymous().get("/api/openapi.json").await
     }
 
     /// Runs a command of the binary (`token`, `export`, `backup` ...) in the server's folder,

@@ -40,7 +40,7 @@ async fn concurrent_writes_make_one_unbroken_run_of_seqs_in_commit_order() {
     let mut bus = mc.subscribe();
     let writers: Vec<_> = (0..8)
         .map(|w| {
-            let mc = mc.mc.clone();
+            let mc = mc.handle();
             tokio::spawn(async move {
                 for n in 0..25 {
                     create(&mc, &format!("w{w}-{n}")).await;
@@ -144,7 +144,7 @@ async fn two_processes_on_one_file_share_one_log_and_each_can_tail_it() {
     let first = open_keeping(&store, 1_000_000);
     let second = open_keeping(&store, 1_000_000);
     let start = first.latest_seq().await.unwrap();
-    let writers: Vec<_> = [first.mc.clone(), second.mc.clone()]
+    let writers: Vec<_> = [first.handle(), second.handle()]
         .into_iter()
         .enumerate()
         .map(|(i, mc)| {

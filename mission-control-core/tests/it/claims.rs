@@ -214,7 +214,7 @@ async fn sixty_four_agents_racing_claim_next_claim_every_task_exactly_once() {
     }
     let mut racers = Vec::new();
     for i in 0..64 {
-        let mc = b.mc.clone();
+        let mc = b.handle();
         racers.push(tokio::spawn(async move {
             let me = actor(&format!("agent-racer-{i}"));
             let mut mine = Vec::new();

@@ -1,5 +1,6 @@
 //! Nothing acknowledged is lost: data and tokens survive closing and reopening the board, and
-//! many concurrent writers (failing ones among them) all land.
+//! many concurrent writers (failing ones among them) all land. A board closes cleanly wherever
+//! its last handle goes.
 
 use super::support::*;
 use mission_control_core::*;
@@ -30,7 +31,7 @@ async fn many_concurrent_writers_lose_nothing() {
     let b = board().await;
     let mut handles = vec![];
     for i in 0..200 {
-        let mc = b.mc.clone();
+        let mc = b.handle();
         handles.push(tokio::spawn(async move {
             // Failing writes in the same batches must not disturb the others.
             let _ = mc.delete_task(&patch(), "task-missing").await;
@@ -54,4 +55,19 @@ async fn many_concurrent_writers_lose_nothing() {
         .filter(|e| e.event_type == EventType::TaskCreated)
         .count();
     assert_eq!(created_events, 200);
+}
+
+/// The last handle on a board may go inside async code (an embedding program's task, a test):
+/// closing the board there must not panic, on either database.
+#[tokio::test]
+async fn a_board_dropped_inside_async_code_closes_cleanly() {
+    let b = board().await;
+    b.create_task(&patch(), NewTask::titled("A").unwrap())
+        .await
+        .unwrap();
+    // A read connection in the pool, as a serving board has.
+    b.list_tasks(TaskFilter::default()).await.unwrap();
+    let last = b.handle();
+    drop(b);
+    drop(last);
 }

@@ -13,7 +13,7 @@ async fn fifteen_writers_adding_a_tag_with_if_match_and_retry_keep_all_fifteen()
         .unwrap();
     let mut writers = Vec::new();
     for i in 0..15 {
-        let mc = b.mc.clone();
+        let mc = b.handle();
         let id = t.id.clone();
         writers.push(tokio::spawn(async move {
             loop {

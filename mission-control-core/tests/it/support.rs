@@ -38,14 +38,26 @@ pub fn open(options: Options) -> MissionControl {
 
 /// An open board and its store: derefs to the [`MissionControl`].
 pub struct Board {
-    pub mc: MissionControl,
+    /// `Some` until dropped.
+    mc: Option<MissionControl>,
     pub store: Arc<TestStore>,
 }
 
 impl Deref for Board {
     type Target = MissionControl;
     fn deref(&self) -> &MissionControl {
-        &self.mc
+        self.mc.as_ref().expect("an open board")
+    }
+}
+
+/// The board's own handle goes on a thread of its own, so that a test that fails (unwinding
+/// through an async test) never meets a second panic there and aborts the whole binary; closing
+/// the last handle inside async code is `durability::a_board_dropped_inside_async_code_...`'s.
+impl Drop for Board {
+    fn drop(&mut self) {
+        if let Some(mc) = self.mc.take() {
+            let _ = std::thread::spawn(move || drop(mc)).join();
+        }
     }
 }
 
@@ -66,7 +78,7 @@ impl Board {
         options.operator = Some(AgentId::parse(OPERATOR).unwrap());
         adjust(&mut options);
         Board {
-            mc: open(options),
+            mc: Some(open(options)),
             store,
         }
     }
@@ -91,6 +103,11 @@ impl Board {
     /// and writer), with the same options as [`Board::open_with`] gives.
     pub fn reopen(&self, adjust: impl FnOnce(&mut Options)) -> Board {
         Self::open_with(self.store.clone(), adjust)
+    }
+
+    /// Another handle on this board (the same store, writer and bus), for a spawned task.
+    pub fn handle(&self) -> MissionControl {
+        (**self).clone()
     }
 
     /// A connection to the store behind the board's back.
@@ -182,7 +199,7 @@ pub async fn board_at_work_with(offline_after: std::time::Duration) -> Board {
     let board = Board::open_with(Arc::new(TestStore::with_sqlite_file(BOARD_FILE)), |o| {
         o.agent_offline_after = offline_after
     });
-    board.mc.start_sweeps().unwrap();
+    board.start_sweeps().unwrap();
     board
         .register(&[
             ("agent-patch", "Patch", "Dev"),

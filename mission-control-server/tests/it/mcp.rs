@@ -242,7 +242,7 @@ async fn request_ids_keep_to_the_published_bounds() {
     let s = App::start().await;
     let admin = s.login().await;
     let mcp = McpClient::new(&s.url, admin.token());
-    let doc = s.anonymous().get("/api/openapi.json").await;
+    let doc = s.openapi().await;
     let id = &doc.body["components"]["schemas"]["JsonRpcMessage"]["properties"]["id"];
     assert_eq!(id["maximum"], json!(i64::MAX));
     assert_eq!(id["minimum"], json!(i64::MIN));

@@ -14,7 +14,7 @@ async fn health_and_openapi() {
     assert_eq!(r.body["database"], "ok");
     assert!(r.body["version"].is_string());
 
-    let doc = s.anonymous().get("/api/openapi.json").await;
+    let doc = s.openapi().await;
     assert_eq!(doc.status, 200);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
