@@ -11,6 +11,7 @@ pub mod actions;
 pub mod app;
 pub mod mcp;
 pub mod process;
+pub mod reply;
 pub mod socketio;
 pub mod sse;
 pub mod store;
