@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, from a fresh clone: installs what it needs (the wasm target,
-# Chromium from Debian, npm packages), then format, lint, type checks, unit and black-box tests
-# in Rust, Node and a headless browser. CI runs exactly this (.ci/run).
+# Chromium and PostgreSQL from Debian, npm packages), then format, lint, type checks, unit and
+# black-box tests in Rust (the core's and the server's on SQLite, then again on PostgreSQL),
+# Node and a headless browser. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,9 +55,21 @@ npm run --prefix openclaw-plugin/package build
 step "OpenClaw: Node 24 and the openclaw release from npm (first run only; cached in ~/.cache/mission-control/openclaw)"
 node openclaw-plugin/package/scripts/openclaw-env.mjs
 
-step "Rust: unit, doc and black-box tests"
+step "Rust: unit, doc and black-box tests (on SQLite)"
 cargo build -p mission-control-server
 cargo test
+
+step "Rust on PostgreSQL: the core's and the server's tests again, each test on a schema of its own in a throwaway cluster"
+pg_dir="$(mktemp -d)"
+stop_postgres() {
+  scripts/postgres.sh stop "$pg_dir" || true
+  rm -rf "$pg_dir"
+}
+trap stop_postgres EXIT
+pg_url="$(scripts/postgres.sh start "$pg_dir")"
+MISSION_CONTROL_TEST_POSTGRES="$pg_url" cargo test -p mission-control-core -p mission-control-server
+stop_postgres
+trap - EXIT
 
 step "the published contract: schemathesis against the live server"
 scripts/schemathesis.sh

@@ -3,7 +3,7 @@
 //! huge Socket.io packets) while a well-behaved client asks for `/health` and a page of the
 //! board every 10 ms; it reports the server's memory before, at its peak and after, and how
 //! long the well-behaved requests took. The regression tests of each hole are in
-//! `mission-control-server/tests/hardening.rs`; these are the figures.
+//! `mission-control-server/tests/it/hardening.rs`; these are the figures.
 
 use std::path::Path;
 use std::sync::Arc;
