@@ -66,6 +66,13 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
             let export: BoardExport = serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not an export: {e}", file.display()))?;
             let mc = open(&config)?;
+            if mc.served_elsewhere().await.map_err(|e| e.to_string())? {
+                mc.shutdown().await;
+                return Err(
+                    "a server is already serving this board: stop every server process first"
+                        .into(),
+                );
+            }
             let report = mc.import(export).await.map_err(|e| e.to_string())?;
             mc.shutdown().await;
             println!(

@@ -283,6 +283,17 @@ impl MissionControl {
         Ok(())
     }
 
+    /// Whether a server process serves this PostgreSQL board now (one of them leads its
+    /// clock); `false` on SQLite, where the server's lock file says it instead.
+    pub async fn served_elsewhere(&self) -> Result<bool> {
+        let Some(target) = self.inner.postgres.clone() else {
+            return Ok(false);
+        };
+        tokio::task::spawn_blocking(move || store::postgres::led(&target))
+            .await
+            .map_err(|e| Error::Internal(format!("cannot ask who serves the board: {e}")))?
+    }
+
     /// Whether [`MissionControl::start_sweeps`] has started the clock in this process.
     pub fn sweeping(&self) -> bool {
         self.inner

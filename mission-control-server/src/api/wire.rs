@@ -208,9 +208,9 @@ pub struct Health {
     pub database: HealthState,
     /// Which database the board lives in: `sqlite` or `postgres`.
     pub store: StoreKind,
-    /// PostgreSQL only: how full its notification queue is, from 0 to 1 (it fills when a
-    /// process listening for changes stops reading).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// PostgreSQL only (`null` on SQLite): how full its notification queue is, from 0 to 1
+    /// (it fills when a process listening for changes stops reading).
+    #[schema(required = true)]
     pub notification_queue_usage: Option<f64>,
     /// What is wrong, one sentence each; empty when all is well.
     pub problems: Vec<String>,
