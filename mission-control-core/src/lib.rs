@@ -56,7 +56,7 @@ pub use domain::*;
 pub use error::{Conflict, Error, FieldError, Result, StorageError};
 pub use service::{
     Actor, BoardReader, Catchup, ChangePage, Idempotent, LiveConnection, MissionControl, Options,
-    Snapshot,
+    Setting, Snapshot,
 };
 pub use service::{
     BoardExport, CommentPage, Completed, EXPORT_PAGE, Heartbeat, ImportReport, TaskPage,

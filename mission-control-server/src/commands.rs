@@ -33,18 +33,14 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
             name,
             role,
         } => token(config, agent, days, name, role).await,
-        Command::ResetAdminPassword => reset_admin_password(&config),
+        Command::ResetAdminPassword => reset_admin_password(&config).await,
         Command::Tokens { action } => tokens(config, action).await,
         Command::Agents { action } => agents(config, action).await,
         Command::Backup { file } => {
             let mc = open(&config)?;
             mc.backup(&file).await.map_err(|e| e.to_string())?;
             mc.shutdown().await;
-            println!(
-                "Backed up {} to {}",
-                config.database_path.display(),
-                file.display()
-            );
+            println!("Backed up {} to {}", config.database, file.display());
             Ok(())
         }
         Command::Export { output } => {
@@ -62,12 +58,21 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Import { file } => {
-            ServerLock::ensure_free(&config.database_path).map_err(|e| e.to_string())?;
+            if let Some(path) = config.sqlite_path() {
+                ServerLock::ensure_free(path).map_err(|e| e.to_string())?;
+            }
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let export: BoardExport = serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not an export: {e}", file.display()))?;
             let mc = open(&config)?;
+            if mc.served_elsewhere().await.map_err(|e| e.to_string())? {
+                mc.shutdown().await;
+                return Err(
+                    "a server is already serving this board: stop every server process first"
+                        .into(),
+                );
+            }
             let report = mc.import(export).await.map_err(|e| e.to_string())?;
             mc.shutdown().await;
             println!(
@@ -121,19 +126,21 @@ async fn token(
     Ok(())
 }
 
-fn reset_admin_password(config: &Config) -> Result<(), String> {
+async fn reset_admin_password(config: &Config) -> Result<(), String> {
     if config.admin.password.is_some() {
         return Err(
             "ADMIN_PASSWORD is set in the environment (or .env): change it there instead".into(),
         );
     }
-    provision::existing(config).map_err(|e| e.to_string())?;
-    let (password, path) = provision::reset_admin_password(config).map_err(|e| e.to_string())?;
+    let mc = open(config)?;
+    let reset = provision::reset_admin_password(config, &mc).await;
+    mc.shutdown().await;
+    let (password, kept) = reset.map_err(|e| e.to_string())?;
     println!(
         "New password for '{}': {}\n(shown once; only its hash is kept, in {}. A running server uses it from its next sign-in.)",
         config.admin.username,
         password.expose(),
-        path.display()
+        kept
     );
     Ok(())
 }

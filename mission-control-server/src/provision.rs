@@ -1,16 +1,23 @@
 //! Provisioning: the secrets the operator did not set in the environment (the token signing
-//! key and the admin password), kept in the data folder beside the database.
+//! key and the admin password).
 //!
-//! The server provisions once it holds its port ([`provision`]): what is missing is generated
-//! and stored (files only their owner can read), and the returned [`Generated`] says what was,
-//! so that start-up can report it (the password is shown that one time). Every other command
-//! only reads ([`existing`]) and refuses to run where no server has ever started, rather than
+//! On an SQLite board they are kept in the data folder beside the database. The server
+//! provisions once it holds its port ([`provision`]): what is missing is generated and stored
+//! (files only their owner can read), and the returned [`Generated`] says what was, so that
+//! start-up can report it (the password is shown that one time). Every other command only
+//! reads ([`existing`]) and refuses to run where no server has ever started, rather than
 //! generating secrets a server would not know.
+//!
+//! On PostgreSQL several processes, perhaps on several machines, serve one board, so nothing is
+//! kept in files: the signing key must be set (`JWT_SECRET`, the same in every process; the
+//! configuration refuses to start without it), and a generated admin password's hash is kept
+//! in the database itself ([`provision_in_database`]), where the first process to start puts it
+//! and every other finds it.
 
 use std::path::{Path, PathBuf};
 
-use mission_control_core::PasswordHash;
 use mission_control_core::credentials::{MIN_SECRET_BYTES, generate_secret};
+use mission_control_core::{Database, MissionControl, PasswordHash, Setting};
 
 use crate::config::Config;
 use crate::secret::Secret;
@@ -45,11 +52,15 @@ pub struct Generated {
     /// Where a new signing key was stored.
     pub signing_key: Option<PathBuf>,
     /// A new admin password (shown once) and where its hash was stored.
-    pub admin_password: Option<(Secret, PathBuf)>,
+    pub admin_password: Option<(Secret, String)>,
 }
 
-/// Finds every secret, generating and storing the missing ones.
+/// Finds every secret, generating and storing the missing ones (on PostgreSQL the admin
+/// password is [`provision_in_database`]'s, once the board is open).
 pub fn provision(config: &Config) -> Result<(Secrets, Generated), ProvisionError> {
+    if config.database.is_postgres() {
+        return Ok((existing(config)?, Generated::default()));
+    }
     create_private_dir(&config.data_dir)?;
     let mut generated = Generated::default();
     let jwt_secret = match &config.jwt_secret {
@@ -68,25 +79,61 @@ pub fn provision(config: &Config) -> Result<(Secrets, Generated), ProvisionError
         }
     };
     if config.admin.password.is_none() && read_admin_password(config).is_none() {
-        let (password, path) = reset_admin_password(config)?;
-        generated.admin_password = Some((password, path));
+        let (password, path) = reset_admin_password_file(config)?;
+        generated.admin_password = Some((password, path.display().to_string()));
     }
     Ok((Secrets { jwt_secret }, generated))
 }
 
+/// On PostgreSQL, when `ADMIN_PASSWORD` is not set: generates the admin password unless the
+/// database holds one already (another process may have put it there a moment ago); the new
+/// password, to be shown once.
+pub async fn provision_in_database(
+    config: &Config,
+    mc: &MissionControl,
+) -> Result<Option<(Secret, String)>, ProvisionError> {
+    if !config.database.is_postgres() || config.admin.password.is_some() {
+        return Ok(None);
+    }
+    if mc
+        .setting(Setting::OperatorPasswordHash)
+        .await
+        .map_err(other)?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let (password, hash) = new_password()?;
+    let (_, stored) = mc
+        .setting_or_insert(Setting::OperatorPasswordHash, hash.as_phc().to_owned())
+        .await
+        .map_err(other)?;
+    Ok(stored.then(|| (password, "the database".to_owned())))
+}
+
 /// Finds every secret without generating any: for commands other than the server.
 pub fn existing(config: &Config) -> Result<Secrets, ProvisionError> {
-    if !config.database_path.is_file() {
-        return Err(ProvisionError::NotProvisioned {
-            path: config.database_path.clone(),
-        });
+    let path = match &config.database {
+        Database::Sqlite(path) => path,
+        Database::Postgres(_) => {
+            return config
+                .jwt_secret
+                .clone()
+                .map(|jwt_secret| Secrets { jwt_secret })
+                .ok_or_else(|| {
+                    ProvisionError::Other("set JWT_SECRET (DATABASE_URL is set)".into())
+                });
+        }
+    };
+    if !path.is_file() {
+        return Err(ProvisionError::NotProvisioned { path: path.clone() });
     }
     let jwt_secret = match &config.jwt_secret {
         Some(secret) => secret.clone(),
         None => read_signing_key(&config.data_dir.join(SIGNING_KEY_FILE)).ok_or_else(|| {
             ProvisionError::Other(format!(
                 "the database at {} has no signing key beside it ({}); set JWT_SECRET to the server's",
-                config.database_path.display(),
+                path.display(),
                 config.data_dir.join(SIGNING_KEY_FILE).display()
             ))
         })?,
@@ -94,25 +141,59 @@ pub fn existing(config: &Config) -> Result<Secrets, ProvisionError> {
     Ok(Secrets { jwt_secret })
 }
 
-/// The admin password hash in force: `ADMIN_PASSWORD`'s, else the stored one. Read at each
-/// sign-in, so that `reset-admin-password` takes effect on a running server.
-pub fn admin_password(config: &Config) -> Option<PasswordHash> {
-    config
-        .admin
-        .password
-        .clone()
-        .or_else(|| read_admin_password(config))
+/// The admin password hash in force: `ADMIN_PASSWORD`'s, else the stored one (in the data
+/// folder, or on PostgreSQL in the database). Read at each sign-in, so that
+/// `reset-admin-password` takes effect on a running server.
+pub async fn admin_password(config: &Config, mc: &MissionControl) -> Option<PasswordHash> {
+    if let Some(hash) = &config.admin.password {
+        return Some(hash.clone());
+    }
+    match config.database {
+        Database::Sqlite(_) => read_admin_password(config),
+        Database::Postgres(_) => {
+            let phc = mc.setting(Setting::OperatorPasswordHash).await.ok()??;
+            PasswordHash::from_phc(&phc).ok()
+        }
+    }
 }
 
-/// Generates a new admin password and stores its hash; the password, shown once.
-pub fn reset_admin_password(config: &Config) -> Result<(Secret, PathBuf), ProvisionError> {
+/// Generates a new admin password and stores its hash; the password, shown once, and where
+/// its hash is kept.
+pub async fn reset_admin_password(
+    config: &Config,
+    mc: &MissionControl,
+) -> Result<(Secret, String), ProvisionError> {
+    match config.database {
+        Database::Sqlite(_) => {
+            reset_admin_password_file(config).map(|(p, path)| (p, path.display().to_string()))
+        }
+        Database::Postgres(_) => {
+            let (password, hash) = new_password()?;
+            mc.put_setting(Setting::OperatorPasswordHash, hash.as_phc().to_owned())
+                .await
+                .map_err(other)?;
+            Ok((password, "the database".to_owned()))
+        }
+    }
+}
+
+fn reset_admin_password_file(config: &Config) -> Result<(Secret, PathBuf), ProvisionError> {
     create_private_dir(&config.data_dir)?;
-    // 20 hex characters: 80 bits, easy to paste.
-    let password = random()?[..20].to_owned();
-    let hash = PasswordHash::new(&password).map_err(|e| ProvisionError::Other(e.to_string()))?;
+    let (password, hash) = new_password()?;
     let path = config.data_dir.join(ADMIN_PASSWORD_FILE);
     write_private(&path, hash.as_phc())?;
-    Ok((Secret::new(password), path))
+    Ok((password, path))
+}
+
+/// A new admin password and its hash: 20 hex characters, 80 bits, easy to paste.
+fn new_password() -> Result<(Secret, PasswordHash), ProvisionError> {
+    let password = random()?[..20].to_owned();
+    let hash = PasswordHash::new(&password).map_err(other)?;
+    Ok((Secret::new(password), hash))
+}
+
+fn other(e: impl std::fmt::Display) -> ProvisionError {
+    ProvisionError::Other(e.to_string())
 }
 
 fn read_signing_key(path: &Path) -> Option<Secret> {
@@ -164,7 +245,7 @@ mod tests {
 
     fn config_in(dir: &Path) -> Config {
         let mut config = crate::config::tests_support::defaults();
-        config.database_path = dir.join("data").join("mc.db");
+        config.database = Database::Sqlite(dir.join("data").join("mc.db"));
         config.data_dir = dir.join("data");
         config
     }
@@ -176,7 +257,11 @@ mod tests {
         let (first, generated) = provision(&config).unwrap();
         let (password, _) = generated.admin_password.expect("a password on first run");
         assert!(generated.signing_key.is_some());
-        assert!(admin_password(&config).unwrap().verify(password.expose()));
+        assert!(
+            read_admin_password(&config)
+                .unwrap()
+                .verify(password.expose())
+        );
 
         let (second, again) = provision(&config).unwrap();
         assert_eq!(second.jwt_secret, first.jwt_secret, "the key is kept");
@@ -208,9 +293,9 @@ mod tests {
     fn a_reset_password_replaces_the_old_one() {
         let dir = tempfile::tempdir().unwrap();
         let config = config_in(dir.path());
-        let (old, _) = reset_admin_password(&config).unwrap();
-        let (new, _) = reset_admin_password(&config).unwrap();
-        let hash = admin_password(&config).unwrap();
+        let (old, _) = reset_admin_password_file(&config).unwrap();
+        let (new, _) = reset_admin_password_file(&config).unwrap();
+        let hash = read_admin_password(&config).unwrap();
         assert!(hash.verify(new.expose()) && !hash.verify(old.expose()));
     }
 }

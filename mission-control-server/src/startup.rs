@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::lock::ServerLock;
 use crate::provision::{self, Generated, ProvisionError, Secrets};
 use crate::realtime::{self, StreamCaps, StreamFeed};
+use crate::web::client::TrustedProxies;
 use crate::web::connections::admission::{Admission, ConnectionCaps};
 use crate::web::connections::descriptors;
 use crate::web::dashboard::Dashboard;
@@ -56,9 +57,10 @@ pub fn open_store(
     create: bool,
 ) -> Result<MissionControl, StartupError> {
     let mut options = Options::new(
-        config.database_path.clone(),
+        config.database.clone(),
         secrets.jwt_secret.expose().as_bytes().to_vec(),
     );
+    options.database_direct = config.database_direct.clone();
     options.create = create;
     options.operator = Some(config.admin.agent_id.clone());
     options.agent_offline_after = config.agent_offline_after;
@@ -94,8 +96,15 @@ async fn serve_store(mc: &MissionControl, config: &Config) -> Result<(), Startup
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let signal = shutdown_signal();
     let config = Arc::new(config);
-    crate::provision::create_private_dir(&config.data_dir)?;
-    let _lock = ServerLock::acquire(&config.database_path)?;
+    // One server per SQLite file (a second would not see the first's live connections); any
+    // number on one PostgreSQL database.
+    let _lock = match config.sqlite_path() {
+        Some(path) => {
+            crate::provision::create_private_dir(&config.data_dir)?;
+            Some(ServerLock::acquire(path)?)
+        }
+        None => None,
+    };
     let open_files = descriptors::raise_open_file_limit();
     let listener = TcpListener::bind(config.listen)
         .await
@@ -107,8 +116,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         addr: config.listen,
         source,
     })?;
-    let (secrets, generated) = provision::provision(&config)?;
+    let (secrets, mut generated) = provision::provision(&config)?;
     let mc = open_store(&config, &secrets, true)?;
+    if let Some(password) = provision::provision_in_database(&config, &mc).await? {
+        generated.admin_password = Some(password);
+    }
     serve_store(&mc, &config).await?;
 
     let state = AppState {
@@ -133,7 +145,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     let api = crate::api::service(state, Dashboard::new(config.dashboard_dir.as_deref()));
     let (service, io) = realtime::attach(mc.clone(), stream_feed.clone(), api);
-    let admission = Admission::new(connection_caps(&config, open_files));
+    let admission = Admission::new(
+        connection_caps(&config, open_files),
+        TrustedProxies::new(config.trusted_proxies.clone()),
+    );
     announce(&config, addr, &generated, admission.caps());
 
     let shutdown = async {
@@ -180,21 +195,21 @@ fn announce(config: &Config, addr: SocketAddr, generated: &Generated, caps: Conn
         addr.to_string()
     };
     println!("Dashboard: http://{host}/");
-    println!("Database: {}", config.database_path.display());
+    println!("Database: {}", config.database);
     if let Some(path) = &generated.signing_key {
         println!(
             "Generated a token signing key in {} (set JWT_SECRET to use your own).",
             path.display()
         );
     }
-    if let Some((password, path)) = &generated.admin_password {
+    if let Some((password, kept)) = &generated.admin_password {
         println!(
             "First run: sign in as '{}' with password {}\n\
              (shown once; only its hash is kept, in {}. Set ADMIN_PASSWORD to choose your own,\n\
              or run `mission-control-server reset-admin-password` for a new one.)",
             config.admin.username,
             password.expose(),
-            path.display()
+            kept
         );
     }
     tracing::info!(

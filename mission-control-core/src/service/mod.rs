@@ -40,6 +40,7 @@ mod history;
 mod idempotency;
 mod policy;
 mod presence;
+mod settings;
 mod snapshot;
 mod sweeper;
 mod tasks;
@@ -51,6 +52,7 @@ pub use export::{BoardExport, EXPORT_PAGE, ImportReport};
 pub use history::{Catchup, ChangePage};
 pub use idempotency::Idempotent;
 pub use presence::LiveConnection;
+pub use settings::Setting;
 pub use snapshot::{BoardReader, Snapshot};
 pub use tasks::TaskPage;
 
@@ -78,6 +80,11 @@ impl Actor {
 pub struct Options {
     /// Where the board lives: an SQLite file or a PostgreSQL database.
     pub database: Database,
+    /// PostgreSQL only: a URL that reaches the server directly, for the two connections that
+    /// must stay open (listening for other processes' commits, and leading the board's clock),
+    /// when `database` goes through a pooler such as PgBouncer in transaction mode, which
+    /// supports neither. `None`: `database` itself.
+    pub database_direct: Option<String>,
     /// Key for signing tokens; at least 32 bytes. Tokens signed with another key are refused.
     pub jwt_secret: Vec<u8>,
     /// Whether to create the database when the file is missing (default). Tools that must
@@ -107,6 +114,7 @@ impl Options {
     pub fn new(database: impl Into<Database>, jwt_secret: impl Into<Vec<u8>>) -> Self {
         Options {
             database: database.into(),
+            database_direct: None,
             jwt_secret: jwt_secret.into(),
             create: true,
             operator: None,
@@ -122,6 +130,10 @@ impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Options")
             .field("database", &self.database)
+            .field(
+                "database_direct",
+                &self.database_direct.as_ref().map(|_| ".."),
+            )
             .field("jwt_secret", &"..")
             .field("create", &self.create)
             .field("operator", &self.operator)
@@ -207,17 +219,23 @@ impl MissionControl {
         } = store::open(&options.database, options.create, options.wal_max_bytes)?;
         let presence = Arc::new(Presence::load(&conn)?);
         let bus = EventBus::new();
-        let (checkpointer, postgres) = match &options.database {
-            Database::Sqlite(path) => (Some(Checkpointer::start(path)?), None),
-            Database::Postgres(url) => (
-                None,
-                Some(store::PgTarget::parse(url).map_err(|e| Error::field("DATABASE_URL", e))?),
-            ),
+        let (checkpointer, reconnect, postgres) = match &options.database {
+            Database::Sqlite(path) => (Some(Checkpointer::start(path)?), None, None),
+            Database::Postgres(url) => {
+                let main =
+                    store::PgTarget::parse(url).map_err(|e| Error::field("DATABASE_URL", e))?;
+                let direct = match &options.database_direct {
+                    Some(direct) => store::PgTarget::parse(direct)
+                        .map_err(|e| Error::field("DATABASE_DIRECT_URL", e))?,
+                    None => main.clone(),
+                };
+                (None, Some(main), Some(direct))
+            }
         };
         let announced = watch::Sender::new(store::changes::latest(&conn)?);
         let writer = Writer::start(
             conn,
-            postgres.clone(),
+            reconnect,
             bus.clone(),
             announced.clone(),
             health.clone(),
@@ -263,6 +281,17 @@ impl MissionControl {
             *slot = Some(Sweeper::start(Arc::downgrade(&self.inner))?);
         }
         Ok(())
+    }
+
+    /// Whether a server process serves this PostgreSQL board now (one of them leads its
+    /// clock); `false` on SQLite, where the server's lock file says it instead.
+    pub async fn served_elsewhere(&self) -> Result<bool> {
+        let Some(target) = self.inner.postgres.clone() else {
+            return Ok(false);
+        };
+        tokio::task::spawn_blocking(move || store::postgres::led(&target))
+            .await
+            .map_err(|e| Error::Internal(format!("cannot ask who serves the board: {e}")))?
     }
 
     /// Whether [`MissionControl::start_sweeps`] has started the clock in this process.
@@ -339,11 +368,33 @@ impl MissionControl {
     /// What is wrong with the store, if anything: the file deleted or replaced, a recent write
     /// failure, damage SQLite reported, or no answer to a query.
     pub async fn health(&self) -> HealthReport {
+        /// The queue's use in parts per million (the driver reads whole numbers).
+        const QUEUE: Sql =
+            Sql::new("SELECT CAST(pg_notification_queue_usage() * 1000000 AS BIGINT)");
         let mut report = self.inner.health.report();
         if let Err(e) = self.check_database().await {
             report
                 .problems
                 .push(format!("the database does not answer: {e}"));
+            return report;
+        }
+        if self.inner.postgres.is_some() {
+            let usage = self
+                .read(|conn| conn.value::<i64>(&QUEUE, params![]))
+                .await
+                .ok()
+                .flatten()
+                .map(|ppm| ppm as f64 / 1_000_000.0);
+            if let Some(usage) = usage
+                && usage >= 0.5
+            {
+                report.problems.push(format!(
+                    "PostgreSQL's notification queue is {:.0}% full: a process listening for \
+                     changes is not reading them",
+                    usage * 100.0
+                ));
+            }
+            report.notification_queue_usage = usage;
         }
         report
     }

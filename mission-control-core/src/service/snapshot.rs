@@ -139,9 +139,18 @@ impl Snapshot {
 
 impl Drop for Snapshot {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let pool = self.pool.clone();
+        let end = move || {
             let _ = conn.batch("ROLLBACK");
-            self.pool.checkin(conn);
+            pool.checkin(conn);
+        };
+        // Ending the transaction is a round trip to the database: never on an async thread.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(end)),
+            Err(_) => end(),
         }
     }
 }

@@ -35,6 +35,19 @@ pub(crate) struct Sweeper {
 
 impl Sweeper {
     pub fn start(board: Weak<Inner>) -> Result<Self> {
+        let leadership = board
+            .upgrade()
+            .and_then(|inner| inner.postgres.clone())
+            .map(|target| {
+                let mut leadership = Leadership::new(target);
+                // Take the lead at once when it is free, so that a board being served says so
+                // from the start (`served_elsewhere`): a blocking query, so on a thread of its
+                // own, whatever thread starts the sweeps.
+                std::thread::scope(|scope| {
+                    scope.spawn(|| leadership.check());
+                });
+                leadership
+            });
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -42,7 +55,7 @@ impl Sweeper {
             .map_err(|e| Error::Internal(format!("cannot start the sweeper: {e}")))?;
         let thread = std::thread::Builder::new()
             .name("mission-control-sweeper".into())
-            .spawn(move || run(&runtime, &board, &signal))
+            .spawn(move || run(&runtime, &board, &signal, leadership))
             .map_err(|e| Error::Internal(format!("cannot start the sweeper: {e}")))?;
         Ok(Sweeper {
             stop,
@@ -76,10 +89,14 @@ impl Drop for Sweeper {
     }
 }
 
-fn run(runtime: &tokio::runtime::Runtime, board: &Weak<Inner>, stop: &(Mutex<bool>, Condvar)) {
+fn run(
+    runtime: &tokio::runtime::Runtime,
+    board: &Weak<Inner>,
+    stop: &(Mutex<bool>, Condvar),
+    mut leadership: Option<Leadership>,
+) {
     let (flag, wake) = stop;
     let mut round: u64 = 0;
-    let mut leadership: Option<Leadership> = None;
     // The round in which this process last became the leader.
     let mut led_since: Option<u64> = None;
     loop {

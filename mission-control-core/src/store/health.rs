@@ -20,10 +20,13 @@ use crate::error::{Error, Result};
 const WRITE_FAILURE_SHOWN_FOR: Duration = Duration::from_secs(60);
 
 /// The store's view of itself; see [`crate::MissionControl::health`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HealthReport {
     /// Empty when all is well; otherwise one sentence per problem.
     pub problems: Vec<String>,
+    /// PostgreSQL only: how full the server's queue of notifications is (0 to 1). It fills
+    /// when a process listening for changes stops reading; at 1 commits that notify fail.
+    pub notification_queue_usage: Option<f64>,
 }
 
 impl HealthReport {
@@ -146,7 +149,10 @@ impl StoreHealth {
                 at.elapsed().as_secs()
             ));
         }
-        HealthReport { problems }
+        HealthReport {
+            problems,
+            notification_queue_usage: None,
+        }
     }
 }
 

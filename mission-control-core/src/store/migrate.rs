@@ -35,13 +35,25 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "0004_change_log",
         include_str!("../../../migrations/sqlite/0004_change_log.sql"),
     ),
+    (
+        5,
+        "0005_settings",
+        include_str!("../../../migrations/sqlite/0005_settings.sql"),
+    ),
 ];
 
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    4,
-    "0004_schema",
-    include_str!("../../../migrations/postgres/0004_schema.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        4,
+        "0004_schema",
+        include_str!("../../../migrations/postgres/0004_schema.sql"),
+    ),
+    (
+        5,
+        "0005_settings",
+        include_str!("../../../migrations/postgres/0005_settings.sql"),
+    ),
+];
 
 pub(crate) fn apply(conn: &Connection) -> Result<()> {
     let postgres = conn.dialect() == Dialect::Postgres;

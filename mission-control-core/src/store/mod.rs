@@ -15,6 +15,7 @@ pub mod health;
 pub(crate) mod idempotency;
 mod migrate;
 pub(crate) mod postgres;
+pub(crate) mod settings;
 pub(crate) mod sqlite;
 pub(crate) mod tasks;
 pub(crate) mod tokens;
@@ -53,6 +54,18 @@ impl std::fmt::Debug for Database {
             // The URL may hold a password.
             Database::Postgres(_) => f.write_str("Postgres(..)"),
         }
+    }
+}
+
+impl Database {
+    /// A PostgreSQL database, once its URL is checked: the message names what is wrong.
+    pub fn postgres(url: &str) -> std::result::Result<Database, String> {
+        PgTarget::parse(url)?;
+        Ok(Database::Postgres(url.to_owned()))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Database::Postgres(_))
     }
 }
 

@@ -200,13 +200,28 @@ pub enum HealthState {
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Health {
     /// `degraded` when anything below is wrong.
     pub status: HealthState,
     pub version: &'static str,
     pub database: HealthState,
+    /// Which database the board lives in: `sqlite` or `postgres`.
+    pub store: StoreKind,
+    /// PostgreSQL only (`null` on SQLite): how full its notification queue is, from 0 to 1
+    /// (it fills when a process listening for changes stops reading).
+    #[schema(required = true)]
+    pub notification_queue_usage: Option<f64>,
     /// What is wrong, one sentence each; empty when all is well.
     pub problems: Vec<String>,
+}
+
+/// Which database a board lives in.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
 }
 
 #[cfg(test)]

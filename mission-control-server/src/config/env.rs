@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mission_control_core::credentials::MIN_SECRET_BYTES;
-use mission_control_core::{AgentId, AgentName, AgentRole, Options, PasswordHash};
+use mission_control_core::{AgentId, AgentName, AgentRole, Database, Options, PasswordHash};
 use serde::Deserialize;
 
-use super::values::{at_least_one, capitalise, duration, host, positive, wal_max_bytes};
+use super::values::{
+    at_least_one, capitalise, database, duration, host, positive, trusted_proxies, wal_max_bytes,
+};
 use super::{Admin, Config, ConfigError, DEFAULT_DATABASE_PATH, EventStreamLimits, LogFormat};
 use crate::secret::Secret;
 
@@ -24,6 +26,9 @@ pub(super) struct Env {
     admin_name: Option<String>,
     admin_role: Option<String>,
     database_path: Option<PathBuf>,
+    database_url: Option<String>,
+    database_direct_url: Option<String>,
+    trusted_proxies: Option<String>,
     frontend_url: Option<String>,
     rate_limit_per_minute: Option<u32>,
     login_rate_limit_per_minute: Option<u32>,
@@ -41,15 +46,6 @@ pub(super) struct Env {
 
 impl Config {
     pub(super) fn from_parts(env: Env) -> Result<Self, ConfigError> {
-        let database_path = env
-            .database_path
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATABASE_PATH));
-        let data_dir = database_path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_owned();
-
         let jwt_secret = match env.jwt_secret.filter(|s| !s.is_empty()) {
             Some(secret) if secret.len() < MIN_SECRET_BYTES => {
                 return Err(ConfigError(format!(
@@ -58,6 +54,39 @@ impl Config {
             }
             other => other.map(Secret::new),
         };
+        let (database, database_direct) = database(
+            env.database_path.filter(|p| !p.as_os_str().is_empty()),
+            env.database_url.filter(|u| !u.trim().is_empty()),
+            env.database_direct_url.filter(|u| !u.trim().is_empty()),
+        )?;
+        let data_dir = match &database {
+            Database::Sqlite(path) => path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_owned(),
+            // Nothing of a PostgreSQL board is kept in files.
+            Database::Postgres(_) => PathBuf::from(DEFAULT_DATABASE_PATH)
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_owned),
+        };
+        if database.is_postgres() {
+            if jwt_secret.is_none() {
+                return Err(ConfigError(format!(
+                    "DATABASE_URL: on PostgreSQL every server process must sign tokens with the \
+                     same key: set JWT_SECRET (at least {MIN_SECRET_BYTES} characters) to the \
+                     same value in each"
+                )));
+            }
+            if env.wal_max_mb.is_some() {
+                return Err(ConfigError(
+                    "WAL_MAX_MB bounds SQLite's write-ahead log; on PostgreSQL the server's own \
+                     max_wal_size does (unset WAL_MAX_MB, or unset DATABASE_URL)"
+                        .into(),
+                ));
+            }
+        }
+        let trusted_proxies = trusted_proxies(env.trusted_proxies.as_deref())?;
 
         let username = env
             .admin_username
@@ -100,8 +129,10 @@ impl Config {
 
         Ok(Config {
             listen: SocketAddr::new(host(env.host)?, env.port.unwrap_or(3002)),
-            database_path,
+            database,
+            database_direct,
             data_dir,
+            trusted_proxies,
             jwt_secret,
             admin: Admin {
                 username,

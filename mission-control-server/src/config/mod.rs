@@ -16,7 +16,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mission_control_core::{AgentId, AgentName, AgentRole, PasswordHash};
+use ipnet::IpNet;
+use mission_control_core::{AgentId, AgentName, AgentRole, Database, PasswordHash};
 
 use crate::secret::Secret;
 use env::Env;
@@ -58,9 +59,16 @@ impl EventStreamLimits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub database_path: PathBuf,
-    /// Where generated secrets are kept: the database's folder.
+    /// Where the board lives: an SQLite file (`DATABASE_PATH`) or PostgreSQL (`DATABASE_URL`).
+    pub database: Database,
+    /// PostgreSQL only (`DATABASE_DIRECT_URL`): a URL reaching the server itself, for the
+    /// connections a pooler in transaction mode cannot carry (`LISTEN`, the clock's lock).
+    pub database_direct: Option<String>,
+    /// SQLite only: where generated secrets are kept, the database's folder.
     pub data_dir: PathBuf,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers say who the client is
+    /// (`TRUSTED_PROXIES`); from any other peer those headers are ignored.
+    pub trusted_proxies: Vec<IpNet>,
     /// From `JWT_SECRET`; `None` means the one kept in the data folder.
     pub jwt_secret: Option<Secret>,
     pub admin: Admin,
@@ -107,8 +115,18 @@ impl Config {
     }
 }
 
-/// Where the database is when `DATABASE_PATH` is not set.
+/// Where the database is when neither `DATABASE_PATH` nor `DATABASE_URL` is set.
 pub const DEFAULT_DATABASE_PATH: &str = "./data/mission-control.db";
+
+impl Config {
+    /// The SQLite file, when the board lives in one.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match &self.database {
+            Database::Sqlite(path) => Some(path),
+            Database::Postgres(_) => None,
+        }
+    }
+}
 
 /// A configuration with every default, for other modules' tests.
 #[cfg(test)]

@@ -2,7 +2,11 @@
 //! duration as people write it, a count of at least one, a size in MiB.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
+
+use ipnet::IpNet;
+use mission_control_core::Database;
 
 use super::ConfigError;
 
@@ -79,4 +83,65 @@ pub(super) fn capitalise(s: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// Where the board lives: `DATABASE_URL` (PostgreSQL) or `DATABASE_PATH` (an SQLite file, by
+/// default `./data/mission-control.db`), never both; and `DATABASE_DIRECT_URL`, PostgreSQL only.
+pub(super) fn database(
+    path: Option<PathBuf>,
+    url: Option<String>,
+    direct: Option<String>,
+) -> Result<(Database, Option<String>), ConfigError> {
+    match (path, url) {
+        (Some(_), Some(_)) => Err(ConfigError(
+            "DATABASE_PATH and DATABASE_URL are both set: choose one (DATABASE_PATH for an \
+             SQLite file, DATABASE_URL for PostgreSQL)"
+                .into(),
+        )),
+        (path, None) => {
+            if direct.is_some() {
+                return Err(ConfigError(
+                    "DATABASE_DIRECT_URL is for PostgreSQL: set DATABASE_URL too".into(),
+                ));
+            }
+            let path = path.unwrap_or_else(|| PathBuf::from(super::DEFAULT_DATABASE_PATH));
+            Ok((Database::Sqlite(path), None))
+        }
+        (None, Some(url)) => {
+            let database = Database::postgres(url.trim())
+                .map_err(|e| ConfigError(format!("DATABASE_URL {e}")))?;
+            let direct = match direct {
+                Some(direct) => {
+                    Database::postgres(direct.trim())
+                        .map_err(|e| ConfigError(format!("DATABASE_DIRECT_URL {e}")))?;
+                    Some(direct.trim().to_owned())
+                }
+                None => None,
+            };
+            Ok((database, direct))
+        }
+    }
+}
+
+/// `TRUSTED_PROXIES`: addresses (`10.0.0.5`) and networks (`10.0.0.0/8`, `fd00::/8`),
+/// separated by commas; none by default.
+pub(super) fn trusted_proxies(value: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<IpNet>()
+                .or_else(|_| v.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "TRUSTED_PROXIES: {v} is not an address or network (such as 10.0.0.5 \
+                         or 10.0.0.0/8)"
+                    ))
+                })
+        })
+        .collect()
 }

@@ -62,3 +62,17 @@ impl Leadership {
         }
     }
 }
+
+/// Whether some process leads the board now, that is, serves it (blocking).
+pub(crate) fn led(target: &PgTarget) -> crate::error::Result<bool> {
+    const TRY: Sql = Sql::new("SELECT pg_try_advisory_lock(hashtext(current_schema()), ?1)");
+    const UNLOCK: Sql = Sql::new("SELECT pg_advisory_unlock(hashtext(current_schema()), ?1)");
+    let conn = target.connect()?;
+    let free = conn
+        .query_opt(&TRY, params![LEADER_LOCK], &mut |r| r.get::<bool>(0))?
+        .unwrap_or(false);
+    if free {
+        conn.query_opt(&UNLOCK, params![LEADER_LOCK], &mut |_| Ok(()))?;
+    }
+    Ok(!free)
+}

@@ -12,7 +12,7 @@ mod leader;
 mod listener;
 mod target;
 
-pub(crate) use leader::Leadership;
+pub(crate) use leader::{Leadership, led};
 pub(crate) use listener::Listener;
 pub(crate) use target::PgTarget;
 

@@ -4,7 +4,7 @@ use http::StatusCode;
 
 use super::Result;
 use crate::api::router::Ctx;
-use crate::api::wire::{Health, HealthState};
+use crate::api::wire::{Health, HealthState, StoreKind};
 use crate::web::body::json_response;
 
 /// Liveness and the store's health. Answers 503, with the reasons, when the database does
@@ -25,6 +25,12 @@ pub async fn health(ctx: Ctx) -> Result {
             status,
             version: env!("CARGO_PKG_VERSION"),
             database: status,
+            store: if ctx.state.config.database.is_postgres() {
+                StoreKind::Postgres
+            } else {
+                StoreKind::Sqlite
+            },
+            notification_queue_usage: report.notification_queue_usage,
             problems: report.problems,
         },
     ))

@@ -29,9 +29,11 @@ pub async fn login(ctx: Ctx) -> Result {
     }
     let login = parse_json::<LoginRequest>(ctx.req.body())?;
     let admin = &state.config.admin;
-    let hash = crate::provision::admin_password(&state.config).ok_or_else(|| {
-        mission_control_core::Error::Unavailable("no admin password is set".into())
-    })?;
+    let hash = crate::provision::admin_password(&state.config, &state.mc)
+        .await
+        .ok_or_else(|| {
+            mission_control_core::Error::Unavailable("no admin password is set".into())
+        })?;
     // Check both halves every time, so the answer takes as long for a wrong username as for a
     // wrong password.
     let username_ok = constant_time_eq(&login.username, &admin.username);

@@ -1,11 +1,13 @@
 //! Caps on open connections, overall and per client address (an IPv6 client per /64), taken at
-//! accept time and given back when the connection closes.
+//! accept time and given back when the connection closes. A trusted proxy (`TRUSTED_PROXIES`)
+//! carries every client's connections, so it counts against the overall cap only; the limits
+//! that follow, per request, see the client it forwards for (see `web::client`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use crate::web::client::client_key;
+use crate::web::client::{TrustedProxies, client_key};
 
 /// How many connections may be open at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,7 @@ pub enum Refused {
 #[derive(Debug)]
 pub struct Admission {
     caps: ConnectionCaps,
+    proxies: TrustedProxies,
     open: Mutex<Open>,
 }
 
@@ -41,11 +44,17 @@ pub struct Admitted {
 }
 
 impl Admission {
-    pub fn new(caps: ConnectionCaps) -> Arc<Self> {
+    pub fn new(caps: ConnectionCaps, proxies: TrustedProxies) -> Arc<Self> {
         Arc::new(Admission {
             caps,
+            proxies,
             open: Mutex::default(),
         })
+    }
+
+    /// The proxies whose forwarding headers say who the client is.
+    pub fn proxies(&self) -> &TrustedProxies {
+        &self.proxies
     }
 
     pub fn caps(&self) -> ConnectionCaps {
@@ -59,11 +68,13 @@ impl Admission {
         if open.total >= self.caps.total {
             return Err(Refused::Full);
         }
-        let from_address = open.by_address.entry(key).or_default();
-        if *from_address >= self.caps.per_address {
-            return Err(Refused::AddressFull);
+        if !self.proxies.trusts(peer) {
+            let from_address = open.by_address.entry(key).or_default();
+            if *from_address >= self.caps.per_address {
+                return Err(Refused::AddressFull);
+            }
+            *from_address += 1;
         }
-        *from_address += 1;
         open.total += 1;
         Ok(Admitted {
             admission: self.clone(),
@@ -74,6 +85,13 @@ impl Admission {
     /// Connections open now.
     pub fn open(&self) -> usize {
         self.open.lock().map_or(0, |o| o.total)
+    }
+}
+
+impl Admitted {
+    /// Who the client of a request on this connection is (see [`TrustedProxies::client`]).
+    pub fn client(&self, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
+        self.admission.proxies.client(peer, headers)
     }
 }
 
@@ -100,10 +118,13 @@ mod tests {
 
     #[test]
     fn caps_hold_overall_and_per_address_and_places_come_back() {
-        let admission = Admission::new(ConnectionCaps {
-            total: 3,
-            per_address: 2,
-        });
+        let admission = Admission::new(
+            ConnectionCaps {
+                total: 3,
+                per_address: 2,
+            },
+            TrustedProxies::default(),
+        );
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         let first = admission.admit(a).unwrap();
@@ -114,5 +135,21 @@ mod tests {
         drop(first);
         assert_eq!(admission.open(), 2);
         assert!(admission.admit(a).is_ok());
+    }
+
+    #[test]
+    fn a_trusted_proxy_counts_against_the_total_only() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let admission = Admission::new(
+            ConnectionCaps {
+                total: 3,
+                per_address: 1,
+            },
+            TrustedProxies::new(vec!["10.0.0.5/32".parse().unwrap()]),
+        );
+        let held: Vec<_> = (0..3).map(|_| admission.admit(proxy).unwrap()).collect();
+        assert_eq!(admission.admit(proxy).unwrap_err(), Refused::Full);
+        drop(held);
+        assert_eq!(admission.open(), 0);
     }
 }

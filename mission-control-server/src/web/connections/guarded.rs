@@ -58,7 +58,7 @@ pub struct GuardedStream<S> {
     replacement: Option<Bytes>,
     /// The connection's place under the connection caps: it lives as long as the stream,
     /// which outlives hyper's connection task once the connection is upgraded to a WebSocket.
-    _place: Option<Admitted>,
+    _place: Option<Arc<Admitted>>,
 }
 
 impl<S> GuardedStream<S> {
@@ -82,7 +82,7 @@ impl<S> GuardedStream<S> {
     }
 
     /// Holds `place` until the stream is dropped.
-    pub fn holding(mut self, place: Admitted) -> Self {
+    pub fn holding(mut self, place: Arc<Admitted>) -> Self {
         self._place = Some(place);
         self
     }

@@ -201,10 +201,13 @@ impl Connections {
     {
         let _ = stream.set_nodelay(true);
         let control = Arc::new(ConnectionControl::default());
+        let admitted = Arc::new(admitted);
         let per_request = {
             let control = control.clone();
+            let admitted = admitted.clone();
             hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                answer(service.clone(), req, peer, control.clone())
+                let client = admitted.client(peer.ip(), req.headers());
+                answer(service.clone(), req, client, control.clone())
             })
         };
         let connection = hyper::server::conn::http1::Builder::new()
@@ -242,7 +245,7 @@ impl Connections {
 async fn answer<S, B>(
     service: S,
     mut req: http::Request<Incoming>,
-    peer: SocketAddr,
+    client: std::net::IpAddr,
     control: Arc<ConnectionControl>,
 ) -> Result<http::Response<Body>, S::Error>
 where
@@ -250,7 +253,7 @@ where
     B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    req.extensions_mut().insert(ClientAddr(peer.ip()));
+    req.extensions_mut().insert(ClientAddr(client));
     req.extensions_mut().insert(control);
     let started = Instant::now();
     let method = req.method().clone();

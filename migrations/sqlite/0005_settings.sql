@@ -1,0 +1,7 @@
+-- Board-wide settings that must be the same for every process serving the board (the
+-- operator's password hash when none is set in the environment, on PostgreSQL).
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
