@@ -5,6 +5,7 @@
 #
 #   scripts/postgres.sh start <dir>   creates and starts a cluster in <dir>; prints its URL
 #   scripts/postgres.sh stop <dir>    stops it (the caller removes <dir>)
+#   scripts/postgres.sh restart <dir> starts a stopped cluster again, on the same port
 #
 # The URL names the `postgres` database; the tests give each test a schema of its own.
 set -euo pipefail
@@ -75,6 +76,14 @@ EOF
   echo "postgres://postgres@127.0.0.1:$port/postgres"
 }
 
+restart() {
+  local dir="$1"
+  local bin
+  bin="$(bin_dir)"
+  as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null \
+    || { cat "$dir/server.log" >&2; exit 1; }
+}
+
 stop() {
   local dir="$1"
   local bin
@@ -86,5 +95,6 @@ stop() {
 case "${1:-}" in
   start) start "${2:?a folder for the cluster}" ;;
   stop) stop "${2:?the folder of the cluster}" ;;
-  *) echo "usage: $0 start|stop <dir>" >&2; exit 2 ;;
+  restart) restart "${2:?the folder of the cluster}" ;;
+  *) echo "usage: $0 start|stop|restart <dir>" >&2; exit 2 ;;
 esac

@@ -18,9 +18,9 @@ step "toolchain: rustfmt, clippy, wasm32-wasip2"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add wasm32-wasip2 >/dev/null
 
-step "Debian packages: chromium for the end-to-end tests, curl and jq for the documentation's commands"
+step "Debian packages: chromium for the end-to-end tests, curl and jq for the documentation's commands, haproxy for the tests of several processes"
 missing=()
-for tool in chromium curl jq; do
+for tool in chromium curl jq haproxy; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -59,7 +59,7 @@ step "Rust: unit, doc and black-box tests (on SQLite)"
 cargo build -p mission-control-server
 cargo test
 
-step "Rust on PostgreSQL: the core's and the server's tests again, each test on a schema of its own in a throwaway cluster"
+step "Rust on PostgreSQL: the core's and the server's tests again, each test on a schema of its own in a throwaway cluster (kept for the Node tests of several processes)"
 pg_dir="$(mktemp -d)"
 stop_postgres() {
   scripts/postgres.sh stop "$pg_dir" || true
@@ -68,8 +68,7 @@ stop_postgres() {
 trap stop_postgres EXIT
 pg_url="$(scripts/postgres.sh start "$pg_dir")"
 MISSION_CONTROL_TEST_POSTGRES="$pg_url" cargo test -p mission-control-core -p mission-control-server
-stop_postgres
-trap - EXIT
+export MISSION_CONTROL_TEST_POSTGRES="$pg_url" MISSION_CONTROL_TEST_POSTGRES_DIR="$pg_dir"
 
 step "the published contract: schemathesis against the live server"
 scripts/schemathesis.sh

@@ -25,6 +25,9 @@ use crate::store::postgres::Leadership;
 
 const TICK: Duration = Duration::from_secs(1);
 const PRESENCE_EVERY: u64 = 5;
+/// Signs of life are written at least this often (in rounds), and more often when agents go
+/// offline sooner: at least four times within `agent_offline_after`, so that the process that
+/// leads the clock sees an agent alive whichever process it talks to.
 const FLUSH_EVERY: u64 = 30;
 const FORGET_EVERY: u64 = 60;
 
@@ -123,8 +126,9 @@ fn run(
             (true, since) => since,
             (false, _) => None,
         };
+        let flush_every = (inner.agent_offline_after.as_secs() / 4).clamp(1, FLUSH_EVERY);
         let mc = MissionControl { inner };
-        if round.is_multiple_of(FLUSH_EVERY) {
+        if round.is_multiple_of(flush_every) {
             runtime.block_on(record(&mc));
         }
         if let Some(since) = led_since {

@@ -148,6 +148,14 @@ impl Connection {
         })
     }
 
+    /// Whether the connection to a database server was lost.
+    pub fn is_lost(&self) -> bool {
+        match self {
+            Connection::Sqlite(_) => false,
+            Connection::Postgres(conn) => conn.is_closed(),
+        }
+    }
+
     /// Whether no transaction is open (so the connection can go back to a pool).
     pub fn is_idle(&self) -> bool {
         match self {

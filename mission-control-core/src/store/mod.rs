@@ -190,9 +190,23 @@ impl ReadPool {
         let result = f(&conn);
         if let Err(e) = &result {
             self.health.note_error(e);
+            if conn.is_lost() {
+                // The database went away (restarted, or the network failed): the idle
+                // connections are gone too, so the next reads make new ones.
+                self.forget_idle();
+            }
         }
         self.checkin(conn);
         result
+    }
+
+    fn forget_idle(&self) {
+        let dropped: Vec<Connection> = self
+            .idle
+            .lock()
+            .map(|mut idle| idle.drain(..).collect())
+            .unwrap_or_default();
+        drop(dropped);
     }
 
     /// A read connection of one's own, until [`ReadPool::checkin`].

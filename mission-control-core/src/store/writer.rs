@@ -298,26 +298,25 @@ fn run(
             .map_err(reason)
             .and_then(|()| thread.ensure_connected())
         {
-            Ok(()) => {
-                let committed = commit_batch(&thread.conn, &mut batch);
-                let outcome = committed.as_ref().map(|_| ()).map_err(Clone::clone);
-                health.note_commit(&outcome);
-                if let Ok(Some(last)) = committed {
-                    announce.send_if_modified(|known| {
-                        let newer = last > *known;
-                        *known = (*known).max(last);
-                        newer
-                    });
-                }
-                outcome
-            }
+            Ok(()) => commit_batch(&thread.conn, &mut batch),
             Err(e) => Err(e),
         };
-        if let Err(reason) = &committed {
+        let outcome = committed.as_ref().map(|_| ()).map_err(Clone::clone);
+        health.note_commit(&outcome);
+        if let Err(reason) = &outcome {
             tracing::error!(reason, jobs = batch.len(), "a write transaction failed");
         }
         for job in batch.drain(..) {
-            job.finish(committed.clone(), &bus);
+            job.finish(outcome.clone(), &bus);
+        }
+        // Rung after the bus has the batch's changes, so a follower of both hears the bus
+        // first and finds nothing left to read from the log.
+        if let Ok(Some(last)) = committed {
+            announce.send_if_modified(|known| {
+                let newer = last > *known;
+                *known = (*known).max(last);
+                newer
+            });
         }
         // Every caller of this batch has its answer; writes that come in now wait for this.
         if let (Some(wal), Connection::Sqlite(conn)) = (&mut thread.wal, &mut thread.conn) {

@@ -8,9 +8,11 @@
 //!
 //! The relay never skips a seq. When the next change on the bus is not the one after the last
 //! relayed (the relay lagged the bus, or another process wrote to the same database), it reads
-//! what lies between from the change log first. It also looks at the log's newest seq every
-//! [`TAIL_EVERY`], so changes committed by another process reach this one's clients even when
-//! nothing happens here: that is how several server processes can share one board.
+//! what lies between from the change log first. Changes committed by other processes reach this
+//! one's clients through the core's doorbell (`MissionControl::watch_log`: on PostgreSQL every
+//! commit notifies, and the relay then reads the log at once), and, in case a ring is missed,
+//! through a look at the log's newest seq every [`TAIL_EVERY`]: that is how several server
+//! processes share one board.
 //!
 //! Revocations are entries of the same log, in their place among the changes, and never sent
 //! to a client. The relay acts on each one instead: the core's token checks forget the token
@@ -45,6 +47,13 @@ pub async fn relay(hub: Arc<Hub>, mut bus: Receiver<Arc<Committed>>) {
     }
     let mut tail = tokio::time::interval(TAIL_EVERY);
     tail.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut doorbell = match hub.mc.watch_log() {
+        Ok(doorbell) => Some(doorbell),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for other processes' changes; polling");
+            None
+        }
+    };
     loop {
         tokio::select! {
             biased;
@@ -58,6 +67,21 @@ pub async fn relay(hub: Arc<Hub>, mut bus: Receiver<Arc<Committed>>) {
                 }
                 Err(RecvError::Lagged(_)) => lagged_behind(&hub, &mut relayed).await,
                 Err(RecvError::Closed) => break,
+            },
+            rung = async {
+                match doorbell.as_mut() {
+                    Some(d) => d.changed().await.map(|()| *d.borrow_and_update()),
+                    None => std::future::pending().await,
+                }
+            } => match rung {
+                Ok(announced) => {
+                    if let Some(last) = relayed
+                        && announced > last
+                    {
+                        fill_from_log(&hub, &mut relayed, announced).await;
+                    }
+                }
+                Err(_) => doorbell = None,
             },
             _ = tail.tick() => {
                 if let Some(last) = relayed

@@ -43,7 +43,7 @@ impl Leadership {
             self.conn = None;
         }
         if self.conn.as_ref().is_none_or(PgConnection::is_closed) {
-            self.conn = self.target.connect().ok();
+            self.conn = self.target.connect_as("mission-control-leader").ok();
         }
         let Some(conn) = &self.conn else {
             return false;

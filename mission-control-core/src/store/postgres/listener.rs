@@ -108,11 +108,10 @@ where
     T::Stream: Send + 'static,
 {
     let unavailable = |e: tokio_postgres::Error| Error::Unavailable(e.to_string());
-    let (client, mut connection) = target
-        .async_config()
-        .connect(tls)
-        .await
-        .map_err(unavailable)?;
+    let mut config = target.async_config().clone();
+    // Named, so that an operator (or a test) can tell it from the pools' connections.
+    config.application_name("mission-control-listener");
+    let (client, mut connection) = config.connect(tls).await.map_err(unavailable)?;
     let (notes, mut notified) = mpsc::unbounded_channel::<String>();
     // The connection delivers notifications only while it is polled: a task of its own does.
     let driver = tokio::spawn(async move {

@@ -65,7 +65,6 @@ impl PgTarget {
         // A connection lost on the network is noticed by the kernel within a minute or so.
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
-        config.application_name("mission-control");
         let (ssl_mode, verify) = match mode.as_str() {
             "disable" => (tokio_postgres::config::SslMode::Disable, None),
             "allow" | "prefer" => (
@@ -108,7 +107,14 @@ impl PgTarget {
 
     /// Opens a connection; a database that cannot be reached is [`Error::Unavailable`].
     pub fn connect(&self) -> Result<PgConnection> {
-        let config = postgres::Config::from(self.config.clone());
+        self.connect_as("mission-control")
+    }
+
+    /// Opens a connection that says what it is for (`application_name` in
+    /// `pg_stat_activity`).
+    pub fn connect_as(&self, purpose: &str) -> Result<PgConnection> {
+        let mut config = postgres::Config::from(self.config.clone());
+        config.application_name(purpose);
         let client = match &self.tls {
             Tls::Off => config.connect(postgres::NoTls),
             Tls::On(tls) => config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(
