@@ -33,7 +33,8 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 const RETRY_FIRST: Duration = Duration::from_millis(250);
 const RETRY_LONGEST: Duration = Duration::from_secs(5);
 
-/// The listening thread; stops when dropped.
+/// The listening thread; stops when dropped (not when nobody is subscribed to the doorbell
+/// for a moment: the first subscriber may come just after the thread starts).
 pub(crate) struct Listener {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -71,7 +72,7 @@ impl Drop for Listener {
 async fn run(target: PgTarget, announce: watch::Sender<i64>, stop: Arc<AtomicBool>) {
     let mut wait = RETRY_FIRST;
     let mut failures: u32 = 0;
-    while !stop.load(Ordering::Relaxed) && !announce.is_closed() {
+    while !stop.load(Ordering::Relaxed) {
         let outcome = match target.tls() {
             Tls::Off => session(&target, tokio_postgres::NoTls, &announce, &stop).await,
             Tls::On(config) => {
@@ -150,7 +151,7 @@ where
         tell(announce, latest);
         tracing::debug!(channel, "listening for other processes' changes");
         loop {
-            if stop.load(Ordering::Relaxed) || announce.is_closed() {
+            if stop.load(Ordering::Relaxed) {
                 return Ok(());
             }
             match tokio::time::timeout(CHECK_EVERY, notified.recv()).await {
