@@ -309,6 +309,9 @@ test('at 390x844 the board gets the screen: one column at a time, agents and act
   await page.getByTestId('side-close').tap();
   await board.waitFor();
   assert.equal(await page.getByTestId('side-toggle-unseen').count(), 0, 'seen');
+  // Focus goes back to the toggle once the sheet has closed (an effect after the render).
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'side-toggle', null, { timeout: LIVE_MS })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'side-toggle');
 
   // Tapping an agent in the sheet filters the board to its tasks and returns to it.
