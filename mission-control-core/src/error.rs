@@ -182,4 +182,17 @@ pub enum Conflict {
     /// Only a claimed task can be released.
     #[error("{task_id} is not claimed by {agent}")]
     NotHeld { task_id: String, agent: String },
+    /// The blocker already has as many tasks waiting for it as one task may have.
+    #[error("{blocker} already has {limit} tasks waiting for it, the most one task may have")]
+    TooManyWaiting { blocker: String, limit: usize },
+    /// The tasks the new blockers wait for, directly or through others, are more than the
+    /// cycle check walks: the change is refused rather than checked at any cost.
+    #[error(
+        "the tasks the new blockers of {task_id} wait for are more than {limit}: too many to \
+         check for a cycle"
+    )]
+    TooDeepToCheck { task_id: String, limit: usize },
+    /// The agent holds as many tasks as one agent may hold at once.
+    #[error("{agent} already holds {limit} tasks, the most one agent may hold at once")]
+    TooManyHeld { agent: String, limit: usize },
 }

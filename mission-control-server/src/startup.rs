@@ -66,6 +66,7 @@ pub fn open_store(
     options.agent_offline_after = config.agent_offline_after;
     options.change_log_retention = config.change_log_retention;
     options.change_log_max_entries = config.change_log_max_entries;
+    options.change_log_max_bytes = config.change_log_max_bytes;
     options.wal_max_bytes = config.wal_max_bytes;
     Ok(MissionControl::open_with(options)?)
 }

@@ -12,6 +12,7 @@ import {
   applyLocalDelete,
   applyLocalTask,
   closeNotes,
+  deriveBlocked,
   emptyState,
   failResync,
   fieldKey,
@@ -137,6 +138,94 @@ describe('live task messages', () => {
     expect(revertOptimistic(moved, optimistic, t).tasks[t.id].status).toBe('backlog');
     const newer = applyLive(moved, { type: 'task.updated', task: { ...t, status: 'todo', updatedAt: 9_000, version: 2 } });
     expect(revertOptimistic(newer, optimistic, t).tasks[t.id].status).toBe('todo');
+  });
+});
+
+describe('blocked, worked out from the blockers the board holds', () => {
+  // The server announces a blocker finishing, reopening or going with the blocker's own change
+  // only: the tasks waiting for it are not sent again.
+  const blocker = () => task({ id: 'task-blocker', status: 'todo' });
+  const waiting = (over: Partial<Task> = {}) => task({ blockedBy: ['task-blocker'], blocked: true, ...over });
+
+  it('a blocker finishing unblocks the tasks waiting for it, and reopening blocks them again', () => {
+    const b = blocker();
+    const w = waiting();
+    const other = task();
+    let s = loaded({ tasks: [b, w, other] });
+    expect(s.tasks[w.id].blocked).toBe(true);
+    const before = s;
+    s = applyLive(s, { type: 'task.updated', task: { ...b, status: 'done', version: 2 }, seq: 10 });
+    expect(s.tasks[w.id].blocked).toBe(false);
+    expect(s.tasks[w.id].version).toBe(1);
+    expect(s.tasks[other.id]).toBe(before.tasks[other.id]);
+    s = applyLive(s, { type: 'task.updated', task: { ...b, status: 'todo', version: 3 }, seq: 11 });
+    expect(s.tasks[w.id].blocked).toBe(true);
+    // A change that leaves the blocker's column alone leaves the waiting task as it is.
+    const renamed = applyLive(s, { type: 'task.updated', task: { ...b, status: 'todo', title: 'B', version: 4 }, seq: 12 });
+    expect(renamed.tasks[w.id]).toBe(s.tasks[w.id]);
+  });
+
+  it('a task waiting for two blockers is unblocked once both are done', () => {
+    const a = task({ status: 'todo' });
+    const b = task({ status: 'todo' });
+    const w = task({ blockedBy: [a.id, b.id], blocked: true });
+    let s = loaded({ tasks: [a, b, w] });
+    s = applyLive(s, { type: 'task.updated', task: { ...a, status: 'done', version: 2 } });
+    expect(s.tasks[w.id].blocked).toBe(true);
+    s = applyLive(s, { type: 'task.updated', task: { ...b, status: 'done', version: 2 } });
+    expect(s.tasks[w.id].blocked).toBe(false);
+  });
+
+  it('a deleted blocker leaves every blockedBy, and the tasks that waited only for it are unblocked', () => {
+    const b = blocker();
+    const a = task({ status: 'todo' });
+    const only = waiting();
+    const both = task({ blockedBy: ['task-blocker', a.id], blocked: true });
+    let s = loaded({ tasks: [b, a, only, both] });
+    s = applyLive(s, { type: 'task.deleted', taskId: b.id, seq: 20 });
+    expect(s.tasks[only.id]).toMatchObject({ blockedBy: [], blocked: false, version: 1 });
+    expect(s.tasks[both.id]).toMatchObject({ blockedBy: [a.id], blocked: true });
+    // The same from this dashboard's own delete.
+    let local = loaded({ tasks: [b, a, only, both] });
+    local = applyLocalDelete(local, b.id);
+    expect(local.tasks[only.id].blockedBy).toEqual([]);
+    expect(local.tasks[only.id].blocked).toBe(false);
+  });
+
+  it('a blocker the board does not hold leaves the server’s word', () => {
+    const w = task({ blockedBy: ['task-unseen'], blocked: true });
+    expect(deriveBlocked(w, {})).toBe(true);
+    expect(deriveBlocked({ ...w, blocked: false }, {})).toBe(false);
+    const done = task({ id: 'task-done', status: 'done' });
+    expect(deriveBlocked(task({ blockedBy: ['task-done', 'task-unseen'], blocked: true }), { [done.id]: done })).toBe(true);
+    expect(deriveBlocked(task({ blockedBy: ['task-done'], blocked: true }), { [done.id]: done })).toBe(false);
+  });
+
+  it('a task arriving is worked out from the blockers held, whatever its copy says', () => {
+    const b = { ...blocker(), status: 'done' as const };
+    let s = loaded({ tasks: [b] });
+    s = applyLive(s, { type: 'task.created', task: waiting({ blocked: true }) });
+    expect(Object.values(s.tasks).find((t) => t.id !== b.id)?.blocked).toBe(false);
+  });
+
+  it('a snapshot whose lists were read at different moments is made consistent', () => {
+    // The waiting task's copy was read before its blocker finished; the blocker's after.
+    const b = { ...blocker(), status: 'done' as const, version: 2 };
+    const w = waiting({ blocked: true });
+    const s = loaded({ tasks: [w, b] });
+    expect(s.tasks[w.id].blocked).toBe(false);
+  });
+
+  it('an optimistic move of a blocker to done unblocks at once, and its revert blocks again', () => {
+    const b = blocker();
+    const w = waiting();
+    const base = loaded({ tasks: [b, w] });
+    const optimistic = { ...b, status: 'done' as const };
+    const moved = applyLocalTask(base, optimistic);
+    expect(moved.tasks[w.id].blocked).toBe(false);
+    const reverted = revertOptimistic(moved, optimistic, b);
+    expect(reverted.tasks[b.id].status).toBe('todo');
+    expect(reverted.tasks[w.id].blocked).toBe(true);
   });
 });
 

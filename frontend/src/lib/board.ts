@@ -2,6 +2,11 @@
 // through here, so the rules are unit-tested: every change is applied once, in the order of its
 // `seq`; the position the board stands at is what a reconnect resumes from; a snapshot replaces
 // the state; a write's own answer never rolls back something newer (versions decide).
+//
+// Whether a task is `blocked` is worked out here from its blockers' statuses, which the board
+// holds: the server does not rewrite (nor announce) the tasks waiting for a blocker when that
+// blocker finishes, reopens or is deleted, so the blocker's own `task.updated` or
+// `task.deleted` is what changes them. A deleted task's id leaves every `blockedBy` held.
 import { PRIORITIES, STATUSES } from './types';
 import type { Agent, Comment, McEvent, Priority, Task, TaskStatus } from './types';
 
@@ -75,19 +80,67 @@ function isOlder(incoming: Task, current: Task): boolean {
   return incoming.updatedAt < current.updatedAt;
 }
 
-/** Inserts or replaces a task unless the one we hold is newer (a stale copy is ignored). */
-export function upsertTask(tasks: Record<string, Task>, task: Task): Record<string, Task> {
-  const current = tasks[task.id];
-  if (current && isOlder(task, current)) return tasks;
-  if (current && sameTask(current, task)) return tasks;
-  return { ...tasks, [task.id]: task };
+/**
+ * Whether `task` waits for a blocker that is not done, from the blockers `tasks` holds; when it
+ * holds some of them not, what the server said (it knows blockers this board may not have).
+ */
+export function deriveBlocked(task: Task, tasks: Record<string, Task>): boolean {
+  let unknown = false;
+  for (const id of task.blockedBy ?? []) {
+    const blocker = tasks[id];
+    if (!blocker) unknown = true;
+    else if (blocker.status !== 'done') return true;
+  }
+  return unknown ? task.blocked : false;
 }
 
+/** `task` with `blocked` as its blockers say (the same object when it already is). */
+function withBlocked(task: Task, tasks: Record<string, Task>): Task {
+  const blocked = deriveBlocked(task, tasks);
+  return blocked === task.blocked ? task : { ...task, blocked };
+}
+
+const isDone = (task: Task | undefined) => task?.status === 'done';
+
+/**
+ * After the task `id` changed whether it is done (or was deleted: `gone`), the tasks waiting for
+ * it: `blocked` worked out again, and without `id` in `blockedBy` when it is gone. Unchanged
+ * tasks keep their identity.
+ */
+function settleWaiting(tasks: Record<string, Task>, id: string, gone: boolean): Record<string, Task> {
+  let next = tasks;
+  for (const t of Object.values(tasks)) {
+    if (!t.blockedBy?.includes(id)) continue;
+    const trimmed = gone ? { ...t, blockedBy: t.blockedBy.filter((b) => b !== id) } : t;
+    const settled = withBlocked(trimmed, next);
+    if (settled === t) continue;
+    if (next === tasks) next = { ...tasks };
+    next[t.id] = settled;
+  }
+  return next;
+}
+
+/** Puts `task` in place of what `tasks` held (`current`), settling the tasks waiting for it. */
+function putTask(tasks: Record<string, Task>, task: Task, current: Task | undefined): Record<string, Task> {
+  const next = { ...tasks, [task.id]: task };
+  return !current || isDone(current) !== isDone(task) ? settleWaiting(next, task.id, false) : next;
+}
+
+/** Inserts or replaces a task unless the one we hold is newer (a stale copy is ignored). */
+export function upsertTask(tasks: Record<string, Task>, incoming: Task): Record<string, Task> {
+  const current = tasks[incoming.id];
+  if (current && isOlder(incoming, current)) return tasks;
+  const task = withBlocked(incoming, tasks);
+  if (current && sameTask(current, task)) return tasks;
+  return putTask(tasks, task, current);
+}
+
+/** Removes a task, and its id from every `blockedBy` held. */
 export function removeTask(tasks: Record<string, Task>, id: string): Record<string, Task> {
-  if (!(id in tasks)) return tasks;
+  if (!(id in tasks)) return settleWaiting(tasks, id, true);
   const next = { ...tasks };
   delete next[id];
-  return next;
+  return settleWaiting(next, id, true);
 }
 
 /**
@@ -244,7 +297,7 @@ export function startResync(state: BoardState, syncId: number = state.syncId + 1
 /** Undoes an optimistic change if nothing newer replaced it meanwhile. */
 export function revertOptimistic(state: BoardState, optimistic: Task, previous: Task): BoardState {
   if (state.tasks[optimistic.id] !== optimistic) return state;
-  return { ...state, tasks: { ...state.tasks, [previous.id]: previous } };
+  return { ...state, tasks: putTask(state.tasks, withBlocked(previous, state.tasks), optimistic) };
 }
 
 /**
@@ -255,10 +308,13 @@ export function revertOptimistic(state: BoardState, optimistic: Task, previous: 
 export function finishResync(state: BoardState, snapshot: Snapshot, syncId: number): BoardState {
   if (syncId !== state.syncId) return state;
   // Unchanged objects keep their identity, so a resync re-renders only what changed.
+  const fresh: Record<string, Task> = {};
+  for (const t of snapshot.tasks) fresh[t.id] = t;
   const tasks: Record<string, Task> = {};
   for (const t of snapshot.tasks) {
+    const settled = withBlocked(t, fresh);
     const prev = state.tasks[t.id];
-    tasks[t.id] = prev && sameTask(prev, t) ? prev : t;
+    tasks[t.id] = prev && sameTask(prev, settled) ? prev : settled;
   }
   const agents: Record<string, Agent> = {};
   for (const a of snapshot.agents) {

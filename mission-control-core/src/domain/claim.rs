@@ -148,6 +148,12 @@ pub struct Work {
     pub next: Option<Task>,
 }
 
+impl Work {
+    /// Most tasks one agent may hold (claimed, its lease live) at once: a claim past it is
+    /// refused, so `held` never lists more.
+    pub const MAX_HELD: usize = 100;
+}
+
 /// The body of `POST /api/tasks/{id}/complete` (optional).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -17,6 +17,9 @@ impl IdempotencyKey {
     pub const MAX_CHARS: usize = limits::IDEMPOTENCY_KEY_MAX_CHARS;
     /// How long a key is remembered.
     pub const KEPT_FOR_MS: i64 = 24 * 60 * 60 * 1000;
+    /// The largest answer (its JSON, in bytes) kept whole for a retry; a larger one is kept as
+    /// the ids of what it is about, which a retry reads again.
+    pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
 
     /// `key` as the client sent it (1 to 255 visible ASCII characters) and the request it
     /// came with, written one way whatever door it came through (the server's

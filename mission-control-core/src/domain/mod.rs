@@ -29,11 +29,19 @@ pub use claim::{
 pub use comment::{Comment, CommentText, NewCommentRequest};
 pub use event::{Event, EventType};
 pub use idempotency::IdempotencyKey;
-pub use task::{Priority, Tag, Tags, Task, TaskDescription, TaskRefs, TaskStatus, TaskTitle};
+pub(crate) use task::is_record_id;
+pub use task::{
+    Priority, Tag, Tags, Task, TaskDescription, TaskId, TaskRefs, TaskStatus, TaskTitle,
+};
 pub use task_changes::{CreateTaskRequest, NewTask, TaskChanges, UpdateTaskRequest};
+pub(crate) use text::line as text_line;
 
 pub use fields::{Patch, whole_number};
 pub use token::{TokenInfo, TokenLifetime};
+
+/// The last instant a timestamp on the wire may name: the latest a JavaScript `Date` holds
+/// (epoch milliseconds). Every time the board keeps lies between 0 and it.
+pub const LATEST_TIME_MS: i64 = 8_640_000_000_000_000;
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp on the wire.
 pub fn now_millis() -> i64 {

@@ -160,6 +160,10 @@ pub struct Task {
 }
 
 impl Task {
+    /// The highest version a task may reach: the largest whole number every JSON reader (a
+    /// JavaScript client's included) holds exactly.
+    pub const MAX_VERSION: i64 = 9_007_199_254_740_991;
+
     /// The agent holding a live lease on the task at `now`, if any.
     pub fn holder_at(&self, now: i64) -> Option<&str> {
         match self.lease_expires_at {
@@ -169,14 +173,63 @@ impl Task {
     }
 }
 
+/// A record's id as the API makes and reads them (`task-`, `cmt-` or `evt-` and a time-ordered
+/// UUID): 1 to 64 lowercase letters, digits or `-`. What a cursor (`?after=`) can name.
+pub(crate) fn is_record_id(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= limits::TASK_ID_MAX_CHARS
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A task's id: `task-` and a time-ordered UUID when the board makes it; any 1 to 64 lowercase
+/// letters, digits or `-` when read (what a page's cursor and `blockedBy` accept).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TaskId(String);
+
+impl TaskId {
+    /// Longest task id accepted (ours are 41 characters).
+    pub const MAX_CHARS: usize = limits::TASK_ID_MAX_CHARS;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if is_record_id(raw) {
+            Ok(TaskId(raw.to_owned()))
+        } else {
+            Err(format!(
+                "is not a task id (1 to {} lowercase letters, digits or '-', like task-0192...)",
+                Self::MAX_CHARS
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// The ids of a task's blockers: at most 20 distinct task ids, in the order given.
+///
+/// The graph the blockers make is bounded too, so that no write costs more than a bounded
+/// amount of work whatever the board holds: at most [`TaskRefs::MAX_WAITING`] tasks may wait
+/// for any one task, and a change that adds blockers is checked for a cycle by walking at most
+/// [`TaskRefs::MAX_UPSTREAM`] of the tasks they wait for (a deeper graph is refused rather
+/// than walked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskRefs(Vec<String>);
 
 impl TaskRefs {
     pub const MAX_COUNT: usize = limits::BLOCKERS_MAX_COUNT;
     /// Longest task id accepted (ours are 41 characters).
-    pub const MAX_ID_CHARS: usize = limits::TASK_ID_MAX_CHARS;
+    pub const MAX_ID_CHARS: usize = TaskId::MAX_CHARS;
+    /// Most tasks that may wait for one task.
+    pub const MAX_WAITING: usize = 2_000;
+    /// Most tasks the cycle check walks, upstream of the blockers a change adds.
+    pub const MAX_UPSTREAM: usize = 500;
 
     pub fn parse(raw: Vec<String>) -> Result<Self, String> {
         if raw.len() > Self::MAX_COUNT {
@@ -188,12 +241,7 @@ impl TaskRefs {
         }
         let mut ids: Vec<String> = Vec::with_capacity(raw.len());
         for (i, id) in raw.into_iter().enumerate() {
-            let ok = !id.is_empty()
-                && id.len() <= Self::MAX_ID_CHARS
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !ok {
+            if !is_record_id(&id) {
                 return Err(format!("item {i} is not a task id (like task-0192...)"));
             }
             if !ids.contains(&id) {

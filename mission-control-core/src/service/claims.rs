@@ -4,12 +4,14 @@
 //! caller, moved to in-progress and held for a lease. While the lease is live nobody else may
 //! claim, move or reassign it; heartbeats and the holder's own work renew it; `release` gives
 //! it back; `complete` finishes it (with a closing note, in the same transaction); a lease
-//! nobody renews runs out and the sweeper returns the task to `todo`, unassigned.
+//! nobody renews runs out and the sweeper returns the task to `todo`, unassigned. One agent
+//! holds at most [`Work::MAX_HELD`] tasks at once: a claim past that is refused.
 
 use crate::store::Connection;
 
-use super::tasks::{ensure_unblocked, renew_if_due, save, tell_dependents};
-use super::{Actor, MissionControl, idempotency, insert_event, log, not_found, quoted};
+use super::blockers::{announce_finished, ensure_unblocked};
+use super::tasks::{renew_if_due, save};
+use super::{Actor, MissionControl, insert_event, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{
     Agent, AgentStatus, ClaimFilter, Comment, CommentText, EventType, IdempotencyKey,
@@ -49,8 +51,9 @@ impl MissionControl {
         let actor = actor.clone();
         let task_id = task_id.to_owned();
         let operator = self.is_operator(&actor);
+        let keyed = self.keyed(key);
         self.write(move |conn| {
-            idempotency::once(conn, &actor, key.as_ref(), |conn| {
+            keyed.once(conn, &actor, |conn| {
                 let task =
                     tasks::get(conn, &task_id)?.ok_or_else(|| not_found("task", &task_id))?;
                 claim_in(conn, &actor, operator, task, lease, now_millis())
@@ -79,8 +82,9 @@ impl MissionControl {
     ) -> Result<Option<Task>> {
         let actor = actor.clone();
         let operator = self.is_operator(&actor);
+        let keyed = self.keyed(key);
         self.write(move |conn| {
-            idempotency::once(conn, &actor, key.as_ref(), |conn| {
+            keyed.once(conn, &actor, |conn| {
                 match tasks::claimable(conn, &actor.agent_id, &filter)? {
                     None => Ok((None, vec![])),
                     Some(task) => {
@@ -169,8 +173,9 @@ impl MissionControl {
         let actor = actor.clone();
         let task_id = task_id.to_owned();
         let policy = super::tasks::policy_of(self);
+        let keyed = self.keyed(key);
         self.write(move |conn| {
-            idempotency::once(conn, &actor, key.as_ref(), |conn| {
+            keyed.once(conn, &actor, |conn| {
                 let now = now_millis();
                 let task =
                     tasks::get(conn, &task_id)?.ok_or_else(|| not_found("task", &task_id))?;
@@ -210,7 +215,7 @@ impl MissionControl {
                     }
                     None => None,
                 };
-                published.extend(tell_dependents(conn, &task, &done, now)?);
+                published.extend(announce_finished(conn, &task, &done, now)?);
                 Ok((
                     Completed {
                         task: done,
@@ -362,6 +367,9 @@ fn claim_in(
         }));
     }
     ensure_unblocked(conn, &task.id, &task.blocked_by)?;
+    if !renewing {
+        ensure_room_to_hold(conn, actor, now)?;
+    }
     let mut claimed = task.clone();
     claimed.status = TaskStatus::InProgress;
     claimed.assigned_agent = Some(actor.agent_id.clone());
@@ -393,6 +401,18 @@ fn claim_in(
             DomainEvent::EventLogged(event),
         ],
     ))
+}
+
+/// [`Conflict::TooManyHeld`] when `actor` already holds as many tasks as one agent may.
+fn ensure_room_to_hold(conn: &Connection, actor: &Actor, now: i64) -> Result<()> {
+    let held = tasks::count_held_by(conn, &actor.agent_id, now)?;
+    if usize::try_from(held).unwrap_or(usize::MAX) >= Work::MAX_HELD {
+        return Err(Error::Conflict(Conflict::TooManyHeld {
+            agent: actor.agent_id.clone(),
+            limit: Work::MAX_HELD,
+        }));
+    }
+    Ok(())
 }
 
 /// "15 min", "2 h", "45 s".

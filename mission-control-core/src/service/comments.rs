@@ -4,7 +4,7 @@
 use crate::store::Connection;
 
 use super::tasks::{renew_if_due, save};
-use super::{Actor, MissionControl, idempotency, log, not_found, quoted};
+use super::{Actor, MissionControl, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{Comment, CommentText, EventType, IdempotencyKey, Task, now_millis};
 use crate::error::Result;
@@ -39,8 +39,9 @@ impl MissionControl {
     ) -> Result<Comment> {
         let actor = actor.clone();
         let task_id = task_id.to_owned();
+        let keyed = self.keyed(key);
         self.write(move |conn| {
-            idempotency::once(conn, &actor, key.as_ref(), |conn| {
+            keyed.once(conn, &actor, |conn| {
                 let now = now_millis();
                 let task =
                     tasks::get(conn, &task_id)?.ok_or_else(|| not_found("task", &task_id))?;

@@ -1,6 +1,6 @@
-//! Getting the data out and back in: a JSON export of the whole board (agents, tasks with
-//! their blockers, comments and the event log), importing one, and an online backup of the
-//! SQLite file (safe while the server runs).
+//! Getting the data out: a JSON export of the whole board (agents, tasks with their blockers,
+//! comments and the event log), which `import` (in `import.rs`) reads back, and an online
+//! backup of the SQLite file (safe while the server runs).
 
 use std::path::Path;
 
@@ -10,7 +10,6 @@ use super::MissionControl;
 use crate::domain::{Agent, Comment, Event, Task, now_millis};
 use crate::error::{Error, Result};
 use crate::store::TaskFilter;
-use crate::store::{agents, comments, events, tasks};
 
 /// What an export file says it is.
 pub const EXPORT_FORMAT: &str = "mission-control-export";
@@ -35,18 +34,6 @@ pub struct BoardExport {
     pub tasks: Vec<Task>,
     pub comments: Vec<Comment>,
     pub events: Vec<Event>,
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportReport {
-    pub agents: usize,
-    pub tasks: usize,
-    pub comments: usize,
-    pub events: usize,
-    /// Rows whose id the board already had: left as they were.
-    pub skipped: usize,
 }
 
 impl MissionControl {
@@ -89,71 +76,6 @@ impl MissionControl {
             comments,
             events,
         })
-    }
-
-    /// Adds an export's rows to this board, in one transaction; rows whose id exists are
-    /// skipped. Claims do not survive an import (leases are dropped), an agent whose name is
-    /// taken gets its id appended, and imported events keep their text and time but no seq.
-    /// Nothing is announced: import into a board no server is serving.
-    pub async fn import(&self, export: BoardExport) -> Result<ImportReport> {
-        if export.format != EXPORT_FORMAT || export.version != EXPORT_VERSION {
-            return Err(Error::field(
-                "format",
-                format!("not a {EXPORT_FORMAT} file of version {EXPORT_VERSION}"),
-            ));
-        }
-        self.write(move |conn| {
-            let mut report = ImportReport::default();
-            for mut agent in export.agents {
-                if agents::exists(conn, &agent.id)? {
-                    report.skipped += 1;
-                    continue;
-                }
-                if agents::named(conn, &agent.name, &agent.id)?.is_some() {
-                    agent.name = format!("{} ({})", agent.name, agent.id);
-                }
-                agents::insert(conn, &agent)?;
-                report.agents += 1;
-            }
-            let mut edges = Vec::new();
-            for mut task in export.tasks {
-                if tasks::exists(conn, &task.id)? {
-                    report.skipped += 1;
-                    continue;
-                }
-                task.lease_expires_at = None;
-                task.lease_seconds = None;
-                tasks::insert(conn, &task)?;
-                edges.push((task.id, task.blocked_by));
-                report.tasks += 1;
-            }
-            for (id, blockers) in edges {
-                let present: Vec<String> = blockers
-                    .into_iter()
-                    .filter(|b| tasks::exists(conn, b).unwrap_or(false))
-                    .collect();
-                tasks::set_blockers(conn, &id, &present)?;
-            }
-            for comment in export.comments {
-                if !tasks::exists(conn, &comment.task_id)? || comments::exists(conn, &comment.id)? {
-                    report.skipped += 1;
-                    continue;
-                }
-                comments::insert(conn, &comment)?;
-                report.comments += 1;
-            }
-            for mut event in export.events {
-                if events::exists(conn, &event.id)? {
-                    report.skipped += 1;
-                    continue;
-                }
-                event.seq = None;
-                events::insert(conn, &event)?;
-                report.events += 1;
-            }
-            Ok((report, vec![]))
-        })
-        .await
     }
 
     /// Copies the database to `to` with SQLite's online backup: a consistent copy, taken

@@ -107,13 +107,23 @@ impl MissionControl {
         }
     }
 
-    /// Forgets changes past the retention window and count; how many.
+    /// Forgets changes past the retention window, the count and the size in bytes, oldest
+    /// first; how many.
     pub(crate) async fn sweep_change_log(&self, now: i64) -> Result<usize> {
         let retention =
             i64::try_from(self.inner.change_log_retention.as_millis()).unwrap_or(i64::MAX);
-        let before = now.saturating_sub(retention);
-        let keep = self.inner.change_log_max_entries;
-        self.write(move |conn| Ok((changes::sweep(conn, before, keep)?, vec![])))
+        let bounds = changes::Bounds {
+            before: now.saturating_sub(retention),
+            keep: self.inner.change_log_max_entries,
+            max_bytes: self.inner.change_log_max_bytes,
+        };
+        self.write(move |conn| Ok((changes::sweep(conn, bounds)?, vec![])))
             .await
+    }
+
+    /// The bytes of the payloads the change log keeps now.
+    pub async fn change_log_bytes(&self) -> Result<u64> {
+        let bytes = self.read(changes::size).await?;
+        Ok(u64::try_from(bytes).unwrap_or(0))
     }
 }

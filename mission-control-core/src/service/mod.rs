@@ -33,11 +33,13 @@ use crate::store::writer::{Writer, Written};
 use crate::store::{self, Database, ReadPool, Sql, params};
 
 mod agents;
+mod blockers;
 mod claims;
 mod comments;
 mod export;
 mod history;
 mod idempotency;
+mod import;
 mod policy;
 mod presence;
 mod settings;
@@ -48,9 +50,10 @@ mod tokens;
 
 pub use claims::{Completed, Heartbeat};
 pub use comments::CommentPage;
-pub use export::{BoardExport, EXPORT_PAGE, ImportReport};
+pub use export::{BoardExport, EXPORT_PAGE};
 pub use history::{Catchup, ChangePage};
 pub use idempotency::Idempotent;
+pub use import::ImportReport;
 pub use presence::LiveConnection;
 pub use settings::Setting;
 pub use snapshot::{BoardReader, Snapshot};
@@ -97,8 +100,14 @@ pub struct Options {
     pub agent_offline_after: Duration,
     /// How long the change log keeps each change (seven days by default) ...
     pub change_log_retention: Duration,
-    /// ... and how many changes it keeps at most (a million by default).
+    /// ... how many changes it keeps at most (a million by default) ...
     pub change_log_max_entries: u64,
+    /// ... and how many bytes of payloads at most (1 GiB by default): past any of the three,
+    /// the oldest changes go first (a client resuming from before them is told to resync).
+    pub change_log_max_bytes: u64,
+    /// Most bytes one agent's idempotency keys may take (key, fingerprint and answer): past
+    /// it, its oldest keys are forgotten first. 8 MiB by default.
+    pub idempotency_bytes_per_agent: u64,
     /// Most bytes the write-ahead log may hold, however steady the writes (at least 1 MiB);
     /// [`crate::DEFAULT_WAL_MAX_BYTES`] by default.
     pub wal_max_bytes: u64,
@@ -108,6 +117,8 @@ impl Options {
     pub const DEFAULT_AGENT_OFFLINE_AFTER: Duration = Duration::from_secs(120);
     pub const DEFAULT_CHANGE_LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
     pub const DEFAULT_CHANGE_LOG_MAX_ENTRIES: u64 = 1_000_000;
+    pub const DEFAULT_CHANGE_LOG_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+    pub const DEFAULT_IDEMPOTENCY_BYTES_PER_AGENT: u64 = 8 * 1024 * 1024;
 
     /// The defaults for a database (an SQLite file's path, or a [`Database`]) and a signing
     /// key.
@@ -121,6 +132,8 @@ impl Options {
             agent_offline_after: Self::DEFAULT_AGENT_OFFLINE_AFTER,
             change_log_retention: Self::DEFAULT_CHANGE_LOG_RETENTION,
             change_log_max_entries: Self::DEFAULT_CHANGE_LOG_MAX_ENTRIES,
+            change_log_max_bytes: Self::DEFAULT_CHANGE_LOG_MAX_BYTES,
+            idempotency_bytes_per_agent: Self::DEFAULT_IDEMPOTENCY_BYTES_PER_AGENT,
             wal_max_bytes: crate::DEFAULT_WAL_MAX_BYTES,
         }
     }
@@ -140,6 +153,11 @@ impl std::fmt::Debug for Options {
             .field("agent_offline_after", &self.agent_offline_after)
             .field("change_log_retention", &self.change_log_retention)
             .field("change_log_max_entries", &self.change_log_max_entries)
+            .field("change_log_max_bytes", &self.change_log_max_bytes)
+            .field(
+                "idempotency_bytes_per_agent",
+                &self.idempotency_bytes_per_agent,
+            )
             .field("wal_max_bytes", &self.wal_max_bytes)
             .finish()
     }
@@ -162,6 +180,8 @@ struct Inner {
     agent_offline_after: Duration,
     change_log_retention: Duration,
     change_log_max_entries: u64,
+    change_log_max_bytes: u64,
+    idempotency_bytes_per_agent: u64,
     /// Tokens already checked against `auth_tokens` (see [`VerifiedTokens`]): most requests
     /// then need no database read to authenticate.
     verified: Mutex<VerifiedTokens>,
@@ -251,6 +271,8 @@ impl MissionControl {
                 agent_offline_after: options.agent_offline_after,
                 change_log_retention: options.change_log_retention,
                 change_log_max_entries: options.change_log_max_entries,
+                change_log_max_bytes: options.change_log_max_bytes,
+                idempotency_bytes_per_agent: options.idempotency_bytes_per_agent,
                 verified: Mutex::default(),
                 token_use: Mutex::default(),
                 presence,
@@ -267,8 +289,8 @@ impl MissionControl {
     /// request. Every second, claims whose lease ran out go back to `todo`; every few seconds,
     /// agents silent for `agent_offline_after` (with no live connection here) are marked
     /// offline; every half minute, signs of life and token use are written down; every minute,
-    /// expired tokens, day-old idempotency keys and changes past the change log's retention
-    /// are forgotten (the old changes also at once). Runs on a thread of its own until
+    /// expired tokens, day-old idempotency keys and changes past the change log's bounds (age,
+    /// count and bytes) are forgotten (the old changes also at once). Runs on a thread of its own until
     /// [`MissionControl::shutdown`] (or the last handle is dropped); calling it again does
     /// nothing.
     ///

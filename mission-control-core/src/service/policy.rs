@@ -7,7 +7,8 @@
 //!   list and revoke its own tokens.
 //! - A task another agent holds (a live claim) may be renamed, described, tagged and
 //!   re-prioritised by anyone, but only its holder or the operator may move it, reassign it,
-//!   give it back or finish it.
+//!   change what it waits for (`blockedBy`: another agent could otherwise make it wait for a
+//!   task and stop its holder finishing), give it back or finish it.
 //! - Everyone may create tasks and work on unclaimed ones, as the specification has it.
 
 use super::Actor;
@@ -102,7 +103,8 @@ impl Policy {
         }
     }
 
-    /// Changes to a claimed task: moving or reassigning it needs the holder or the operator.
+    /// Changes to a claimed task: moving it, reassigning it or changing what it waits for
+    /// needs the holder or the operator.
     pub fn may_change_task(
         &self,
         actor: &Actor,
@@ -114,7 +116,11 @@ impl Policy {
             || changes
                 .assigned_agent
                 .as_ref()
-                .is_some_and(|a| a.as_ref().map(|a| a.as_str()) != task.assigned_agent.as_deref());
+                .is_some_and(|a| a.as_ref().map(|a| a.as_str()) != task.assigned_agent.as_deref())
+            || changes
+                .blocked_by
+                .as_ref()
+                .is_some_and(|b| b.as_slice() != task.blocked_by.as_slice());
         if moves {
             self.may_override_claim(actor, task, now)?;
         }
@@ -210,6 +216,38 @@ mod tests {
         assert!(
             policy
                 .may_change_task(&Actor::new("agent-rex"), &task, &done, 2_000)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn what_a_held_task_waits_for_is_its_holders_or_the_operators_to_change() {
+        let policy = Policy::new(Some("agent-admin".into()));
+        let mut task = held_task("agent-nova");
+        task.blocked_by = vec!["task-a".into()];
+        let wait = |ids: &[&str]| TaskChanges {
+            blocked_by: Some(
+                crate::TaskRefs::parse(ids.iter().map(|s| (*s).to_owned()).collect()).unwrap(),
+            ),
+            ..Default::default()
+        };
+        for change in [wait(&["task-a", "task-b"]), wait(&[])] {
+            let err = policy
+                .may_change_task(&Actor::new("agent-rex"), &task, &change, 10)
+                .unwrap_err();
+            assert!(matches!(err, Error::Conflict(Conflict::Held { .. })));
+            for allowed in ["agent-nova", "agent-admin"] {
+                assert!(
+                    policy
+                        .may_change_task(&Actor::new(allowed), &task, &change, 10)
+                        .is_ok()
+                );
+            }
+        }
+        // Naming the blockers it has changes nothing, so anyone may send it.
+        assert!(
+            policy
+                .may_change_task(&Actor::new("agent-rex"), &task, &wait(&["task-a"]), 10)
                 .is_ok()
         );
     }

@@ -3,7 +3,7 @@
 //! Once a second it returns expired claims to `todo`; every few seconds it marks silent agents
 //! offline; every half minute it writes signs of life and token use to the database; every
 //! minute it forgets expired tokens, day-old idempotency keys and changes past the change
-//! log's retention (the change log also right after start, so that a board served after a long
+//! log's bounds in age, count and bytes (the change log also right after start, so that a board served after a long
 //! pause does not offer resuming clients a log it is about to forget). It runs on its own
 //! thread with a small runtime of its own, and holds the board only weakly, so that dropping
 //! the last handle still closes the database.

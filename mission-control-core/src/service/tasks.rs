@@ -6,20 +6,26 @@
 //! - a task waiting for an unfinished blocker cannot move to in-progress or done; blockers must
 //!   exist and must not make a task wait for itself;
 //! - a claim (a lease) holds only while the task is in progress and assigned to its holder:
-//!   any change that moves it elsewhere or reassigns it ends the claim, and only the holder or
-//!   the operator may make such a change while the claim is live;
-//! - when a task is done, the tasks waiting for it are told (and say when they are unblocked).
+//!   any change that moves it elsewhere, reassigns it or changes what it waits for ends or
+//!   needs the claim, and only the holder or the operator may make such a change while the
+//!   claim is live;
+//! - every write costs a bounded number of rows whatever the graph of blockers (see
+//!   `blockers.rs`): a blocker that finishes or is deleted rewrites none of the tasks waiting
+//!   for it.
 
 use crate::store::Connection;
 
+use super::blockers::{
+    announce_finished, check_blockers_exist, check_no_cycle, check_room_to_wait, ensure_unblocked,
+};
 use super::policy::Policy;
-use super::{Actor, MissionControl, idempotency, log, not_found, quoted};
+use super::{Actor, MissionControl, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{
     AgentId, EventType, IdempotencyKey, NewTask, Task, TaskChanges, TaskRefs, TaskStatus,
     now_millis,
 };
-use crate::error::{Conflict, Error, Result};
+use crate::error::{Error, Result};
 use crate::store::{TaskCursor, TaskFilter, agents, changes, tasks};
 
 /// One page of the board, and where the board stood when it was read.
@@ -44,13 +50,16 @@ impl MissionControl {
         key: Option<IdempotencyKey>,
     ) -> Result<Task> {
         let actor = actor.clone();
+        let keyed = self.keyed(key);
         self.write(move |conn| {
-            idempotency::once(conn, &actor, key.as_ref(), |conn| {
+            keyed.once(conn, &actor, |conn| {
                 let now = now_millis();
                 if let Some(agent) = &new.assigned_agent {
                     ensure_agent_exists(conn, agent)?;
                 }
-                check_blockers_exist(conn, &new.blocked_by)?;
+                let blockers = new.blocked_by.as_slice();
+                check_blockers_exist(conn, blockers)?;
+                check_room_to_wait(conn, blockers)?;
                 let mut task = Task {
                     id: format!("task-{}", uuid::Uuid::now_v7()),
                     title: new.title.as_str().to_owned(),
@@ -122,13 +131,16 @@ impl MissionControl {
                 ensure_agent_exists(conn, agent)?;
             }
             if let Some(blockers) = &changes.blocked_by {
-                check_blockers_exist(conn, blockers)?;
-                if let Some(via) = tasks::closes_cycle(conn, &id, blockers.as_slice())? {
-                    return Err(Error::Conflict(Conflict::Cycle {
-                        task_id: id.clone(),
-                        via,
-                    }));
-                }
+                // Blockers it had passed these checks when they were added.
+                let added: Vec<String> = blockers
+                    .as_slice()
+                    .iter()
+                    .filter(|b| !before.blocked_by.contains(b))
+                    .cloned()
+                    .collect();
+                check_blockers_exist(conn, &added)?;
+                check_no_cycle(conn, &id, &added)?;
+                check_room_to_wait(conn, &added)?;
             }
             let mut task = before.clone();
             let blockers = changes.blocked_by.clone();
@@ -163,7 +175,7 @@ impl MissionControl {
                 DomainEvent::TaskUpdated(task.clone()),
                 DomainEvent::EventLogged(event),
             ];
-            published.extend(tell_dependents(conn, &before, &task, now)?);
+            published.extend(announce_finished(conn, &before, &task, now)?);
             Ok((task, published))
         })
         .await
@@ -195,7 +207,8 @@ impl MissionControl {
             let task = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
             check_version(&task, expected_version)?;
             policy.may_override_claim(&actor, &task, now)?;
-            let dependents = tasks::dependents(conn, &id)?;
+            // Its edges go with it (at most `TaskRefs::MAX_WAITING`); the tasks that waited for
+            // it are not rewritten: they are read without it from now on.
             tasks::delete(conn, &id)?;
             let who = agents::display_name(conn, &actor.agent_id)?;
             let message = format!("{who} deleted task {}", quoted(&task.title));
@@ -207,18 +220,13 @@ impl MissionControl {
                 Some(&id),
                 now,
             )?;
-            let mut published = vec![
-                DomainEvent::TaskDeleted { task_id: id },
-                DomainEvent::EventLogged(event),
-            ];
-            // The edges went with the task: the tasks that waited for it changed too.
-            for dependent in dependents {
-                if let Some(before) = tasks::get(conn, &dependent)? {
-                    let after = save(conn, &before, before.clone(), Some(&actor), now)?;
-                    published.push(DomainEvent::TaskUpdated(after));
-                }
-            }
-            Ok(((), published))
+            Ok((
+                (),
+                vec![
+                    DomainEvent::TaskDeleted { task_id: id },
+                    DomainEvent::EventLogged(event),
+                ],
+            ))
         })
         .await
     }
@@ -311,44 +319,6 @@ fn ensure_agent_exists(conn: &Connection, agent: &AgentId) -> Result<()> {
     }
 }
 
-fn check_blockers_exist(conn: &Connection, blockers: &TaskRefs) -> Result<()> {
-    match tasks::missing(conn, blockers.as_slice())?
-        .into_iter()
-        .next()
-    {
-        None => Ok(()),
-        Some(id) => Err(Error::UnknownReference {
-            field: "blockedBy",
-            kind: "task",
-            id,
-        }),
-    }
-}
-
-/// [`Conflict::Blocked`] when any of `blockers` is not done.
-pub(crate) fn ensure_unblocked(
-    conn: &Connection,
-    task_id: &str,
-    blockers: &[String],
-) -> Result<()> {
-    let mut waiting = Vec::new();
-    for id in blockers {
-        if let Some(blocker) = tasks::get(conn, id)?
-            && blocker.status != TaskStatus::Done
-        {
-            waiting.push(blocker.id);
-        }
-    }
-    if waiting.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Conflict(Conflict::Blocked {
-            task_id: task_id.to_owned(),
-            blockers: waiting,
-        }))
-    }
-}
-
 /// Keeps a claim consistent with the task: it ends when the task leaves in-progress or its
 /// holder; work by the holder renews it once less than half of it is left.
 pub(crate) fn keep_lease_rules(task: &mut Task, actor: &Actor, now: i64) {
@@ -402,48 +372,6 @@ fn apply_changes(task: &mut Task, changes: TaskChanges) {
     if let Some(blockers) = changes.blocked_by {
         task.blocked_by = blockers.as_slice().to_vec();
     }
-}
-
-/// When a task became done (or stopped being done), the tasks waiting for it changed too:
-/// their new versions, and a line for each that no longer waits for anything.
-pub(crate) fn tell_dependents(
-    conn: &Connection,
-    before: &Task,
-    after: &Task,
-    now: i64,
-) -> Result<Vec<DomainEvent>> {
-    let was_done = before.status == TaskStatus::Done;
-    let is_done = after.status == TaskStatus::Done;
-    if was_done == is_done {
-        return Ok(vec![]);
-    }
-    let mut published = Vec::new();
-    for id in tasks::dependents(conn, &after.id)? {
-        let Some(dependent) = tasks::get(conn, &id)? else {
-            continue;
-        };
-        let updated = save(conn, &dependent, dependent.clone(), None, now)?;
-        if is_done && !updated.blocked {
-            let message = format!(
-                "{} is unblocked: {} is done",
-                quoted(&updated.title),
-                quoted(&after.title)
-            );
-            let event = super::insert_event(
-                conn,
-                EventType::TaskUpdated,
-                message,
-                None,
-                Some(&updated.id),
-                now,
-            )?;
-            published.push(DomainEvent::TaskUpdated(updated));
-            published.push(DomainEvent::EventLogged(event));
-        } else {
-            published.push(DomainEvent::TaskUpdated(updated));
-        }
-    }
-    Ok(published)
 }
 
 /// "Patch moved “Build rate limiter” to Done", or the closest sentence for what changed.

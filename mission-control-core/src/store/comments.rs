@@ -62,3 +62,9 @@ pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
     const SQL: Sql = Sql::new("SELECT 1 FROM comments WHERE id = ?1");
     conn.exists(&SQL, params![id])
 }
+
+pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Comment>> {
+    const SQL: Sql =
+        Sql::new("SELECT id, task_id, author, text, created_at FROM comments WHERE id = ?1");
+    conn.query_opt(&SQL, params![id], from_row)
+}

@@ -40,6 +40,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "0005_settings",
         include_str!("../../../migrations/sqlite/0005_settings.sql"),
     ),
+    (
+        6,
+        "0006_bounded_storage",
+        include_str!("../../../migrations/sqlite/0006_bounded_storage.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -52,6 +57,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "0005_settings",
         include_str!("../../../migrations/postgres/0005_settings.sql"),
+    ),
+    (
+        6,
+        "0006_bounded_storage",
+        include_str!("../../../migrations/postgres/0006_bounded_storage.sql"),
     ),
 ];
 

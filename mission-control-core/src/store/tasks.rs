@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::{Connection, Row, Sql, params};
-use crate::domain::{ClaimFilter, Priority, Task, TaskStatus};
+use crate::domain::{ClaimFilter, Priority, Task, TaskId, TaskStatus};
 use crate::error::Result;
 
 macro_rules! columns {
@@ -46,14 +46,9 @@ impl TaskCursor {
 
     pub fn decode(token: &str) -> Option<Self> {
         let (at, id) = token.split_once('.')?;
-        let ok_id = !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         Some(TaskCursor {
             created_at: at.parse().ok()?,
-            id: ok_id.then(|| id.to_owned())?,
+            id: TaskId::parse(id).ok()?.into_string(),
         })
     }
 }
@@ -272,31 +267,88 @@ pub(crate) fn missing(conn: &Connection, ids: &[String]) -> Result<Vec<String>> 
     Ok(out)
 }
 
-/// Of `blockers`, the first that already waits (directly or through others) for `task_id`:
-/// making `task_id` wait for it would close a cycle.
-pub(crate) fn closes_cycle(
-    conn: &Connection,
-    task_id: &str,
-    blockers: &[String],
-) -> Result<Option<String>> {
-    const SQL: Sql = Sql::new(
-        "WITH RECURSIVE upstream(id) AS ( \
-           SELECT CAST(?1 AS TEXT) \
-           UNION SELECT b.blocker_id FROM task_blockers b JOIN upstream u ON b.task_id = u.id \
-         ) SELECT 1 FROM upstream WHERE id = ?2 LIMIT 1",
-    );
-    for blocker in blockers {
-        if blocker == task_id || conn.exists(&SQL, params![blocker, task_id])? {
-            return Ok(Some(blocker.clone()));
-        }
-    }
-    Ok(None)
+/// How a walk up the blocker graph ended: what [`reaches`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// The walk went through everything the blockers wait for and never met the target.
+    No,
+    /// The target is among what the blockers wait for, directly or through others.
+    Yes,
+    /// More than the limit of tasks to walk, without meeting the target: unknown.
+    TooFar,
 }
 
-/// The ids of tasks that wait for `blocker_id`.
-pub(crate) fn dependents(conn: &Connection, blocker_id: &str) -> Result<Vec<String>> {
-    const SQL: Sql = Sql::new("SELECT task_id FROM task_blockers WHERE blocker_id = ?1");
-    conn.query(&SQL, params![blocker_id], |r| r.get(0))
+/// Whether `target` is among the tasks `from` wait for, directly or through others, walking
+/// at most `limit` tasks (each once, however many paths lead to it).
+pub(crate) fn reaches(
+    conn: &Connection,
+    from: &[String],
+    target: &str,
+    limit: usize,
+) -> Result<Reach> {
+    // SQLite stops the recursion at the LIMIT inside it; PostgreSQL evaluates a recursive
+    // query only as far as its reader takes rows, so the LIMIT of the reading query does.
+    const SQL: Sql = Sql::dialects(
+        "WITH RECURSIVE upstream(id) AS ( \
+           SELECT value FROM json_each(?1) \
+           UNION SELECT b.blocker_id FROM task_blockers b JOIN upstream u ON b.task_id = u.id \
+           LIMIT ?3 \
+         ) SELECT COUNT(*), COALESCE(MAX(id = ?2), 0) FROM upstream",
+        "WITH RECURSIVE upstream(id) AS ( \
+           SELECT value FROM jsonb_array_elements_text(CAST($1 AS TEXT)::jsonb) AS value \
+           UNION SELECT b.blocker_id FROM task_blockers b JOIN upstream u ON b.task_id = u.id \
+         ) SELECT COUNT(*), COALESCE(BOOL_OR(id = CAST($2 AS TEXT)), FALSE) \
+           FROM (SELECT id FROM upstream LIMIT $3) AS walked",
+    );
+    let ids = serde_json::to_string(from).unwrap_or_else(|_| "[]".into());
+    let walk = limit.saturating_add(1);
+    let (walked, found) = conn
+        .query_opt(&SQL, params![ids, target, walk], |r| {
+            Ok((r.get::<i64>(0)?, r.get::<bool>(1)?))
+        })?
+        .unwrap_or((0, false));
+    Ok(if found {
+        Reach::Yes
+    } else if usize::try_from(walked).unwrap_or(usize::MAX) > limit {
+        Reach::TooFar
+    } else {
+        Reach::No
+    })
+}
+
+/// Of `blockers`, one that `limit` tasks already wait for.
+pub(crate) fn crowded(
+    conn: &Connection,
+    blockers: &[String],
+    limit: usize,
+) -> Result<Option<String>> {
+    const SQL: Sql = Sql::dialects(
+        "SELECT blocker_id FROM task_blockers \
+         WHERE blocker_id IN (SELECT value FROM json_each(?1)) \
+         GROUP BY blocker_id HAVING COUNT(*) >= ?2 ORDER BY blocker_id LIMIT 1",
+        "SELECT blocker_id FROM task_blockers \
+         WHERE blocker_id IN (SELECT jsonb_array_elements_text(CAST($1 AS TEXT)::jsonb)) \
+         GROUP BY blocker_id HAVING COUNT(*) >= $2 ORDER BY blocker_id LIMIT 1",
+    );
+    if blockers.is_empty() {
+        return Ok(None);
+    }
+    let ids = serde_json::to_string(blockers).unwrap_or_else(|_| "[]".into());
+    conn.value(&SQL, params![ids, limit])
+}
+
+/// The tasks waiting for `blocker_id` that wait for nothing unfinished now: how many, and the
+/// id of one of them.
+pub(crate) fn unblocked_by(conn: &Connection, blocker_id: &str) -> Result<(i64, Option<String>)> {
+    const SQL: Sql = Sql::new(
+        "SELECT COUNT(*), MIN(d.task_id) FROM task_blockers d \
+         WHERE d.blocker_id = ?1 AND NOT EXISTS ( \
+           SELECT 1 FROM task_blockers o JOIN tasks t ON t.id = o.blocker_id \
+           WHERE o.task_id = d.task_id AND t.status != 'done')",
+    );
+    Ok(conn
+        .query_opt(&SQL, params![blocker_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .unwrap_or((0, None)))
 }
 
 /// The task `claim-next` gives `agent`: the highest priority, then oldest, `todo` task that
@@ -387,6 +439,13 @@ pub(crate) fn expired_leases(conn: &Connection, now: i64) -> Result<Vec<Task>> {
          ORDER BY lease_expires_at LIMIT 500"
     ));
     query(conn, &SQL, params![now])
+}
+
+/// How many tasks `agent` holds a live lease on.
+pub(crate) fn count_held_by(conn: &Connection, agent: &str, now: i64) -> Result<i64> {
+    const SQL: Sql =
+        Sql::new("SELECT COUNT(*) FROM tasks WHERE assigned_agent = ?1 AND lease_expires_at > ?2");
+    Ok(conn.value(&SQL, params![agent, now])?.unwrap_or(0))
 }
 
 /// Tasks `agent` holds a live lease on.

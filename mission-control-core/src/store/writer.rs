@@ -10,7 +10,7 @@
 //!
 //! Seqs: the writer reads the last seq once at the start of each group commit, hands out the
 //! next ones to the batch's changes, and (on PostgreSQL) writes the new last seq back before it
-//! commits. SQLite's `BEGIN IMMEDIATE` and, on PostgreSQL, a transaction-scoped advisory lock
+//! commits; it adds the bytes of the payloads the batch logged to the log's size, once. SQLite's `BEGIN IMMEDIATE` and, on PostgreSQL, a transaction-scoped advisory lock
 //! taken at the start of each group commit serialize the batches of every process on the
 //! database, so seqs are dense and in commit order everywhere, and every rule that checks and
 //! then writes (claims, `If-Match`, idempotency keys) is as safe across processes as within one.
@@ -39,10 +39,12 @@ const MAX_BATCH: usize = 256;
 /// Jobs that may queue before callers wait for room (back-pressure rather than unbounded memory).
 const QUEUE_DEPTH: usize = 4096;
 
-/// The seqs of one group commit: the last one handed out, and where the batch started.
+/// The seqs of one group commit: the last one handed out, and where the batch started; and the
+/// bytes of the payloads it logged, for the log's size.
 pub(crate) struct Seqs {
     last: i64,
     at_start: i64,
+    bytes: i64,
 }
 
 /// What a write job returns: its result for the caller, and the events to publish on commit.
@@ -72,7 +74,7 @@ where
             self.outcome = Some(Err(e));
             return;
         }
-        let before = seqs.last;
+        let (before, bytes_before) = (seqs.last, seqs.bytes);
         // A panic in one job must not take down the writer thread (and with it every later
         // write); it becomes that job's error and its savepoint is rolled back.
         let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
@@ -83,6 +85,7 @@ where
         } else {
             // The job's seqs go back with its rows.
             seqs.last = before;
+            seqs.bytes = bytes_before;
             "ROLLBACK TO job; RELEASE job"
         };
         self.outcome = Some(match conn.batch(end) {
@@ -133,6 +136,7 @@ fn log_changes(
             .log_payload()
             .map_err(|e| Error::Internal(format!("cannot serialise a change: {e}")))?;
         changes::insert(conn, seq, name, &payload, now)?;
+        seqs.bytes += i64::try_from(payload.len()).unwrap_or(i64::MAX);
         committed.push(Committed {
             event,
             logged: ChangeEntry {
@@ -355,12 +359,14 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<Option<
     let mut seqs = Seqs {
         last,
         at_start: last,
+        bytes: 0,
     };
     for job in batch.iter_mut() {
         job.run(conn, &mut seqs);
     }
     let logged = seqs.last != seqs.at_start;
     let finish = || -> Result<Option<i64>> {
+        changes::grow(conn, seqs.bytes)?;
         if logged && conn.dialect() == Dialect::Postgres {
             changes::set_latest(conn, seqs.last)?;
             conn.execute(

@@ -1,5 +1,5 @@
 //! The change log (what replay reads): one unbroken run of seqs in commit order, read back
-//! exactly by `changes_after`, trimmed by count from the front only, and shared by every
+//! exactly by `changes_after`, trimmed by count and by bytes from the front only, and shared by every
 //! process on the store (two boards on one store stand in for two server processes: each has
 //! its own connections and writer thread, and the database's lock is all they share),
 //! revocations included, which reach the token checks of a process that follows the log.
@@ -130,6 +130,78 @@ async fn the_log_is_trimmed_from_the_front_and_survives_reopening() {
     assert_eq!(
         next.iter().map(|c| c.seq).collect::<Vec<_>>(),
         [latest + 1, latest + 2]
+    );
+    mc.shutdown().await;
+}
+
+/// The bytes of the payloads the log holds, added up row by row behind the board's back.
+fn stored_bytes(b: &Board) -> i64 {
+    b.raw()
+        .number("SELECT CAST(COALESCE(SUM(octet_length(payload)), 0) AS BIGINT) FROM changes")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_log_is_trimmed_to_its_bytes_from_the_front() {
+    let store = fresh_store();
+    let mc = open_keeping(&store, 1_000_000);
+    let wordy = |n: usize| {
+        let json = format!(
+            r#"{{"title":"t{n}","description":"{}"}}"#,
+            "words ".repeat(300)
+        );
+        NewTask::parse(serde_json::from_str(&json).unwrap()).unwrap()
+    };
+    for n in 0..40 {
+        mc.create_task(&me(), wordy(n)).await.unwrap();
+    }
+    // The size kept beside the log is what its rows add up to.
+    let all = all_changes_after(&mc, 0).await;
+    let total: usize = all.iter().map(|c| c.payload.len()).sum();
+    assert_eq!(mc.change_log_bytes().await.unwrap(), total as u64);
+    assert_eq!(stored_bytes(&mc), total as i64);
+    let latest = mc.latest_seq().await.unwrap();
+    mc.shutdown().await;
+    drop(mc);
+
+    // Reopened with room for about a quarter of it and served: the sweeper trims at start.
+    let max_bytes = total as u64 / 4;
+    let mc = Board::open_with(store.clone(), |o| {
+        o.operator = None;
+        o.change_log_max_bytes = max_bytes;
+    });
+    mc.start_sweeps().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let oldest = loop {
+        if let Catchup::ResyncRequired { oldest, .. } = mc.changes_after(0, 10).await.unwrap() {
+            break oldest.unwrap();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log was not trimmed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // What is kept is the newest run that fits: one unbroken run up to the latest, within the
+    // bound, and the change before it would not have fitted.
+    let kept = all_changes_after(&mc, oldest - 1).await;
+    assert_eq!(kept.first().map(|c| c.seq), Some(oldest));
+    assert_eq!(kept.last().map(|c| c.seq), Some(latest));
+    let kept_bytes: usize = kept.iter().map(|c| c.payload.len()).sum();
+    assert!(kept_bytes as u64 <= max_bytes, "{kept_bytes} > {max_bytes}");
+    let before_oldest = &all[all.iter().position(|c| c.seq == oldest).unwrap() - 1];
+    assert!((kept_bytes + before_oldest.payload.len()) as u64 > max_bytes);
+    assert_eq!(mc.change_log_bytes().await.unwrap(), kept_bytes as u64);
+    assert_eq!(stored_bytes(&mc), kept_bytes as i64);
+    // A client from before the oldest kept is told to resync; the log goes on where it was.
+    assert!(matches!(
+        mc.changes_after(oldest - 2, 10).await.unwrap(),
+        Catchup::ResyncRequired { .. }
+    ));
+    create(&mc, "after").await;
+    assert_eq!(
+        mc.change_log_bytes().await.unwrap() as i64,
+        stored_bytes(&mc)
     );
     mc.shutdown().await;
 }

@@ -9,11 +9,13 @@ mod support;
 
 mod agents;
 mod blockers_and_comments;
+mod bounded_writes;
 mod change_log;
 mod claims;
 mod clock;
 mod durability;
 mod events;
+mod import;
 mod parsing;
 mod presence;
 mod retries;

@@ -10,7 +10,8 @@ use mission_control_core::{AgentId, AgentName, AgentRole, Database, Options, Pas
 use serde::Deserialize;
 
 use super::values::{
-    at_least_one, capitalise, database, duration, host, positive, trusted_proxies, wal_max_bytes,
+    at_least_one, capitalise, change_log_max_bytes, database, duration, host, positive,
+    trusted_proxies, wal_max_bytes,
 };
 use super::{Admin, Config, ConfigError, DEFAULT_DATABASE_PATH, EventStreamLimits, LogFormat};
 use crate::secret::Secret;
@@ -39,6 +40,7 @@ pub(super) struct Env {
     agent_offline_after: Option<String>,
     change_log_retention: Option<String>,
     change_log_max_entries: Option<u64>,
+    change_log_max_mb: Option<u64>,
     wal_max_mb: Option<u64>,
     log_format: Option<String>,
     dashboard_dir: Option<PathBuf>,
@@ -193,6 +195,7 @@ impl Config {
                     ));
                 }
             },
+            change_log_max_bytes: change_log_max_bytes(env.change_log_max_mb)?,
             wal_max_bytes: wal_max_bytes(env.wal_max_mb)?,
             log_format,
             dashboard_dir: env.dashboard_dir.filter(|d| !d.as_os_str().is_empty()),
@@ -204,7 +207,7 @@ impl Config {
 mod tests {
     use std::net::IpAddr;
 
-    use super::super::values::MAX_WAL_MAX_MB;
+    use super::super::values::{MAX_CHANGE_LOG_MAX_MB, MAX_WAL_MAX_MB};
     use super::*;
 
     fn env_in(dir: &Path) -> Env {
@@ -312,6 +315,20 @@ mod tests {
             ),
             (
                 Env {
+                    change_log_max_mb: Some(0),
+                    ..env_in(dir.path())
+                },
+                "CHANGE_LOG_MAX_MB",
+            ),
+            (
+                Env {
+                    change_log_max_mb: Some(MAX_CHANGE_LOG_MAX_MB + 1),
+                    ..env_in(dir.path())
+                },
+                "CHANGE_LOG_MAX_MB",
+            ),
+            (
+                Env {
                     wal_max_mb: Some(MAX_WAL_MAX_MB + 1),
                     ..env_in(dir.path())
                 },
@@ -334,6 +351,18 @@ mod tests {
         .unwrap();
         assert_eq!(config.agent_offline_after, Duration::from_secs(90));
         assert_eq!(config.change_log_retention, Duration::from_secs(3 * 86_400));
+        let sized = Config::from_parts(Env {
+            change_log_max_mb: Some(64),
+            ..Env::default()
+        })
+        .unwrap();
+        assert_eq!(sized.change_log_max_bytes, 64 * 1024 * 1024);
+        assert_eq!(
+            Config::from_parts(Env::default())
+                .unwrap()
+                .change_log_max_bytes,
+            Options::DEFAULT_CHANGE_LOG_MAX_BYTES
+        );
         let plain = Config::from_parts(Env {
             agent_offline_after: Some("30".into()),
             ..Env::default()

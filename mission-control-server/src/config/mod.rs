@@ -83,9 +83,11 @@ pub struct Config {
     pub event_streams: EventStreamLimits,
     /// An agent not heard from for this long is marked offline.
     pub agent_offline_after: Duration,
-    /// How long the change log keeps changes for resuming clients, and how many at most.
+    /// How long the change log keeps changes for resuming clients, how many at most, and how
+    /// many bytes of them at most (`CHANGE_LOG_MAX_MB`).
     pub change_log_retention: Duration,
     pub change_log_max_entries: u64,
+    pub change_log_max_bytes: u64,
     /// Most bytes the SQLite write-ahead log may hold (`WAL_MAX_MB`).
     pub wal_max_bytes: u64,
     pub log_format: LogFormat,

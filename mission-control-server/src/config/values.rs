@@ -12,6 +12,8 @@ use super::ConfigError;
 
 /// Largest `WAL_MAX_MB` accepted: 1 TiB, far beyond any sensible bound.
 pub(super) const MAX_WAL_MAX_MB: u64 = 1024 * 1024;
+/// Largest `CHANGE_LOG_MAX_MB` accepted: 1 TiB.
+pub(super) const MAX_CHANGE_LOG_MAX_MB: u64 = 1024 * 1024;
 
 pub(super) fn wal_max_bytes(mb: Option<u64>) -> Result<u64, ConfigError> {
     match mb {
@@ -19,6 +21,17 @@ pub(super) fn wal_max_bytes(mb: Option<u64>) -> Result<u64, ConfigError> {
         Some(mb @ 1..=MAX_WAL_MAX_MB) => Ok(mb * 1024 * 1024),
         Some(_) => Err(ConfigError(format!(
             "WAL_MAX_MB must be between 1 and {MAX_WAL_MAX_MB}"
+        ))),
+    }
+}
+
+/// `CHANGE_LOG_MAX_MB`: the most bytes of payloads the change log keeps, in MiB.
+pub(super) fn change_log_max_bytes(mb: Option<u64>) -> Result<u64, ConfigError> {
+    match mb {
+        None => Ok(mission_control_core::Options::DEFAULT_CHANGE_LOG_MAX_BYTES),
+        Some(mb @ 1..=MAX_CHANGE_LOG_MAX_MB) => Ok(mb * 1024 * 1024),
+        Some(_) => Err(ConfigError(format!(
+            "CHANGE_LOG_MAX_MB must be between 1 and {MAX_CHANGE_LOG_MAX_MB}"
         ))),
     }
 }

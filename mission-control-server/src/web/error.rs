@@ -89,8 +89,10 @@ pub struct ErrorBody {
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `validation_failed`, `invalid_json`, `bad_request`,
-    /// `unauthorized`, `forbidden`, `not_found`, `conflict` (an id or name taken, or a field
-    /// naming something that does not exist), `held` (another agent's
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict` (an id or name taken, a field
+    /// naming something that does not exist, or a bound of the board reached: too many tasks
+    /// waiting for one, blockers too deep to check for a cycle, too many tasks held by one
+    /// agent), `held` (another agent's
     /// claim), `blocked`, `assigned`, `done`, `not_held`, `precondition_failed`,
     /// `idempotency_key_reused`, `payload_too_large`, `header_too_large`, `request_timeout`,
     /// `rate_limited`, `busy`, `method_not_allowed`, `unavailable`, `internal`; and for an MCP
@@ -406,6 +408,38 @@ fn conflict_detail(conflict: &Conflict) -> ErrorDetail {
             format!("{task_id} is not claimed by {agent}"),
             vec![],
         ),
+        Conflict::TooManyWaiting { blocker, limit } => ErrorDetail::new(
+            "conflict",
+            format!(
+                "{blocker} already has {limit} tasks waiting for it, the most one task may have"
+            ),
+            vec![FieldError::new(
+                "blockedBy",
+                format!("{blocker} already has {limit} tasks waiting for it (the most allowed)"),
+            )],
+        ),
+        Conflict::TooDeepToCheck { task_id, limit } => ErrorDetail::new(
+            "conflict",
+            format!(
+                "the tasks the new blockers of {task_id} wait for, directly or through others, \
+                 are more than {limit}: too many to check that they make no cycle"
+            ),
+            vec![FieldError::new(
+                "blockedBy",
+                format!(
+                    "these tasks wait, directly or through others, for more than {limit} tasks: \
+                     too many to check for a cycle"
+                ),
+            )],
+        ),
+        Conflict::TooManyHeld { agent, limit } => ErrorDetail::new(
+            "conflict",
+            format!(
+                "{agent} already holds {limit} tasks, the most one agent may hold at once: \
+                 complete or release one first"
+            ),
+            vec![],
+        ),
     }
 }
 
@@ -422,4 +456,52 @@ fn remaining(at: i64) -> String {
 /// Whole seconds to wait, rounded up so a client that waits that long gets through.
 fn retry_seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bounds_of_the_board_answer_409_naming_the_field_and_the_limit() {
+        let cases = [
+            (
+                Conflict::TooManyWaiting {
+                    blocker: "task-a".into(),
+                    limit: 2_000,
+                },
+                Some("blockedBy"),
+                "2000",
+            ),
+            (
+                Conflict::TooDeepToCheck {
+                    task_id: "task-b".into(),
+                    limit: 500,
+                },
+                Some("blockedBy"),
+                "500",
+            ),
+            (
+                Conflict::TooManyHeld {
+                    agent: "agent-nova".into(),
+                    limit: 100,
+                },
+                None,
+                "100",
+            ),
+        ];
+        for (conflict, field, limit) in cases {
+            let (status, body) = ApiError::Core(CoreError::Conflict(conflict)).body();
+            assert_eq!(status, StatusCode::CONFLICT);
+            assert_eq!(body.error.code, "conflict");
+            assert!(body.error.message.contains(limit), "{}", body.error.message);
+            let fields: Vec<&str> = body
+                .error
+                .details
+                .iter()
+                .map(|d| d.field.as_str())
+                .collect();
+            assert_eq!(fields, field.into_iter().collect::<Vec<_>>());
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Blockers and comments over HTTP: a blocked task cannot start, unknown blockers and cycles
-//! are refused naming the field, and comments page in order with bounds on their text.
+//! are refused naming the field, only a held task's holder changes what it waits for, and
+//! comments page in order with bounds on their text.
 
 use super::support::*;
 use serde_json::json;
@@ -43,4 +44,31 @@ async fn blockers_and_comments_over_http() {
     assert_eq!(r.error_fields(400, "validation_failed"), ["text"]);
     let r = admin.comment(bid, &"x".repeat(10_001)).await;
     assert_eq!(r.error_fields(400, "validation_failed"), ["text"]);
+}
+
+#[tokio::test]
+async fn what_a_held_task_waits_for_is_its_holders_to_change() {
+    let s = App::start().await;
+    let admin = s.login().await;
+    let nova = admin
+        .register_agent_with_token("agent-nova", "Nova", "Dev")
+        .await;
+    let rex = admin
+        .register_agent_with_token("agent-rex", "Rex", "Dev")
+        .await;
+    let work = admin
+        .create_task(json!({"title": "work", "status": "todo"}))
+        .await
+        .task_id();
+    let done = admin
+        .create_task(json!({"title": "done", "status": "done"}))
+        .await
+        .task_id();
+    assert_eq!(nova.claim(&work).await.status, 200);
+    let r = rex.update_task(&work, json!({"blockedBy": [done]})).await;
+    r.error_fields(409, "held");
+    assert_eq!(r.body["error"]["holder"], "agent-nova");
+    let r = nova.update_task(&work, json!({"blockedBy": [done]})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["task"]["blockedBy"], json!([done]));
 }

@@ -1,0 +1,481 @@
+//! Importing an export (`mission-control-server import`): another board's rows added to this
+//! one, held to the same rules as the API.
+//!
+//! Every row is checked with the domain types the API parses requests into (ids the API's
+//! cursors accept, titles and text without control characters, at most 20 blockers and 20
+//! tags, versions and times within their bounds), and the file as a whole with the API's rules
+//! on the board (assignees registered, blockers present, no cycle, at most
+//! [`TaskRefs::MAX_WAITING`] tasks waiting for one). A file that breaks any of them is refused
+//! whole, naming the row and the field (`tasks[12].title`), and nothing is written: skipping the
+//! bad rows instead would quietly import a board with holes (a task left out takes its comments
+//! and the edges to it along), and a file that breaks the rules was made by hand or by a tool
+//! with a bug, which is better said at once than found later. Rows whose id the board already
+//! has are left as they are (`skipped`), so importing the same file twice adds nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::MissionControl;
+use super::blockers::in_a_cycle;
+use super::export::{BoardExport, EXPORT_FORMAT, EXPORT_VERSION};
+use crate::domain::{
+    Agent, AgentId, AgentName, AvatarColor, Comment, CommentText, Event, LATEST_TIME_MS, Tags,
+    Task, TaskDescription, TaskId, TaskRefs, TaskTitle, is_record_id,
+};
+use crate::error::{Error, FieldError, Result};
+use crate::store::{Connection, Sql, agents, comments, events, params, tasks};
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    pub agents: usize,
+    pub tasks: usize,
+    pub comments: usize,
+    pub events: usize,
+    /// Rows whose id the board already had: left as they were.
+    pub skipped: usize,
+}
+
+/// Most problems one refusal lists: enough to fix a file, bounded however bad it is.
+const MAX_PROBLEMS: usize = 20;
+
+/// The longest line of the feed accepted (the board's own are under 500 characters).
+const EVENT_MESSAGE_MAX_CHARS: usize = 1_000;
+
+impl MissionControl {
+    /// Adds an export's rows to this board, in one transaction, once every row has passed the
+    /// API's rules (see the module's documentation); rows whose id exists are skipped. Claims
+    /// do not survive an import (leases are dropped), an agent whose name is taken gets its id
+    /// appended, and imported events keep their text and time but no seq. Nothing is
+    /// announced: import into a board no server is serving.
+    pub async fn import(&self, export: BoardExport) -> Result<ImportReport> {
+        if export.format != EXPORT_FORMAT || export.version != EXPORT_VERSION {
+            return Err(Error::field(
+                "format",
+                format!("not a {EXPORT_FORMAT} file of version {EXPORT_VERSION}"),
+            ));
+        }
+        let rows = Rows::check(export)?;
+        self.write(move |conn| Ok((rows.add_to(conn)?, vec![])))
+            .await
+    }
+}
+
+/// What is wrong with a file, row by row.
+#[derive(Default)]
+struct Problems(Vec<FieldError>);
+
+impl Problems {
+    fn full(&self) -> bool {
+        self.0.len() >= MAX_PROBLEMS
+    }
+
+    fn push(&mut self, field: String, message: impl Into<String>) {
+        if !self.full() {
+            self.0.push(FieldError::new(field, message));
+        }
+    }
+
+    /// The value, or `None` with the problem recorded against `section[row].field`.
+    fn check<T>(&mut self, at: &Row, field: &str, result: Result<T, String>) -> Option<T> {
+        result
+            .map_err(|message| self.push(at.field(field), message))
+            .ok()
+    }
+
+    fn finish(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}
+
+/// Where a row is in the file: `tasks[12]`.
+struct Row {
+    section: &'static str,
+    index: usize,
+}
+
+impl Row {
+    fn field(&self, field: &str) -> String {
+        format!("{}[{}].{field}", self.section, self.index)
+    }
+}
+
+fn time(at: i64) -> Result<i64, String> {
+    if (0..=LATEST_TIME_MS).contains(&at) {
+        Ok(at)
+    } else {
+        Err(format!(
+            "must be a time in epoch milliseconds from 0 to {LATEST_TIME_MS}"
+        ))
+    }
+}
+
+fn agent_id(id: &str) -> Result<String, String> {
+    AgentId::parse(id).map(|a| a.as_str().to_owned())
+}
+
+fn optional_agent_id(id: Option<&str>) -> Result<Option<String>, String> {
+    id.map(agent_id).transpose()
+}
+
+fn record_id(id: &str, like: &str) -> Result<String, String> {
+    if is_record_id(id) {
+        Ok(id.to_owned())
+    } else {
+        Err(format!(
+            "must be 1 to {} lowercase letters, digits or '-' (like {like}-0192...)",
+            TaskId::MAX_CHARS
+        ))
+    }
+}
+
+/// An export's rows once each has passed the rules that need no database, as the API would
+/// store them (titles trimmed, tags de-duplicated, claims dropped).
+struct Rows {
+    agents: Vec<Agent>,
+    tasks: Vec<Task>,
+    comments: Vec<Comment>,
+    events: Vec<Event>,
+}
+
+impl Rows {
+    fn check(export: BoardExport) -> Result<Rows> {
+        let mut p = Problems::default();
+        let mut rows = Rows {
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            comments: Vec::new(),
+            events: Vec::new(),
+        };
+        for (index, agent) in export.agents.into_iter().enumerate() {
+            let at = Row {
+                section: "agents",
+                index,
+            };
+            if let Some(agent) = check_agent(&mut p, &at, agent) {
+                rows.agents.push(agent);
+            }
+        }
+        for (index, task) in export.tasks.into_iter().enumerate() {
+            let at = Row {
+                section: "tasks",
+                index,
+            };
+            if let Some(task) = check_task(&mut p, &at, task) {
+                rows.tasks.push(task);
+            }
+        }
+        for (index, comment) in export.comments.into_iter().enumerate() {
+            let at = Row {
+                section: "comments",
+                index,
+            };
+            let checked = (
+                p.check(&at, "id", record_id(&comment.id, "cmt")),
+                p.check(&at, "taskId", TaskId::parse(&comment.task_id)),
+                p.check(&at, "author", agent_id(&comment.author)),
+                p.check(&at, "text", CommentText::parse(&comment.text)),
+                p.check(&at, "createdAt", time(comment.created_at)),
+            );
+            if let (Some(id), Some(task_id), Some(author), Some(text), Some(created_at)) = checked {
+                rows.comments.push(Comment {
+                    id,
+                    task_id: task_id.into_string(),
+                    author,
+                    text: text.as_str().to_owned(),
+                    created_at,
+                });
+            }
+        }
+        for (index, event) in export.events.into_iter().enumerate() {
+            let at = Row {
+                section: "events",
+                index,
+            };
+            let checked = (
+                p.check(&at, "id", record_id(&event.id, "evt")),
+                p.check(
+                    &at,
+                    "message",
+                    crate::domain::text_line(&event.message, EVENT_MESSAGE_MAX_CHARS),
+                ),
+                p.check(&at, "agentId", optional_agent_id(event.agent_id.as_deref())),
+                p.check(
+                    &at,
+                    "taskId",
+                    event
+                        .task_id
+                        .as_deref()
+                        .map(|t| TaskId::parse(t).map(TaskId::into_string))
+                        .transpose(),
+                ),
+                p.check(&at, "timestamp", time(event.timestamp)),
+            );
+            if let (Some(id), Some(message), Some(agent_id), Some(task_id), Some(timestamp)) =
+                checked
+            {
+                rows.events.push(Event {
+                    id,
+                    event_type: event.event_type,
+                    message,
+                    agent_id,
+                    task_id,
+                    timestamp,
+                    seq: None,
+                });
+            }
+        }
+        p.finish()?;
+        Ok(rows)
+    }
+
+    /// Checks the rows against the board and adds them, inside the write.
+    fn add_to(self, conn: &Connection) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        for mut agent in self.agents {
+            if agents::exists(conn, &agent.id)? {
+                report.skipped += 1;
+                continue;
+            }
+            if agents::named(conn, &agent.name, &agent.id)?.is_some() {
+                agent.name = renamed(&agent.name, &agent.id);
+            }
+            agents::insert(conn, &agent)?;
+            report.agents += 1;
+        }
+        let mut p = Problems::default();
+        let mut added: Vec<(usize, Task)> = Vec::new();
+        let mut ids = HashSet::new();
+        for (index, task) in self.tasks.into_iter().enumerate() {
+            if tasks::exists(conn, &task.id)? || !ids.insert(task.id.clone()) {
+                report.skipped += 1;
+                continue;
+            }
+            added.push((index, task));
+        }
+        check_against_board(conn, &mut p, &added, &ids)?;
+        p.finish()?;
+        for (_, task) in &added {
+            tasks::insert(conn, task)?;
+        }
+        for (_, task) in &added {
+            tasks::set_blockers(conn, &task.id, &task.blocked_by)?;
+        }
+        report.tasks = added.len();
+        let mut p = Problems::default();
+        for (index, comment) in self.comments.into_iter().enumerate() {
+            if comments::exists(conn, &comment.id)? {
+                report.skipped += 1;
+                continue;
+            }
+            if !tasks::exists(conn, &comment.task_id)? {
+                let at = Row {
+                    section: "comments",
+                    index,
+                };
+                p.push(at.field("taskId"), "names no task of the board or the file");
+                continue;
+            }
+            comments::insert(conn, &comment)?;
+            report.comments += 1;
+        }
+        p.finish()?;
+        for event in self.events {
+            if events::exists(conn, &event.id)? {
+                report.skipped += 1;
+                continue;
+            }
+            events::insert(conn, &event)?;
+            report.events += 1;
+        }
+        Ok(report)
+    }
+}
+
+fn check_agent(p: &mut Problems, at: &Row, agent: Agent) -> Option<Agent> {
+    let checked = (
+        p.check(at, "id", agent_id(&agent.id)),
+        p.check(at, "name", AgentName::parse(&agent.name)),
+        p.check(at, "lastActive", time(agent.last_active)),
+        p.check(
+            at,
+            "avatarColor",
+            agent
+                .avatar_color
+                .as_deref()
+                .map(|c| AvatarColor::parse(c).map(|c| c.as_str().to_owned()))
+                .transpose(),
+        ),
+    );
+    let (Some(id), Some(name), Some(last_active), Some(avatar_color)) = checked else {
+        return None;
+    };
+    Some(Agent {
+        id,
+        name: name.as_str().to_owned(),
+        role: agent.role,
+        status: agent.status,
+        last_active,
+        avatar_color,
+    })
+}
+
+fn check_task(p: &mut Problems, at: &Row, task: Task) -> Option<Task> {
+    let version = if (1..=Task::MAX_VERSION).contains(&task.version) {
+        Ok(task.version)
+    } else {
+        Err(format!(
+            "must be a whole number from 1 to {}",
+            Task::MAX_VERSION
+        ))
+    };
+    let checked = (
+        p.check(at, "id", TaskId::parse(&task.id)),
+        p.check(at, "title", TaskTitle::parse(&task.title)),
+        p.check(
+            at,
+            "description",
+            task.description
+                .as_deref()
+                .map(TaskDescription::parse)
+                .transpose()
+                .map(Option::flatten),
+        ),
+        p.check(
+            at,
+            "assignedAgent",
+            optional_agent_id(task.assigned_agent.as_deref()),
+        ),
+        p.check(
+            at,
+            "createdBy",
+            optional_agent_id(task.created_by.as_deref()),
+        ),
+        p.check(
+            at,
+            "updatedBy",
+            optional_agent_id(task.updated_by.as_deref()),
+        ),
+        p.check(at, "tags", Tags::parse(task.tags)),
+        p.check(at, "version", version),
+        p.check(at, "blockedBy", TaskRefs::parse(task.blocked_by)),
+    );
+    let created_at = p.check(at, "createdAt", time(task.created_at));
+    let updated_at = p.check(at, "updatedAt", time(task.updated_at));
+    let (
+        (
+            Some(id),
+            Some(title),
+            Some(description),
+            Some(assigned_agent),
+            Some(created_by),
+            Some(updated_by),
+            Some(tags),
+            Some(version),
+            Some(blocked_by),
+        ),
+        Some(created_at),
+        Some(updated_at),
+    ) = (checked, created_at, updated_at)
+    else {
+        return None;
+    };
+    Some(Task {
+        id: id.into_string(),
+        title: title.as_str().to_owned(),
+        description: description.map(|d| d.as_str().to_owned()),
+        status: task.status,
+        assigned_agent,
+        priority: task.priority,
+        created_at,
+        updated_at,
+        created_by,
+        tags: tags.iter().map(str::to_owned).collect(),
+        version,
+        updated_by,
+        // Claims do not survive an import.
+        lease_expires_at: None,
+        lease_seconds: None,
+        blocked_by: blocked_by.as_slice().to_vec(),
+        blocked: false,
+    })
+}
+
+/// The rules that need the board, for the tasks the import adds (`ids`: theirs): assignees
+/// registered, blockers present, no cycle among them, room to wait for every blocker.
+fn check_against_board(
+    conn: &Connection,
+    p: &mut Problems,
+    added: &[(usize, Task)],
+    ids: &HashSet<String>,
+) -> Result<()> {
+    const WAITING: Sql = Sql::new("SELECT COUNT(*) FROM task_blockers WHERE blocker_id = ?1");
+    let at = |index: usize| Row {
+        section: "tasks",
+        index,
+    };
+    let mut waiting: HashMap<&str, usize> = HashMap::new();
+    for (index, task) in added {
+        if let Some(agent) = &task.assigned_agent
+            && !agents::exists(conn, agent)?
+        {
+            p.push(
+                at(*index).field("assignedAgent"),
+                format!("no agent is registered with the id {agent}"),
+            );
+        }
+        for blocker in &task.blocked_by {
+            if !ids.contains(blocker) && !tasks::exists(conn, blocker)? {
+                p.push(
+                    at(*index).field("blockedBy"),
+                    format!("no task of the board or the file has the id {blocker}"),
+                );
+            }
+            *waiting.entry(blocker).or_default() += 1;
+        }
+        if p.full() {
+            return Ok(());
+        }
+    }
+    for (blocker, count) in waiting {
+        let already: i64 = if ids.contains(blocker) {
+            0
+        } else {
+            conn.value(&WAITING, params![blocker])?.unwrap_or(0)
+        };
+        if usize::try_from(already).unwrap_or(usize::MAX) + count > TaskRefs::MAX_WAITING {
+            let index = added
+                .iter()
+                .find(|(_, t)| t.blocked_by.iter().any(|b| b == blocker))
+                .map_or(0, |(i, _)| *i);
+            p.push(
+                at(index).field("blockedBy"),
+                format!(
+                    "more than {} tasks would wait for {blocker}, the most one task may have",
+                    TaskRefs::MAX_WAITING
+                ),
+            );
+        }
+    }
+    if let Some(index) = in_a_cycle(added) {
+        p.push(
+            at(index).field("blockedBy"),
+            "makes the task wait for itself (directly or through other tasks of the file)",
+        );
+    }
+    Ok(())
+}
+
+/// "Nova (agent-nova)": a name taken on this board, made unique, within the name's bound.
+fn renamed(name: &str, id: &str) -> String {
+    let suffix = format!(" ({id})");
+    let room = AgentName::MAX_CHARS.saturating_sub(suffix.chars().count());
+    let kept: String = name.chars().take(room).collect();
+    format!("{}{suffix}", kept.trim_end())
+}
