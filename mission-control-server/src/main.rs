@@ -8,6 +8,13 @@ use mission_control_server::cli::{Cli, Command};
 use mission_control_server::config::Config;
 use mission_control_server::{commands, telemetry};
 
+/// jemalloc, with background threads that hand freed memory back to the system within seconds,
+/// idle or not: after a burst (a large board served many times, a flood of sign-ins, a crowd of
+/// slow clients) the server's resident memory falls back instead of staying at its peak, as
+/// it did with glibc's per-thread arenas.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Mcp { url, token }) = &cli.command {
