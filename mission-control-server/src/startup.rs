@@ -18,7 +18,6 @@ use mission_control_core::{AgentStatus, MissionControl, NewAgent, Options};
 use tokio::net::TcpListener;
 
 use crate::api::password_check::PasswordChecks;
-use crate::api::snapshot_stream::SnapshotStreams;
 use crate::api::state::{AppState, Limits};
 use crate::config::Config;
 use crate::lock::ServerLock;
@@ -133,7 +132,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             api: Limiter::per_minute(config.rate_limit_per_minute),
         }),
         password_checks: Arc::new(PasswordChecks::default()),
-        snapshot_streams: Arc::new(SnapshotStreams::new()),
+        slots: Arc::default(),
         mcp: crate::mcp::service(),
         stream_feed: StreamFeed::new(StreamCaps::new(
             config.event_streams.total,
