@@ -143,7 +143,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     tokio::spawn(forget_idle_clients(state.clone()));
 
     let api = crate::api::service(state, Dashboard::new(config.dashboard_dir.as_deref()));
-    let (service, io) = realtime::attach(mc.clone(), stream_feed.clone(), api);
+    let (service, io) = realtime::attach(
+        mc.clone(),
+        stream_feed.clone(),
+        config.sockets_per_token,
+        api,
+    );
     let admission = Admission::new(
         connection_caps(&config, open_files),
         TrustedProxies::new(config.trusted_proxies.clone()),
