@@ -15,6 +15,11 @@ use mission_control_server::{commands, telemetry};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's settings (read once, at the first allocation): freed pages go back to the system
+/// after a second unused (ten by default), by the background threads.
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Mcp { url, token }) = &cli.command {

@@ -118,13 +118,26 @@ impl AnswerSlots {
     }
 }
 
-/// `body`, holding `slot` until it is dropped.
+/// `body`, holding `slot` until it is dropped, and handing its data over in pieces of at most
+/// [`PIECE_BYTES`]: the connection takes a piece only when it has room for it, so the body
+/// (and the slot) lasts until the answer is all but written, rather than until the connection
+/// has taken it whole into its own buffer.
 pub fn hold(body: Body, slot: Slot) -> Body {
-    Holding { body, _slot: slot }.boxed_unsync()
+    Holding {
+        body,
+        rest: Bytes::new(),
+        _slot: slot,
+    }
+    .boxed_unsync()
 }
+
+/// The most data a held body hands over at once.
+pub const PIECE_BYTES: usize = 64 * 1024;
 
 struct Holding {
     body: Body,
+    /// What is left of the last frame, handed over piece by piece.
+    rest: Bytes,
     _slot: Slot,
 }
 
@@ -136,21 +149,58 @@ impl http_body::Body for Holding {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        if self.rest.is_empty() {
+            match Pin::new(&mut self.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => self.rest = data,
+                    Err(frame) => return Poll::Ready(Some(Ok(frame))),
+                },
+                other => return other,
+            }
+        }
+        let n = self.rest.len().min(PIECE_BYTES);
+        let piece = self.rest.split_to(n);
+        Poll::Ready(Some(Ok(Frame::data(piece))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.rest.is_empty() && self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        let mut hint = self.body.size_hint();
+        let rest = self.rest.len() as u64;
+        hint.set_lower(hint.lower() + rest);
+        if let Some(upper) = hint.upper() {
+            hint.set_upper(upper + rest);
+        }
+        hint
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_held_body_is_handed_over_in_pieces_and_keeps_its_slot_to_the_end() {
+        let slots = AnswerSlots::default();
+        let client: IpAddr = "10.0.0.1".parse().unwrap();
+        let data = Bytes::from(vec![7u8; 3 * PIECE_BYTES + 5]);
+        let mut body = hold(
+            crate::web::body::full(data.clone()),
+            slots.take(client, "t").unwrap(),
+        );
+        let mut pieces = Vec::new();
+        while let Some(frame) = body.frame().await {
+            assert_eq!(lock(&slots.taken).total, 1, "held while pieces remain");
+            pieces.push(frame.unwrap().into_data().unwrap());
+        }
+        assert_eq!(pieces.len(), 4);
+        assert_eq!(pieces.concat(), data.to_vec());
+        drop(body);
+        assert_eq!(lock(&slots.taken).total, 0);
+    }
 
     #[test]
     fn slots_are_capped_per_address_per_token_and_in_all() {

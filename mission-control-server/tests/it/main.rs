@@ -13,6 +13,7 @@ mod auth;
 mod blockers_and_comments;
 mod claims;
 mod commands;
+mod costs;
 mod durability;
 mod events;
 mod hardening;
