@@ -231,12 +231,16 @@ fn deliver(hub: &Hub, batch: Vec<Arc<EncodedChange>>) {
             }
         }
         for change in batch.iter() {
+            // Gone only while the server shuts down.
+            let Some(namespace) = hub.io.of("/") else {
+                break;
+            };
             let has_it: Vec<Room> = ahead
                 .iter()
                 .filter(|(seq, _)| change.seq <= *seq)
                 .map(|(_, room)| room.clone())
                 .collect();
-            let mut to = hub.io.to(LIVE);
+            let mut to = namespace.to(LIVE);
             if !has_it.is_empty() {
                 to = to.except(has_it);
             }
