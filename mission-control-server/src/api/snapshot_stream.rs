@@ -61,9 +61,11 @@ pub async fn download(
         };
         snapshot.finish_now();
         drop(turn);
-        if let Err(e) = &outcome {
+        match &outcome {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
             // Too late for a status: the client sees a truncated body and a reset.
-            tracing::error!(error = %e, "reading a snapshot failed mid-download");
+            Err(e) => tracing::error!(error = %e, "reading a snapshot failed mid-download"),
+            Ok(()) => {}
         }
         out.finish(outcome.map_err(|e| e.to_string()));
     });

@@ -96,7 +96,14 @@ pub fn spill() -> (SpillWriter, Body) {
 
 impl SpillWriter {
     /// Hands what is pending to the body: to memory while there is room, else to the file.
+    /// Fails once the body is gone (the client left): the reading stops there.
     fn hand_over(&mut self) -> std::io::Result<()> {
+        if Arc::strong_count(&self.shared) == 1 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the client went away",
+            ));
+        }
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -261,6 +268,17 @@ mod tests {
         });
         assert!(reading.await.unwrap(), "past the memory, a file");
         assert_eq!(read_all(body).await.unwrap(), expected);
+    }
+
+    #[test]
+    fn the_reading_stops_once_the_body_is_gone() {
+        let (mut writer, body) = spill();
+        drop(body);
+        let piece = vec![0u8; CHUNK_BYTES];
+        assert_eq!(
+            writer.write_all(&piece).unwrap_err().kind(),
+            std::io::ErrorKind::BrokenPipe
+        );
     }
 
     #[tokio::test]
