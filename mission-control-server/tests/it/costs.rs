@@ -1,7 +1,6 @@
 //! No single client costs the server more than its share: big answers are bounded in bytes and
 //! share a few slots per address and per token, a download that stalls holds neither the others'
-//! slots nor the database, live sockets are bounded in bytes and capped per token, resumers take
-//! turns, and memory goes back after a burst. Each attack once worked; each is made here with one
+//! slots nor the database, and memory goes back after a burst (live clients: `live_costs`). Each attack once worked; each is made here with one
 //! token from the loopback, the way a stuck agent or a stolen token would. Memory is read from
 //! `/proc/<pid>/status` of the real server with generous margins (bounds, not timings).
 
@@ -10,29 +9,28 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use mission_control_testkit::mcp::McpClient;
-use mission_control_testkit::socketio::{self, is_event, next_packet};
 use mission_control_testkit::stall;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
 use super::support::*;
 
-const MB: u64 = 1024 * 1024;
+pub const MB: u64 = 1024 * 1024;
 
 /// 10,000 four-byte characters: a description or a comment of 40 kB, the largest allowed.
-fn large_text() -> String {
+pub fn large_text() -> String {
     "𝄞".repeat(10_000)
 }
 
 /// A server whose rate limit lets a test write quickly.
-async fn server(settings: &[(&str, &str)]) -> App {
+pub async fn server(settings: &[(&str, &str)]) -> App {
     let mut all = vec![("RATE_LIMIT_PER_MINUTE", "1000000")];
     all.extend_from_slice(settings);
     App::start_with(&all).await
 }
 
 /// Creates `count` `todo` tasks of 40 kB from four writers; their ids.
-async fn large_tasks(admin: &Session, count: usize) -> Vec<String> {
+pub async fn large_tasks(admin: &Session, count: usize) -> Vec<String> {
     let text = large_text();
     let writers = (0..4).map(|w| {
         let admin = admin.clone();
@@ -55,13 +53,13 @@ async fn large_tasks(admin: &Session, count: usize) -> Vec<String> {
         .collect()
 }
 
-fn loopback(n: u8) -> IpAddr {
+pub fn loopback(n: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, n])
 }
 
 /// How much the server's memory grew since `before` and stays grown: the least it uses over
 /// eight seconds (what requests still being answered take for a moment is not held).
-async fn grown(s: &App, before: u64) -> u64 {
+pub async fn grown(s: &App, before: u64) -> u64 {
     let mut least = s.rss();
     for _ in 0..16 {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -282,145 +280,6 @@ async fn stalled_downloads_leave_room_for_others_and_pin_nothing() {
         largest / MB
     );
     drop(stalled);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn stalled_sockets_share_what_they_are_sent_and_are_capped_per_token() {
-    let s = server(&[]).await;
-    let admin = s.login().await;
-    let auth = json!({ "token": admin.token() });
-    // 24 sockets of one token that never read.
-    let mut stalled = Vec::new();
-    for _ in 0..24 {
-        stalled.push(socketio::connect_narrow(s.addr(), &auth).await.unwrap());
-    }
-    let mut reader = socketio::connect(s.addr(), admin.token()).await.unwrap();
-    let reading = tokio::spawn(async move {
-        let mut created = 0;
-        while created < 200 {
-            match tokio::time::timeout(Duration::from_secs(60), next_packet(&mut reader)).await {
-                Ok(Some(packet)) if is_event(&packet, "task.created") => created += 1,
-                Ok(Some(_)) => {}
-                _ => break,
-            }
-        }
-        created
-    });
-    let before = s.rss();
-    large_tasks(&admin, 200).await; // 8 MB of changes, for every socket
-    let grown = grown(&s, before).await;
-    eprintln!(
-        "24 stalled sockets: RSS {} MB + {} MB",
-        before / MB,
-        grown / MB
-    );
-    assert!(
-        grown < 64 * MB,
-        "24 stalled sockets grew the server by {} MB over 8 MB of changes",
-        grown / MB
-    );
-    assert_eq!(
-        reading.await.unwrap(),
-        200,
-        "a reading socket got every change"
-    );
-    drop(stalled);
-
-    // Sockets per token are capped, and a place comes back when a socket goes.
-    let s = server(&[("MAX_SOCKETS_PER_TOKEN", "3")]).await;
-    let admin = s.login().await;
-    let mut open = Vec::new();
-    for _ in 0..3 {
-        open.push(socketio::connect(s.addr(), admin.token()).await.unwrap());
-    }
-    let refused = socketio::connect(s.addr(), admin.token())
-        .await
-        .err()
-        .unwrap();
-    assert!(refused.to_string().contains("live sockets"), "{refused}");
-    let kit = admin
-        .register_agent_with_token("agent-kit", "Kit", "Dev")
-        .await;
-    socketio::connect(s.addr(), kit.token()).await.unwrap();
-    drop(open.pop());
-    let mut again = None;
-    for _ in 0..50 {
-        if let Ok(socket) = socketio::connect(s.addr(), admin.token()).await {
-            again = Some(socket);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        again.is_some(),
-        "the place of a socket that went is given back"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn slow_resumers_take_turns_and_keep_nobody_waiting() {
-    let s = server(&[]).await;
-    let admin = s.login().await;
-    // A log longer than a socket may hold unsent: 4,000 changes, 8 MB.
-    let text = "x".repeat(2000);
-    let writers = (0..4).map(|w| {
-        let admin = admin.clone();
-        let text = text.clone();
-        async move {
-            for n in 0..500 {
-                let body = json!({"title": format!("w{w} {n}"), "description": text});
-                assert_eq!(admin.create_task(body).await.status, 201);
-            }
-        }
-    });
-    join_all(writers).await;
-    let latest = admin.latest_seq().await;
-
-    // 20 sockets resume from the start and read one packet every two seconds.
-    let since_start = json!({ "token": admin.token(), "since": 0 });
-    let (resumed_tx, mut resumed_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut slow = Vec::new();
-    for _ in 0..20 {
-        let mut ws = socketio::connect_narrow(s.addr(), &since_start)
-            .await
-            .unwrap();
-        let resumed_tx = resumed_tx.clone();
-        slow.push(tokio::spawn(async move {
-            while let Some(packet) = next_packet(&mut ws).await {
-                if is_event(&packet, "resumed") {
-                    let _ = resumed_tx.send(());
-                    return;
-                }
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-
-    // A dashboard reconnecting meanwhile is caught up at once, not after them (a slow resumer
-    // that held its turn was let go only after 30 s without progress).
-    let auth = json!({ "token": admin.token(), "since": latest - 6 });
-    let mut dashboard = socketio::connect_with(s.addr(), &auth).await.unwrap();
-    let caught_up = tokio::time::timeout(Duration::from_secs(20), async {
-        let mut replayed = 0;
-        while let Some(packet) = next_packet(&mut dashboard).await {
-            if is_event(&packet, "resumed") {
-                return replayed;
-            }
-            replayed += 1;
-        }
-        -1
-    })
-    .await
-    .expect("the dashboard resumed while the slow resumers were still at it");
-    assert_eq!(caught_up, 6);
-    assert!(
-        resumed_rx.try_recv().is_err(),
-        "no slow resumer had finished: the dashboard did not wait for them"
-    );
-    for task in slow {
-        task.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -17,6 +17,7 @@ mod costs;
 mod durability;
 mod events;
 mod hardening;
+mod live_costs;
 mod mcp;
 mod replay;
 mod retries;
