@@ -11,7 +11,9 @@
 //!   writes them; [`listing`]: the query parameters of the lists.
 //! - [`caller`]: who is calling: the request's bearer token, checked under the rate limits.
 //! - [`password_check`]: sign-in's password checks, on a budget of their own.
-//! - [`snapshot_stream`]: the board and the export, streamed from one consistent read.
+//! - [`snapshot_stream`]: the board and the export, read from one consistent snapshot into a
+//!   [`spill`] and sent from there at the client's pace.
+//! - [`slots`]: the places for big answers, shared fairly per address and per token.
 //! - [`state`]: what every handler can reach.
 //!
 //! MCP's endpoint (`POST /mcp`, [`crate::mcp`]) and the event stream (`GET /api/stream`,
@@ -24,7 +26,9 @@ pub mod openapi;
 pub mod password_check;
 pub mod router;
 pub mod routes;
+pub mod slots;
 pub mod snapshot_stream;
+pub mod spill;
 pub mod state;
 pub mod wire;
 

@@ -104,6 +104,7 @@ pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
         &HeartbeatAnswer {
             agent: beat.agent,
             held: beat.work.held,
+            held_more: beat.work.held_more,
             next: beat.work.next,
         },
     ))

@@ -5,7 +5,7 @@ use mission_control_core::{BoardExport, TaskFilter};
 use super::Result;
 use crate::api::caller::Caller;
 use crate::api::router::Ctx;
-use crate::api::snapshot_stream;
+use crate::api::snapshot_stream::{self, Download};
 use crate::api::wire::ExportFormat;
 use crate::web::error::ErrorBody;
 use crate::web::query::Query;
@@ -21,14 +21,14 @@ use crate::web::query::Query;
             (String = "text/csv"),
         )),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn export(ctx: Ctx, _caller: Caller) -> Result {
+pub async fn export(ctx: Ctx, caller: Caller) -> Result {
     let format = Query::of(ctx.req.uri())
         .parse::<ExportFormat>("format")?
         .unwrap_or(ExportFormat::Json);
-    let permit = ctx.state.snapshot_permit(ctx.client)?;
-    let snapshot = ctx.state.mc.read_board(TaskFilter::default()).await?;
-    Ok(match format {
-        ExportFormat::Csv => snapshot_stream::export_csv(snapshot, permit),
-        ExportFormat::Json => snapshot_stream::export_json(snapshot, permit),
-    })
+    let slot = ctx.state.slots.take(ctx.client, &caller.token_id)?;
+    let what = match format {
+        ExportFormat::Csv => Download::ExportCsv,
+        ExportFormat::Json => Download::ExportJson,
+    };
+    snapshot_stream::download(&ctx.state.mc, TaskFilter::default(), what, slot).await
 }

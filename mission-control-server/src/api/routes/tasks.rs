@@ -3,14 +3,14 @@
 use http::StatusCode;
 use mission_control_core::{
     ClaimNextRequest, ClaimRequest, CompleteRequest, CreateTaskRequest, NewCommentRequest, NewTask,
-    TaskChanges, TaskStatus, UpdateTaskRequest,
+    PAGE_MAX_BYTES, TaskChanges, TaskStatus, UpdateTaskRequest,
 };
 
 use super::Result;
 use crate::api::caller::Caller;
 use crate::api::listing::{CommentListing, TaskListing};
 use crate::api::router::Ctx;
-use crate::api::snapshot_stream;
+use crate::api::snapshot_stream::{self, Download};
 use crate::api::wire::{
     CommentEnvelope, CommentList, CompletedEnvelope, MaybeTask, Success, TaskEnvelope, TaskList,
 };
@@ -23,28 +23,33 @@ use crate::web::query::Query;
 const MAX_PAGE: i64 = mission_control_actions::limits::PAGE_MAX;
 
 /// List tasks, oldest first. Without `limit` every match is returned (streamed); with it, one
-/// page and `nextCursor`. `seq` says where the list stands in the change log.
+/// page and `nextCursor`. A page stops at `limit` tasks or at about 1 MiB of JSON, whichever
+/// comes first (at least one task): follow `nextCursor` until it is absent. `seq` says where
+/// the list stands in the change log.
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", operation_id = "listTasks",
     params(
         ("status" = Option<TaskStatus>, Query, description = "Only tasks in this column"),
         ("agent" = Option<String>, Query, max_length = 64, description = "Only tasks assigned to this agent id (none match an id no agent has)"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500); then `nextCursor` says where the next page starts"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500), and at most about 1 MiB of them; `nextCursor` says where the next page starts"),
         ("cursor" = Option<String>, Query, max_length = 84, pattern = r"^-?[0-9]{1,18}\.[a-z0-9-]{1,64}$", description = "A `nextCursor` from the previous page"),
     ),
     responses((status = 200, description = "The matching tasks", body = TaskList)))]
-pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result {
     let TaskListing {
         filter,
         limit,
         cursor,
     } = TaskListing::parse(&Query::of(ctx.req.uri()))?;
     if limit.is_none() && cursor.is_none() {
-        let permit = ctx.state.snapshot_permit(ctx.client)?;
-        let snapshot = ctx.state.mc.read_board(filter).await?;
-        return Ok(snapshot_stream::board(snapshot, permit));
+        let slot = ctx.state.slots.take(ctx.client, &caller.token_id)?;
+        return snapshot_stream::download(&ctx.state.mc, filter, Download::Board, slot).await;
     }
     let limit = limit.unwrap_or(MAX_PAGE as usize);
-    let page = ctx.state.mc.list_tasks_page(filter, cursor, limit).await?;
+    let page = ctx
+        .state
+        .mc
+        .list_tasks_within(filter, cursor, limit, PAGE_MAX_BYTES)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &TaskList {
@@ -243,7 +248,7 @@ pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// A task's notes, oldest first: up to `limit` (1 to 500, default 100) after the comment
-/// `after`.
+/// `after`, and at most about 1 MiB of them (at least one): `hasMore` says more follow.
 #[utoipa::path(get, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "listComments",
     params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500, default 100)"),
