@@ -13,10 +13,11 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use mission_control_core::{EXPORT_PAGE, Snapshot, Task, now_millis};
+use mission_control_core::{EXPORT_PAGE, Snapshot, now_millis};
 use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::csv_rows;
 use crate::web::body::Body;
 use crate::web::client::client_key;
 
@@ -226,7 +227,8 @@ async fn page_of(
     })
 }
 
-/// The board's tasks as CSV (one row each, a header first), streamed.
+/// The board's tasks as CSV (one row each, a header first, formula cells made inert:
+/// [`csv_rows`]), streamed.
 pub fn export_csv(snapshot: Snapshot, permit: StreamPermit) -> http::Response<Body> {
     let state = (snapshot, true, false, permit);
     let stream =
@@ -246,7 +248,7 @@ pub fn export_csv(snapshot: Snapshot, permit: StreamPermit) -> http::Response<Bo
             if page.is_empty() && !header {
                 return None;
             }
-            let bytes = csv_rows(&page, header).map_err(std::io::Error::other);
+            let bytes = csv_rows::rows(&page, header).map_err(std::io::Error::other);
             let last = page.is_empty();
             Some((
                 bytes.map(|b| Frame::data(Bytes::from(b))),
@@ -259,47 +261,6 @@ pub fn export_csv(snapshot: Snapshot, permit: StreamPermit) -> http::Response<Bo
     );
     attachment(&mut response, "mission-control-tasks.csv");
     response
-}
-
-const CSV_COLUMNS: [&str; 13] = [
-    "id",
-    "title",
-    "status",
-    "priority",
-    "assignedAgent",
-    "createdBy",
-    "createdAt",
-    "updatedAt",
-    "updatedBy",
-    "version",
-    "tags",
-    "blockedBy",
-    "description",
-];
-
-fn csv_rows(tasks: &[Task], header: bool) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(tasks.len() * 200 + 200));
-    if header {
-        out.write_record(CSV_COLUMNS)?;
-    }
-    for t in tasks {
-        out.write_record([
-            t.id.as_str(),
-            t.title.as_str(),
-            t.status.as_str(),
-            t.priority.map_or("", |p| p.as_str()),
-            t.assigned_agent.as_deref().unwrap_or(""),
-            t.created_by.as_deref().unwrap_or(""),
-            &t.created_at.to_string(),
-            &t.updated_at.to_string(),
-            t.updated_by.as_deref().unwrap_or(""),
-            &t.version.to_string(),
-            &t.tags.join(";"),
-            &t.blocked_by.join(";"),
-            t.description.as_deref().unwrap_or(""),
-        ])?;
-    }
-    out.into_inner().map_err(|e| e.into_error().into())
 }
 
 fn response(body: Body, content_type: &'static str) -> http::Response<Body> {

@@ -15,6 +15,7 @@ mod claims;
 mod commands;
 mod durability;
 mod events;
+mod export;
 mod hardening;
 mod mcp;
 mod replay;
