@@ -196,6 +196,30 @@ async fn the_resources_read_what_rest_answers() {
     assert!(missing.to_string().contains("no task with id"), "{missing}");
 }
 
+/// `set_agent_status` takes `me` for the caller's own agent, as the REST path does: an agent
+/// need not know its id to say it is busy.
+#[tokio::test]
+async fn set_agent_status_takes_me_for_the_caller() {
+    let s = App::start().await;
+    let admin = s.login().await;
+    let nova = admin
+        .register_agent_with_token("agent-nova", "Nova", "Research")
+        .await;
+    let mcp = McpClient::new(&s.url, nova.token());
+    let result = mcp
+        .call_tool(
+            "set_agent_status",
+            json!({"agentId": "me", "agentStatus": "busy"}),
+        )
+        .await
+        .unwrap();
+    assert!(!result.is_error, "{:?}", result.text);
+    assert_eq!(result.structured["agent"]["id"], "agent-nova");
+    assert_eq!(result.structured["agent"]["status"], "busy");
+    let rest = admin.get_agent("agent-nova").await;
+    assert_eq!(rest.body["agent"]["status"], "busy");
+}
+
 /// A page of another site may not call `/mcp` (403), token or not; no `Origin`, the server's
 /// own and a `FRONTEND_URL` may. The REST API is not affected.
 #[tokio::test]
