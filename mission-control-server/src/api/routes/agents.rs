@@ -124,7 +124,10 @@ pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
 /// never the token.
 #[utoipa::path(get, path = "/api/agents/{id}/tokens", tag = "tokens", operation_id = "listTokens",
     params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
-    responses((status = 200, description = "The agent's live tokens", body = TokenList),
+    responses((status = 200, description = "The agent's live tokens", body = TokenList, links(
+            ("RevokeTheNewest" = (operation_id = "revokeToken", parameters(
+                ("id" = "$request.path.id"), ("tokenId" = "$response.body#/tokens/0/id")))),
+        )),
         (status = 403, description = "Only the operator sees other agents' tokens", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
