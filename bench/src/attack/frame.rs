@@ -126,7 +126,7 @@ where
     eprintln!("  {what}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pid = target.server.pid;
-    let rss_before = target.server.rss_bytes()?;
+    let rss_before = alive_rss(target.server)?;
     let disk_before = data_bytes(&target.db);
     let (stop_tx, stop_rx) = watch::channel(false);
     let probe_stop = Arc::new(AtomicBool::new(false));
@@ -163,7 +163,7 @@ where
     };
     let seen = probe.await?;
     tokio::time::sleep(settle).await;
-    let rss_after = target.server.rss_bytes()?;
+    let rss_after = alive_rss(target.server)?;
     let disk_after = data_bytes(&target.db);
     if let Some(why) = &guard {
         eprintln!("    stopped early: {why}");
@@ -182,6 +182,18 @@ where
         health: seen.health,
         guard,
         outcome,
+    })
+}
+
+/// The server's resident memory; an error with the end of its log if it is gone.
+fn alive_rss(server: &Server) -> Res<u64> {
+    rss_of(server.pid).ok_or_else(|| {
+        format!(
+            "the server (pid {}) is gone; its log ends:\n{}",
+            server.pid,
+            server.log_tail(20)
+        )
+        .into()
     })
 }
 
@@ -396,9 +408,13 @@ pub struct OneAtATime {
 impl OneAtATime {
     pub fn summary(&mut self) -> String {
         format!(
-            "{} writes, one at a time: answered in p50 {} / max {} ms; each: server CPU {:.1} ms, \
+            "{}, one at a time: answered in p50 {} / max {} ms; each: server CPU {:.1} ms, \
              data folder +{:.0} KB, {:.0} KB written to disk{}",
-            self.count,
+            if self.count == 1 {
+                "1 write".to_owned()
+            } else {
+                format!("{} writes", self.count)
+            },
             crate::ms(self.took.percentile_ms(0.5)),
             crate::ms(self.took.percentile_ms(1.0)),
             self.cpu_ms_each,
