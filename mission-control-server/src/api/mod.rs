@@ -14,6 +14,7 @@
 //! - [`snapshot_stream`]: the board and the export, read from one consistent snapshot into a
 //!   [`spill`] and sent from there at the client's pace.
 //! - [`slots`]: the places for big answers, shared fairly per address and per token.
+//! - [`csv_rows`]: the export's CSV, with formula cells made inert.
 //! - [`state`]: what every handler can reach.
 //!
 //! MCP's endpoint (`POST /mcp`, [`crate::mcp`]) and the event stream (`GET /api/stream`,
@@ -21,6 +22,7 @@
 //! the server below Socket.io: the API, else the dashboard, with the browser policy.
 
 pub mod caller;
+pub mod csv_rows;
 pub mod listing;
 pub mod openapi;
 pub mod password_check;

@@ -12,10 +12,11 @@
 use std::io::Write;
 
 use http::{HeaderValue, StatusCode, header};
-use mission_control_core::{MissionControl, Snapshot, Task, TaskFilter, now_millis};
+use mission_control_core::{MissionControl, Snapshot, TaskFilter, now_millis};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use super::csv_rows;
 use super::slots::{Slot, hold};
 use super::spill::{SpillWriter, spill};
 use crate::web::body::Body;
@@ -130,53 +131,18 @@ fn export_json(snapshot: &mut Snapshot, out: &mut SpillWriter) -> std::io::Resul
 }
 
 fn export_csv(snapshot: &mut Snapshot, out: &mut SpillWriter) -> std::io::Result<()> {
-    let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(CSV_COLUMNS)?;
+    let mut header = true;
     loop {
         let page = snapshot.next_page_now(PAGE).map_err(failed)?;
-        if page.is_empty() {
-            break;
+        if page.is_empty() && !header {
+            return Ok(());
         }
-        csv_rows(&mut csv, &page)?;
+        out.write_all(&csv_rows::rows(&page, header).map_err(std::io::Error::other)?)?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        header = false;
     }
-    csv.flush()
-}
-
-const CSV_COLUMNS: [&str; 13] = [
-    "id",
-    "title",
-    "status",
-    "priority",
-    "assignedAgent",
-    "createdBy",
-    "createdAt",
-    "updatedAt",
-    "updatedBy",
-    "version",
-    "tags",
-    "blockedBy",
-    "description",
-];
-
-fn csv_rows(out: &mut csv::Writer<&mut SpillWriter>, tasks: &[Task]) -> csv::Result<()> {
-    for t in tasks {
-        out.write_record([
-            t.id.as_str(),
-            t.title.as_str(),
-            t.status.as_str(),
-            t.priority.map_or("", |p| p.as_str()),
-            t.assigned_agent.as_deref().unwrap_or(""),
-            t.created_by.as_deref().unwrap_or(""),
-            &t.created_at.to_string(),
-            &t.updated_at.to_string(),
-            t.updated_by.as_deref().unwrap_or(""),
-            &t.version.to_string(),
-            &t.tags.join(";"),
-            &t.blocked_by.join(";"),
-            t.description.as_deref().unwrap_or(""),
-        ])?;
-    }
-    Ok(())
 }
 
 fn response(body: Body, content_type: &'static str) -> http::Response<Body> {

@@ -16,6 +16,7 @@ mod commands;
 mod costs;
 mod durability;
 mod events;
+mod export;
 mod hardening;
 mod live_costs;
 mod mcp;

@@ -12,11 +12,14 @@ use crate::web::query::Query;
 
 /// The whole board: `format=json` (the default; agents, tasks, comments and the event log, the
 /// same file as `mission-control-server export`, importable with `import`) or `format=csv`
-/// (the tasks, one row each). Streamed from one consistent snapshot.
+/// (the tasks, one row each, safe to open in a spreadsheet: a cell that starts with `=`, `+`,
+/// `-` or `@`, also after whitespace, or with a tab or a carriage return, has a `'` put in
+/// front so that it is shown as text, never run as a formula). Streamed from one consistent
+/// snapshot.
 #[utoipa::path(get, path = "/api/export", tag = "export",
-    params(("format" = Option<ExportFormat>, Query, description = "`json` (default) or `csv`")),
+    params(("format" = Option<ExportFormat>, Query, description = "`json` (default) or `csv` (formula cells start with `'`)")),
     responses(
-        (status = 200, description = "The export: JSON, or CSV with format=csv", content(
+        (status = 200, description = "The export: JSON, or CSV with format=csv (a cell a spreadsheet would run as a formula starts with `'`)", content(
             (BoardExport = "application/json"),
             (String = "text/csv"),
         )),

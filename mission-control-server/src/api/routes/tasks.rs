@@ -102,16 +102,18 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 }
 
 /// Change some fields of a task; `null` clears description, assignedAgent or priority. With
-/// `If-Match`, only if the task is still at that version (else 412 with the current task).
+/// `If-Match`, only if the task is still at that version, or one of the list's (else 412 with
+/// the current task).
 /// Emits `task.updated` and `event.new` when anything changed.
 #[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", operation_id = "updateTask",
     request_body = UpdateTaskRequest,
     params(("id" = String, Path, max_length = 64, description = "Task id"),
-           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version): refuse the change if the task changed meanwhile")),
+           ("If-Match" = Option<String>, Header, pattern = r##"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*"){0,63})$"##, description = "The task's ETag (its version), or a list of ETags (at most 64): refuse the change unless the task is at one of them. `*` matches any version; a weak tag never matches")),
     responses((status = 200, description = "The task as it now is", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "A field names nothing registered, another agent holds the task, or it waits for a blocker", body = ErrorBody),
-        (status = 412, description = "The task changed since the If-Match version; the body carries it as it is", body = ErrorBody)))]
+        (status = 400, description = "A field is invalid, or If-Match is not a list of entity tags", body = ErrorBody),
+        (status = 412, description = "The task is at none of the If-Match versions; the body carries it as it is", body = ErrorBody)))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
     let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(ctx.req.body())?)?;
@@ -130,12 +132,12 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 /// `task.deleted` and `event.new`.
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", operation_id = "deleteTask",
     params(("id" = String, Path, max_length = 64, description = "Task id"),
-           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version)")),
+           ("If-Match" = Option<String>, Header, pattern = r##"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*"){0,63})$"##, description = "The task's ETag (its version), or a list of ETags (at most 64): refuse the deletion unless the task is at one of them. `*` matches any version; a weak tag never matches")),
     responses((status = 200, description = "The task is gone", body = Success),
         (status = 400, description = "If-Match is not an entity tag", body = ErrorBody),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "Another agent holds the task", body = ErrorBody),
-        (status = 412, description = "The task changed since the If-Match version", body = ErrorBody)))]
+        (status = 412, description = "The task is at none of the If-Match versions", body = ErrorBody)))]
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
     ctx.state
