@@ -313,6 +313,13 @@ async fn an_agent_with_a_live_socket_stays_online_while_commands_run_beside_the_
         let heard = read_to_the_end(&mut nova_socket).await;
         (heard, nova_socket)
     });
+    // The operator keeps a dashboard open, so that however long the commands take on a busy
+    // machine, the operator stays online too and the log stands still for the right reason.
+    let mut dashboard = socketio::connect(s.addr(), admin.token()).await.unwrap();
+    let dashboard_reads = tokio::spawn(async move {
+        read_to_the_end(&mut dashboard).await;
+        dashboard
+    });
 
     // The server keeps writing, and SQLite's online backup starts over whenever another
     // process writes between its steps: `backup` stays open, beside the server, until the
@@ -382,6 +389,7 @@ async fn an_agent_with_a_live_socket_stays_online_while_commands_run_beside_the_
     // And Nova's socket never heard that Nova went offline.
     let s = Arc::into_inner(s).expect("the only handle");
     assert!(s.terminate().await.success());
+    drop(dashboard_reads.await.unwrap());
     let (heard, _) = nova_hears.await.unwrap();
     assert!(!heard.is_empty());
     assert!(!went_offline(&heard, "agent-nova"));

@@ -4,7 +4,7 @@
 //! refused at start naming the file), and a second server on one SQLite file refused.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::support::*;
@@ -12,18 +12,20 @@ use mission_control_testkit::app::run_binary;
 use serde_json::{Value, json};
 
 /// Writers that create tasks until told to stop or the server goes away; returns the ids of
-/// every task the server acknowledged with a 2xx, and every status seen.
+/// every task the server acknowledged with a 2xx, and every status seen. `acks` counts the
+/// acknowledged writes as they come.
 fn spawn_writers(
     s: &App,
     session: &Session,
     writers: usize,
     stop: Arc<AtomicBool>,
+    acks: Arc<AtomicUsize>,
 ) -> Vec<tokio::task::JoinHandle<(Vec<String>, Vec<u16>)>> {
     (0..writers)
         .map(|w| {
             let url = s.url.clone();
             let token = session.token().to_owned();
-            let stop = stop.clone();
+            let (stop, acks) = (stop.clone(), acks.clone());
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 let (mut acked, mut statuses) = (vec![], vec![]);
@@ -41,7 +43,10 @@ fn spawn_writers(
                     statuses.push(res.status().as_u16());
                     if res.status().is_success() {
                         match res.json::<Value>().await {
-                            Ok(body) => acked.push(body["task"]["id"].as_str().unwrap().to_owned()),
+                            Ok(body) => {
+                                acked.push(body["task"]["id"].as_str().unwrap().to_owned());
+                                acks.fetch_add(1, Ordering::Relaxed);
+                            }
                             Err(_) => break,
                         }
                     }
@@ -50,6 +55,20 @@ fn spawn_writers(
             })
         })
         .collect()
+}
+
+/// Waits until the writers have had `n` writes acknowledged: under way, however busy the
+/// machine is.
+async fn under_way(acks: &AtomicUsize, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while acks.load(Ordering::Relaxed) < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the writers got going ({} acknowledged)",
+            acks.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn collect(
@@ -87,15 +106,11 @@ async fn kill_9_mid_write_loses_no_acknowledged_write() {
     let store = s.store().clone();
     let admin = s.login().await;
     let stop = Arc::new(AtomicBool::new(false));
-    let writers = spawn_writers(&s, &admin, 8, stop.clone());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let acks = Arc::new(AtomicUsize::new(0));
+    let writers = spawn_writers(&s, &admin, 8, stop.clone(), acks.clone());
+    under_way(&acks, 64).await;
     s.kill().await; // SIGKILL: no chance to flush anything
     let (acked, _) = collect(writers).await;
-    assert!(
-        acked.len() > 8,
-        "the writers got going ({} acknowledged)",
-        acked.len()
-    );
 
     let s = App::start_on(&store, &[]).await;
     let stored = stored_ids(&s.session(admin.token())).await;
@@ -116,8 +131,9 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
     let admin = s.login().await;
     let url = s.url.clone();
     let stop = Arc::new(AtomicBool::new(false));
-    let writers = spawn_writers(&s, &admin, 8, stop.clone());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let acks = Arc::new(AtomicUsize::new(0));
+    let writers = spawn_writers(&s, &admin, 8, stop.clone(), acks.clone());
+    under_way(&acks, 64).await;
     let status = s.terminate().await;
     assert!(status.success(), "exit status {status:?}");
     stop.store(true, Ordering::Relaxed);
