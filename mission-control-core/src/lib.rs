@@ -55,7 +55,7 @@ pub use credentials::{IssuedToken, PasswordHash, SignedToken};
 pub use domain::*;
 pub use error::{Conflict, Error, FieldError, Result, StorageError};
 pub use service::{
-    Actor, BoardReader, CHANGES_PAGE_MAX_BYTES, Catchup, ChangePage, Idempotent, LiveConnection,
+    Action, Actor, BoardReader, INVITE_TTL_MS, Invite, MAX_PEOPLE, Policy, Principal, SignInRecord, Target, CHANGES_PAGE_MAX_BYTES, Catchup, ChangePage, Idempotent, LiveConnection,
     MissionControl, Options, PAGE_MAX_BYTES, Setting, Snapshot,
 };
 pub use service::{
