@@ -8,7 +8,8 @@
 //!   tokens, change any card, and override another agent's claim.
 //! - A `member` works on the board: tasks, claims, comments, heartbeats, their own card's
 //!   status and colour, their own tokens (sessions).
-//! - A `viewer` reads the board and watches it live; every change is refused, naming the role.
+//! - A `viewer` reads the board and watches it live; every change is refused, naming the role
+//!   (but their own password and sessions, which are theirs to look after).
 //! - An agent's token works on the board as a member does, and cannot manage people, agents
 //!   or tokens other than its own.
 //! - A task another agent holds (a live claim) may be renamed, described, tagged and
@@ -191,7 +192,8 @@ impl Policy {
         let refused = match (standing, action) {
             (Standing::Admin, _) => None,
             (_, Read) => None,
-            (Standing::Viewer, ChangeOwnPassword) => None,
+            // Their own password and sessions: a viewer may end a session they lost.
+            (Standing::Viewer, ChangeOwnPassword | ManageTokens) => None,
             (Standing::Viewer, _) => Some("a viewer can read the board and watch it, not change it"),
             (Standing::Agent, ManagePeople | ChangePerson(_) | RemovePerson) => {
                 Some("an agent's token cannot manage people")
@@ -373,6 +375,7 @@ mod tests {
         }
         let own = Target::Agent(&viewer.agent_id);
         assert!(!may(&viewer, Action::ChangeAgent(&card), own));
+        assert!(may(&viewer, Action::ManageTokens, own));
         let err = policy()
             .allows(Some(&viewer), Action::Work, Target::Board)
             .unwrap_err();
