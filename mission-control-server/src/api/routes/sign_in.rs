@@ -82,8 +82,7 @@ pub async fn accept_invite(ctx: Ctx) -> Result {
 #[utoipa::path(post, path = "/api/auth/password", tag = "auth", operation_id = "changePassword",
     request_body = ChangePasswordRequest,
     responses((status = 200, description = "The password is changed", body = PasswordChanged),
-        (status = 400, description = "The new password is too short or too long", body = ErrorBody),
-        (status = 401, description = "The current password is wrong", body = ErrorBody),
+        (status = 400, description = "The current password is wrong, or the new one too short or too long", body = ErrorBody),
         (status = 403, description = "An agent's token has no password; the operator's comes from ADMIN_PASSWORD", body = ErrorBody)))]
 pub async fn change_password(ctx: Ctx, caller: Caller) -> Result {
     let state = &ctx.state;
@@ -107,7 +106,8 @@ pub async fn change_password(ctx: Ctx, caller: Caller) -> Result {
             .verify(ctx.client, hash, body.current_password)
             .await?
     {
-        return Err(ApiError::Unauthorized("the current password is wrong"));
+        // Not a 401: the caller's token is good, and a client signs out on a 401.
+        return Err(CoreError::field("currentPassword", "is not your current password").into());
     }
     let keep = body.sign_out_elsewhere.then_some(caller.token_id.as_str());
     let signed_out = state
