@@ -143,7 +143,7 @@ async fn a_new_password_can_end_ones_other_sessions() {
     let r = mel
         .change_password(json!({"currentPassword": "wrong", "newPassword": "a-new-password"}))
         .await;
-    r.error_fields(401, "unauthorized");
+    assert_eq!(r.error_fields(400, "validation_failed"), ["currentPassword"]);
     let r = mel
         .change_password(json!({"currentPassword": "mel-password", "newPassword": "short"}))
         .await;
@@ -276,4 +276,41 @@ async fn the_command_line_manages_people_on_the_servers_machine() {
     assert_eq!(s.sign_in("nova", &fresh).await.status, 200);
     let bad = s.command(&["users", "set-role", "nova", "owner"]).await;
     assert!(!bad.status.success());
+}
+
+/// A board served before there were accounts kept the operator's generated password where it
+/// could: on SQLite in the data folder, on PostgreSQL in the database's settings. The first
+/// start with accounts moves it into the operator's account, so the same password signs in.
+#[tokio::test]
+async fn the_operators_kept_password_still_signs_in_after_the_upgrade() {
+    use mission_control_core::{MissionControl, Options, PasswordHash, Setting};
+    let store = fresh_store();
+    let kept = PasswordHash::new("kept-password").unwrap();
+    let board =
+        MissionControl::open_with(Options::new(core_database(&store), SECRET.as_bytes())).unwrap();
+    if store.is_postgres() {
+        board
+            .put_setting(Setting::OperatorPasswordHash, kept.as_phc().to_owned())
+            .await
+            .unwrap();
+    } else {
+        let folder = store.sqlite_file().parent().unwrap();
+        std::fs::write(folder.join("admin-password.argon2"), kept.as_phc()).unwrap();
+    }
+    board.shutdown().await;
+    drop(board);
+
+    let s = App::start_on(&store, &[("ADMIN_PASSWORD", "")]).await;
+    let r = s.sign_in(ADMIN_USER, "kept-password").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["user"]["access"], "admin");
+    // It is the account's from now on: changed there, it holds.
+    let admin = s.session(r.body["token"].as_str().unwrap());
+    let r = admin
+        .change_password(json!({"currentPassword": "kept-password", "newPassword": "a-newer-password"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.terminate().await;
+    let s = App::start_on(&store, &[("ADMIN_PASSWORD", "")]).await;
+    assert_eq!(s.sign_in(ADMIN_USER, "a-newer-password").await.status, 200);
 }
