@@ -74,7 +74,11 @@ async fn act(mc: &MissionControl, action: UsersCommand) -> Result<(), String> {
                 .update_person(None, &id(&username)?, changes)
                 .await
                 .map_err(fail)?;
-            let now = if person.disabled { "disabled" } else { "enabled" };
+            let now = if person.disabled {
+                "disabled"
+            } else {
+                "enabled"
+            };
             println!("{} is {now}", person.username);
         }
         UsersCommand::ResetPassword { username } => {

@@ -120,10 +120,16 @@ pub struct Person {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPersonRequest {
     /// 1 to 32 lowercase letters, digits, `-` or `_`.
-    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 32, example = "nova"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, max_length = 32, example = "nova")
+    )]
     pub username: Option<String>,
     /// Display name, 1 to 100 characters.
-    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 100, example = "Nova"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, max_length = 100, example = "Nova")
+    )]
     pub name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(required = true, value_type = Access))]
     pub role: Option<String>,
@@ -253,7 +259,10 @@ mod tests {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("long enough").is_ok());
         assert!(Password::parse(&"x".repeat(257)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret-secret")), "Ok(Password(..))");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-secret")),
+            "Ok(Password(..))"
+        );
     }
 
     #[test]

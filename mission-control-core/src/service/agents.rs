@@ -78,7 +78,11 @@ impl MissionControl {
         id: &str,
         changes: AgentChanges,
     ) -> Result<Agent> {
-        self.allows(Some(actor), Action::ChangeAgent(&changes), Target::Agent(id))?;
+        self.allows(
+            Some(actor),
+            Action::ChangeAgent(&changes),
+            Target::Agent(id),
+        )?;
         let actor = actor.clone();
         let id = id.to_owned();
         let agent = self
@@ -274,7 +278,11 @@ fn describe_changes(
     Ok(lines)
 }
 
-pub(super) fn insert_agent(conn: &Connection, actor: Option<&Actor>, new: NewAgent) -> Result<Written<Agent>> {
+pub(super) fn insert_agent(
+    conn: &Connection,
+    actor: Option<&Actor>,
+    new: NewAgent,
+) -> Result<Written<Agent>> {
     let now = now_millis();
     let agent = Agent {
         id: new.id.as_str().to_owned(),

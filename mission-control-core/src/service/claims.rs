@@ -11,8 +11,8 @@ use crate::store::Connection;
 
 use super::blockers::{announce_finished, ensure_unblocked};
 use super::pages::{PAGE_MAX_BYTES, json_len};
-use super::tasks::{renew_if_due, save};
 use super::policy::{Action, Target};
+use super::tasks::{renew_if_due, save};
 use super::{Actor, MissionControl, insert_event, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{
@@ -188,7 +188,11 @@ impl MissionControl {
                 if task.status == TaskStatus::Done {
                     return Err(Error::Conflict(Conflict::Done { task_id: task.id }));
                 }
-                policy.allows(Some(&actor), Action::TakeOver, Target::Task { task: &task, now })?;
+                policy.allows(
+                    Some(&actor),
+                    Action::TakeOver,
+                    Target::Task { task: &task, now },
+                )?;
                 ensure_unblocked(conn, &task.id, &task.blocked_by)?;
                 let mut done = task.clone();
                 done.status = TaskStatus::Done;

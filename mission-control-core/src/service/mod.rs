@@ -401,7 +401,12 @@ impl MissionControl {
 
     /// Whether `actor` (`None`: the system itself) may do `action` to `target`: the one
     /// question every door asks (see `service/policy.rs`).
-    pub fn allows(&self, actor: Option<&Actor>, action: Action<'_>, target: Target<'_>) -> Result<()> {
+    pub fn allows(
+        &self,
+        actor: Option<&Actor>,
+        action: Action<'_>,
+        target: Target<'_>,
+    ) -> Result<()> {
         self.inner.policy.allows(actor, action, target)
     }
 

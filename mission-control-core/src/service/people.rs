@@ -235,7 +235,11 @@ impl MissionControl {
 
     /// The password hash of the person `actor` is; `None` for an agent, or while invited.
     pub async fn password_hash_of(&self, actor: &Actor) -> Result<Option<PasswordHash>> {
-        self.allows(Some(actor), Action::ChangeOwnPassword, Target::Person(&actor.agent_id))?;
+        self.allows(
+            Some(actor),
+            Action::ChangeOwnPassword,
+            Target::Person(&actor.agent_id),
+        )?;
         let id = actor.agent_id.clone();
         let phc = self
             .read(move |conn| users::password_hash(conn, &id))
@@ -252,9 +256,17 @@ impl MissionControl {
         password: Password,
         keep: Option<&str>,
     ) -> Result<usize> {
-        self.allows(Some(actor), Action::ChangeOwnPassword, Target::Person(&actor.agent_id))?;
-        self.set_password(&actor.agent_id.clone(), password, keep.map(|k| Keep::One(k.to_owned())))
-            .await
+        self.allows(
+            Some(actor),
+            Action::ChangeOwnPassword,
+            Target::Person(&actor.agent_id),
+        )?;
+        self.set_password(
+            &actor.agent_id.clone(),
+            password,
+            keep.map(|k| Keep::One(k.to_owned())),
+        )
+        .await
     }
 
     /// Sets a person's password from the server's own machine (the command line, start-up):

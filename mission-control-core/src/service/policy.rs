@@ -124,7 +124,12 @@ impl Policy {
 
     /// Whether `actor` (`None`: the system itself, trusted) may do `action` to `target`; the
     /// error says why not.
-    pub fn allows(&self, actor: Option<&Actor>, action: Action<'_>, target: Target<'_>) -> Result<()> {
+    pub fn allows(
+        &self,
+        actor: Option<&Actor>,
+        action: Action<'_>,
+        target: Target<'_>,
+    ) -> Result<()> {
         let Some(actor) = actor else {
             return Ok(());
         };
@@ -194,7 +199,9 @@ impl Policy {
             (_, Read) => None,
             // Their own password and sessions: a viewer may end a session they lost.
             (Standing::Viewer, ChangeOwnPassword | ManageTokens) => None,
-            (Standing::Viewer, _) => Some("a viewer can read the board and watch it, not change it"),
+            (Standing::Viewer, _) => {
+                Some("a viewer can read the board and watch it, not change it")
+            }
             (Standing::Agent, ManagePeople | ChangePerson(_) | RemovePerson) => {
                 Some("an agent's token cannot manage people")
             }
@@ -210,8 +217,7 @@ impl Policy {
             (_, MintToken) => Some("only an admin can mint agent tokens"),
             (
                 _,
-                Work | ChangeTask(_) | TakeOver | ChangeAgent(_) | ManageTokens
-                | ChangeOwnPassword,
+                Work | ChangeTask(_) | TakeOver | ChangeAgent(_) | ManageTokens | ChangeOwnPassword,
             ) => None,
         };
         refused.map_or(Ok(()), |why| Err(Error::Forbidden(why)))
@@ -283,17 +289,37 @@ mod tests {
     fn agents_change_only_their_own_status_and_colour() {
         let rex = Actor::new("agent-rex");
         let status = AgentChanges::status(AgentStatus::Busy);
-        assert!(may(&rex, Action::ChangeAgent(&status), Target::Agent("agent-rex")));
-        assert!(!may(&rex, Action::ChangeAgent(&status), Target::Agent("agent-nova")));
+        assert!(may(
+            &rex,
+            Action::ChangeAgent(&status),
+            Target::Agent("agent-rex")
+        ));
+        assert!(!may(
+            &rex,
+            Action::ChangeAgent(&status),
+            Target::Agent("agent-nova")
+        ));
         let rename = AgentChanges {
             name: Some(crate::AgentName::parse("Admin").unwrap()),
             ..Default::default()
         };
-        assert!(!may(&rex, Action::ChangeAgent(&rename), Target::Agent("agent-rex")));
+        assert!(!may(
+            &rex,
+            Action::ChangeAgent(&rename),
+            Target::Agent("agent-rex")
+        ));
         let admin = Actor::new("agent-admin");
-        assert!(may(&admin, Action::ChangeAgent(&rename), Target::Agent("agent-rex")));
+        assert!(may(
+            &admin,
+            Action::ChangeAgent(&rename),
+            Target::Agent("agent-rex")
+        ));
         assert!(!may(&rex, Action::RegisterAgent, Target::Board));
-        assert!(!may(&admin, Action::RemoveAgent, Target::Agent("agent-admin")));
+        assert!(!may(
+            &admin,
+            Action::RemoveAgent,
+            Target::Agent("agent-admin")
+        ));
     }
 
     #[test]
@@ -301,12 +327,24 @@ mod tests {
         let task = held_task("agent-nova");
         let done = TaskChanges::move_to(TaskStatus::Done);
         let at = |now| Target::Task { task: &task, now };
-        assert!(may(&Actor::new("agent-nova"), Action::ChangeTask(&done), at(10)));
-        assert!(may(&Actor::new("agent-admin"), Action::ChangeTask(&done), at(10)));
+        assert!(may(
+            &Actor::new("agent-nova"),
+            Action::ChangeTask(&done),
+            at(10)
+        ));
+        assert!(may(
+            &Actor::new("agent-admin"),
+            Action::ChangeTask(&done),
+            at(10)
+        ));
         let boss = Actor::person("agent-boss", Access::Admin);
         assert!(may(&boss, Action::ChangeTask(&done), at(10)));
         let err = policy()
-            .allows(Some(&Actor::new("agent-rex")), Action::ChangeTask(&done), at(10))
+            .allows(
+                Some(&Actor::new("agent-rex")),
+                Action::ChangeTask(&done),
+                at(10),
+            )
             .unwrap_err();
         assert!(matches!(err, Error::Conflict(Conflict::Held { .. })));
         let member = Actor::person("agent-mel", Access::Member);
@@ -316,8 +354,16 @@ mod tests {
             title: Some(crate::TaskTitle::parse("New").unwrap()),
             ..Default::default()
         };
-        assert!(may(&Actor::new("agent-rex"), Action::ChangeTask(&rename), at(10)));
-        assert!(may(&Actor::new("agent-rex"), Action::ChangeTask(&done), at(2_000)));
+        assert!(may(
+            &Actor::new("agent-rex"),
+            Action::ChangeTask(&rename),
+            at(10)
+        ));
+        assert!(may(
+            &Actor::new("agent-rex"),
+            Action::ChangeTask(&done),
+            at(2_000)
+        ));
     }
 
     #[test]
@@ -330,9 +376,16 @@ mod tests {
             ),
             ..Default::default()
         };
-        let at = Target::Task { task: &task, now: 10 };
+        let at = Target::Task {
+            task: &task,
+            now: 10,
+        };
         for change in [wait(&["task-a", "task-b"]), wait(&[])] {
-            assert!(!may(&Actor::new("agent-rex"), Action::ChangeTask(&change), at));
+            assert!(!may(
+                &Actor::new("agent-rex"),
+                Action::ChangeTask(&change),
+                at
+            ));
             for allowed in ["agent-nova", "agent-admin"] {
                 assert!(may(&Actor::new(allowed), Action::ChangeTask(&change), at));
             }
@@ -371,7 +424,11 @@ mod tests {
             let own = Target::Agent(&actor.agent_id);
             assert!(may(actor, Action::ChangeAgent(&card), own));
             assert!(may(actor, Action::ManageTokens, own));
-            assert!(!may(actor, Action::ManageTokens, Target::Agent("agent-other")));
+            assert!(!may(
+                actor,
+                Action::ManageTokens,
+                Target::Agent("agent-other")
+            ));
         }
         let own = Target::Agent(&viewer.agent_id);
         assert!(!may(&viewer, Action::ChangeAgent(&card), own));
@@ -394,11 +451,27 @@ mod tests {
             ..Default::default()
         };
         for id in ["agent-admin", "agent-boss"] {
-            assert!(!may(&boss, Action::ChangePerson(&demote), Target::Person(id)));
+            assert!(!may(
+                &boss,
+                Action::ChangePerson(&demote),
+                Target::Person(id)
+            ));
             assert!(!may(&boss, Action::RemovePerson, Target::Person(id)));
-            assert!(may(&boss, Action::ChangePerson(&rename), Target::Person(id)));
+            assert!(may(
+                &boss,
+                Action::ChangePerson(&rename),
+                Target::Person(id)
+            ));
         }
-        assert!(may(&boss, Action::ChangePerson(&demote), Target::Person("agent-mel")));
-        assert!(policy().allows(None, Action::RemovePerson, Target::Person("agent-boss")).is_ok());
+        assert!(may(
+            &boss,
+            Action::ChangePerson(&demote),
+            Target::Person("agent-mel")
+        ));
+        assert!(
+            policy()
+                .allows(None, Action::RemovePerson, Target::Person("agent-boss"))
+                .is_ok()
+        );
     }
 }

@@ -214,7 +214,11 @@ impl MissionControl {
             let now = now_millis();
             let task = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
             check_version(&task, expected.as_ref())?;
-            policy.allows(Some(&actor), Action::TakeOver, Target::Task { task: &task, now })?;
+            policy.allows(
+                Some(&actor),
+                Action::TakeOver,
+                Target::Task { task: &task, now },
+            )?;
             // Its edges go with it (at most `TaskRefs::MAX_WAITING`); the tasks that waited for
             // it are not rewritten: they are read without it from now on.
             tasks::delete(conn, &id)?;

@@ -63,9 +63,8 @@ pub(crate) fn delete_all_of_but(
     user_id: &str,
     keep_id_hash: &str,
 ) -> Result<Vec<String>> {
-    const SQL: Sql = Sql::new(
-        "DELETE FROM auth_tokens WHERE user_id = ?1 AND id <> ?2 RETURNING token_hash",
-    );
+    const SQL: Sql =
+        Sql::new("DELETE FROM auth_tokens WHERE user_id = ?1 AND id <> ?2 RETURNING token_hash");
     conn.query(&SQL, params![user_id, keep_id_hash], |r| r.get(0))
 }
 

@@ -45,8 +45,9 @@ macro_rules! person {
 }
 
 fn access(raw: &str) -> Result<Access> {
-    raw.parse()
-        .map_err(|e: String| crate::Error::Internal(format!("a stored access role is invalid: {e}")))
+    raw.parse().map_err(|e: String| {
+        crate::Error::Internal(format!("a stored access role is invalid: {e}"))
+    })
 }
 
 fn person_from_row(row: &Row<'_>) -> Result<Person> {
@@ -89,8 +90,7 @@ pub(crate) struct SignIn {
 }
 
 pub(crate) fn sign_in(conn: &Connection, username: &str) -> Result<Option<SignIn>> {
-    const SQL: Sql =
-        Sql::new("SELECT id, password_hash, disabled FROM users WHERE username = ?1");
+    const SQL: Sql = Sql::new("SELECT id, password_hash, disabled FROM users WHERE username = ?1");
     conn.query_opt(&SQL, params![username], |r| {
         Ok(SignIn {
             id: r.get(0)?,

@@ -38,7 +38,10 @@ async fn a_persons_token_acts_as_their_card_with_their_role() {
         .await
         .unwrap();
     for refused in [
-        board.claim(&vic, &task.id, LeaseDuration::DEFAULT).await.err(),
+        board
+            .claim(&vic, &task.id, LeaseDuration::DEFAULT)
+            .await
+            .err(),
         board
             .add_comment(&vic, &task.id, CommentText::parse("hi").unwrap())
             .await
@@ -75,14 +78,22 @@ async fn disabling_a_person_revokes_their_tokens_and_refuses_new_ones() {
         .unwrap();
     let token = board.issue_login_token("agent-mel").await.unwrap().token;
     let mel = board.verify_token(&token).await.unwrap();
-    assert!(board.create_task(&mel, new_task(r#"{"title": "Mine"}"#)).await.is_ok());
+    assert!(
+        board
+            .create_task(&mel, new_task(r#"{"title": "Mine"}"#))
+            .await
+            .is_ok()
+    );
 
     let mut bus = board.subscribe();
     let disable = PersonChanges {
         disabled: Some(true),
         ..Default::default()
     };
-    let after = board.update_person(Some(&patch()), "agent-mel", disable).await.unwrap();
+    let after = board
+        .update_person(Some(&patch()), "agent-mel", disable)
+        .await
+        .unwrap();
     assert!(after.disabled);
     assert!(matches!(
         board.verify_token(&token).await,
@@ -152,7 +163,10 @@ async fn an_invitation_is_used_once() {
     let invite = invite.unwrap();
     assert!(invite.expires_at > ivy.created_at + INVITE_TTL_MS - 60_000);
     let password = || Password::parse("ivy-password").unwrap();
-    let id = board.accept_invite(&invite.token, password()).await.unwrap();
+    let id = board
+        .accept_invite(&invite.token, password())
+        .await
+        .unwrap();
     assert_eq!(id, "agent-ivy");
     assert!(matches!(
         board.accept_invite(&invite.token, password()).await,
@@ -193,7 +207,11 @@ async fn a_board_from_the_previous_release_gains_the_operators_account() {
     let people = board.list_people(None).await.unwrap();
     assert_eq!(people.len(), 1);
     assert_eq!(
-        (people[0].id.as_str(), people[0].name.as_str(), people[0].role),
+        (
+            people[0].id.as_str(),
+            people[0].name.as_str(),
+            people[0].role
+        ),
         (OPERATOR, "Patch", Access::Admin)
     );
     let token = std::fs::read_to_string(concat!(

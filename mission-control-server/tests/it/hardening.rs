@@ -375,7 +375,11 @@ fn assert_success_shape(path: &str, body: &Value) {
     } else if path.starts_with("/api/agents") {
         (&["agent"], "agent", AGENT_KEYS)
     } else if path == "/api/auth/login" {
-        (&["token", "user"], "user", &["access", "id", "name", "role"])
+        (
+            &["token", "user"],
+            "user",
+            &["access", "id", "name", "role"],
+        )
     } else {
         (&["agent", "expiresAt", "token"], "agent", AGENT_KEYS)
     };

@@ -41,16 +41,26 @@ async fn people_sign_in_as_their_own_card_with_their_access_role() {
     let task = nova.create_task(json!({"title": "Nova's"})).await;
     assert_eq!(task.body["task"]["createdBy"], "agent-nova");
     let feed = admin.events("limit=1").await;
-    assert_eq!(feed.body["events"][0]["message"], "Nova created task “Nova's”");
+    assert_eq!(
+        feed.body["events"][0]["message"],
+        "Nova created task “Nova's”"
+    );
     s.sign_in("nova", "wrong-password")
         .await
         .error_fields(401, "unauthorized");
 
     // The list, by username; one's own record.
     let users = admin.users().await;
-    let names: Vec<_> = users.list("users").iter().map(|u| u["username"].clone()).collect();
+    let names: Vec<_> = users
+        .list("users")
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
     assert_eq!(names, [json!("nova"), json!(ADMIN_USER)]);
-    assert_eq!(nova.get("/api/users/me").await.body["user"]["role"], "member");
+    assert_eq!(
+        nova.get("/api/users/me").await.body["user"]["role"],
+        "member"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +92,9 @@ async fn bad_people_are_refused_naming_every_field_and_names_stay_unique() {
         .update_user("agent-nobody", json!({"role": "viewer"}))
         .await;
     r.error_fields(404, "not_found");
-    let r = admin.update_user(ADMIN_AGENT, json!({"disabled": null})).await;
+    let r = admin
+        .update_user(ADMIN_AGENT, json!({"disabled": null}))
+        .await;
     assert_eq!(r.error_fields(400, "validation_failed"), ["disabled"]);
     // A person's card goes with the person, not through the agents' door.
     admin.add_person("vic", "viewer").await;
@@ -143,7 +155,10 @@ async fn a_new_password_can_end_ones_other_sessions() {
     let r = mel
         .change_password(json!({"currentPassword": "wrong", "newPassword": "a-new-password"}))
         .await;
-    assert_eq!(r.error_fields(400, "validation_failed"), ["currentPassword"]);
+    assert_eq!(
+        r.error_fields(400, "validation_failed"),
+        ["currentPassword"]
+    );
     let r = mel
         .change_password(json!({"currentPassword": "mel-password", "newPassword": "short"}))
         .await;
@@ -185,7 +200,9 @@ async fn a_disabled_or_removed_person_is_refused_and_their_socket_ends() {
     let admin = s.login().await;
     let mel = admin.add_person("mel", "member").await;
     let mut ws = socketio::connect(s.addr(), mel.token()).await.unwrap();
-    let r = admin.update_user("agent-mel", json!({"disabled": true})).await;
+    let r = admin
+        .update_user("agent-mel", json!({"disabled": true}))
+        .await;
     assert_eq!(r.body["user"]["disabled"], true, "{}", r.body);
     assert!(
         closed_within(&mut ws, Duration::from_secs(3)).await,
@@ -196,17 +213,26 @@ async fn a_disabled_or_removed_person_is_refused_and_their_socket_ends() {
         .await
         .error_fields(401, "unauthorized");
     // Enabled again, they sign in again.
-    admin.update_user("agent-mel", json!({"disabled": false})).await;
+    admin
+        .update_user("agent-mel", json!({"disabled": false}))
+        .await;
     let mel = s.anonymous().signed_in_as("mel", "mel-password").await;
 
     // A new role ends their sessions too: they sign in again under it.
-    let r = admin.update_user("agent-mel", json!({"role": "viewer"})).await;
+    let r = admin
+        .update_user("agent-mel", json!({"role": "viewer"}))
+        .await;
     assert_eq!(r.body["user"]["role"], "viewer");
     mel.list_tasks("").await.error_fields(401, "unauthorized");
     let mel = s.anonymous().signed_in_as("mel", "mel-password").await;
     let r = mel.create_task(json!({"title": "Not for a viewer"})).await;
     r.error_fields(403, "forbidden");
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("viewer"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("viewer")
+    );
 
     // Removed: their card goes, their token is refused, what they did stays.
     let mut ws = socketio::connect(s.addr(), mel.token()).await.unwrap();
@@ -214,8 +240,14 @@ async fn a_disabled_or_removed_person_is_refused_and_their_socket_ends() {
     assert_eq!(r.body, json!({"success": true}));
     assert!(closed_within(&mut ws, Duration::from_secs(3)).await);
     mel.list_tasks("").await.error_fields(401, "unauthorized");
-    admin.get_agent("agent-mel").await.error_fields(404, "not_found");
-    admin.remove_user("agent-mel").await.error_fields(404, "not_found");
+    admin
+        .get_agent("agent-mel")
+        .await
+        .error_fields(404, "not_found");
+    admin
+        .remove_user("agent-mel")
+        .await
+        .error_fields(404, "not_found");
 }
 
 #[tokio::test]
@@ -223,7 +255,11 @@ async fn nobody_locks_out_the_operator_or_themselves() {
     let s = App::start().await;
     let admin = s.login().await;
     let boss = admin.add_person("boss", "admin").await;
-    for (who, target) in [(&boss, ADMIN_AGENT), (&boss, "agent-boss"), (&admin, ADMIN_AGENT)] {
+    for (who, target) in [
+        (&boss, ADMIN_AGENT),
+        (&boss, "agent-boss"),
+        (&admin, ADMIN_AGENT),
+    ] {
         who.update_user(target, json!({"role": "viewer"}))
             .await
             .error_fields(403, "forbidden");
@@ -233,7 +269,9 @@ async fn nobody_locks_out_the_operator_or_themselves() {
         who.remove_user(target).await.error_fields(403, "forbidden");
     }
     // Another admin manages people as the operator does.
-    let r = boss.update_user(ADMIN_AGENT, json!({"name": "Patch Adams"})).await;
+    let r = boss
+        .update_user(ADMIN_AGENT, json!({"name": "Patch Adams"}))
+        .await;
     assert_eq!(r.body["user"]["name"], "Patch Adams");
     boss.add_person("mel", "member").await;
     assert_eq!(boss.remove_user("agent-mel").await.status, 200);
@@ -242,7 +280,9 @@ async fn nobody_locks_out_the_operator_or_themselves() {
 #[tokio::test]
 async fn the_command_line_manages_people_on_the_servers_machine() {
     let s = App::start().await;
-    let out = s.run(&["users", "add", "nova", "--name", "Nova", "--role", "viewer"]).await;
+    let out = s
+        .run(&["users", "add", "nova", "--name", "Nova", "--role", "viewer"])
+        .await;
     let password = out
         .split("their password: ")
         .nth(1)
@@ -252,13 +292,21 @@ async fn the_command_line_manages_people_on_the_servers_machine() {
     let nova = s.anonymous().signed_in_as("nova", &password).await;
     assert_eq!(nova.list_tasks("").await.status, 200);
     let listed = s.run(&["users", "list"]).await;
-    assert!(listed.contains("nova  agent-nova  Nova  viewer"), "{listed}");
+    assert!(
+        listed.contains("nova  agent-nova  Nova  viewer"),
+        "{listed}"
+    );
 
     // The server hears of what another process revoked through the change log (see
     // commands.rs); a new sign-in reads the account itself.
     s.run(&["users", "set-role", "nova", "member"]).await;
     let nova = s.anonymous().signed_in_as("nova", &password).await;
-    assert_eq!(nova.create_task(json!({"title": "Now a member"})).await.status, 201);
+    assert_eq!(
+        nova.create_task(json!({"title": "Now a member"}))
+            .await
+            .status,
+        201
+    );
 
     s.run(&["users", "disable", "nova"]).await;
     s.sign_in("nova", &password)
@@ -272,7 +320,9 @@ async fn the_command_line_manages_people_on_the_servers_machine() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap()
         .to_owned();
-    s.sign_in("nova", &password).await.error_fields(401, "unauthorized");
+    s.sign_in("nova", &password)
+        .await
+        .error_fields(401, "unauthorized");
     assert_eq!(s.sign_in("nova", &fresh).await.status, 200);
     let bad = s.command(&["users", "set-role", "nova", "owner"]).await;
     assert!(!bad.status.success());
@@ -307,7 +357,9 @@ async fn the_operators_kept_password_still_signs_in_after_the_upgrade() {
     // It is the account's from now on: changed there, it holds.
     let admin = s.session(r.body["token"].as_str().unwrap());
     let r = admin
-        .change_password(json!({"currentPassword": "kept-password", "newPassword": "a-newer-password"}))
+        .change_password(
+            json!({"currentPassword": "kept-password", "newPassword": "a-newer-password"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     s.terminate().await;

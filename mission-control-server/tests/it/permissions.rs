@@ -40,13 +40,28 @@ fn rows() -> Vec<Row> {
         row("POST", "/api/tasks", Some(json!({"title": "New"})), WORKERS),
         row("POST", "/api/tasks/claim-next", Some(json!({})), WORKERS),
         row("GET", "/api/tasks/{task}", None, ALL),
-        row("PATCH", "/api/tasks/{task}", Some(json!({"title": "Renamed"})), WORKERS),
+        row(
+            "PATCH",
+            "/api/tasks/{task}",
+            Some(json!({"title": "Renamed"})),
+            WORKERS,
+        ),
         row("DELETE", "/api/tasks/{task}", None, WORKERS),
         row("POST", "/api/tasks/{task}/claim", Some(json!({})), WORKERS),
         row("POST", "/api/tasks/{task}/release", None, WORKERS),
-        row("POST", "/api/tasks/{task}/complete", Some(json!({})), WORKERS),
+        row(
+            "POST",
+            "/api/tasks/{task}/complete",
+            Some(json!({})),
+            WORKERS,
+        ),
         row("GET", "/api/tasks/{task}/comments", None, ALL),
-        row("POST", "/api/tasks/{task}/comments", Some(json!({"text": "Hi"})), WORKERS),
+        row(
+            "POST",
+            "/api/tasks/{task}/comments",
+            Some(json!({"text": "Hi"})),
+            WORKERS,
+        ),
         row("GET", "/api/agents", None, ALL),
         row(
             "POST",
@@ -55,8 +70,18 @@ fn rows() -> Vec<Row> {
             ADMINS,
         ),
         row("GET", "/api/agents/{agent}", None, ALL),
-        row("PATCH", "/api/agents/me", Some(json!({"status": "busy"})), WORKERS),
-        row("PATCH", "/api/agents/{agent}", Some(json!({"name": "Renamed"})), ADMINS),
+        row(
+            "PATCH",
+            "/api/agents/me",
+            Some(json!({"status": "busy"})),
+            WORKERS,
+        ),
+        row(
+            "PATCH",
+            "/api/agents/{agent}",
+            Some(json!({"name": "Renamed"})),
+            ADMINS,
+        ),
         row("DELETE", "/api/agents/{agent}", None, ADMINS),
         row("POST", "/api/agents/me/heartbeat", None, WORKERS),
         row("GET", "/api/agents/me/tokens", None, ALL),
@@ -67,7 +92,12 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/events", None, ALL),
         row("GET", "/api/export", None, ALL),
         row("POST", "/api/auth/logout", None, ALL),
-        row("POST", "/api/auth/tokens", Some(json!({"agentId": "{agent}"})), ADMINS),
+        row(
+            "POST",
+            "/api/auth/tokens",
+            Some(json!({"agentId": "{agent}"})),
+            ADMINS,
+        ),
         row(
             "POST",
             "/api/auth/password",
@@ -83,7 +113,12 @@ fn rows() -> Vec<Row> {
         ),
         row("GET", "/api/users/me", None, ALL),
         row("GET", "/api/users/{person}", None, ADMINS),
-        row("PATCH", "/api/users/{person}", Some(json!({"role": "viewer"})), ADMINS),
+        row(
+            "PATCH",
+            "/api/users/{person}",
+            Some(json!({"role": "viewer"})),
+            ADMINS,
+        ),
         row("DELETE", "/api/users/{person}", None, ADMINS),
     ]
 }
@@ -190,14 +225,18 @@ async fn every_endpoint_allows_or_refuses_each_role_as_the_policy_says() {
             let caller = cast.session(&s, role).await;
             let path = cast.fill(row.path).await;
             let body = match &row.body {
-                Some(body) => Some(
-                    serde_json::from_str(&cast.fill(&body.to_string()).await).unwrap(),
-                ),
+                Some(body) => {
+                    Some(serde_json::from_str(&cast.fill(&body.to_string()).await).unwrap())
+                }
                 None => None,
             };
             let r = caller.request(row.method, &path, body).await;
             let refused = r.status == 403;
-            assert_ne!(r.status, 401, "{} {path} as {}: {}", row.method, ROLES[role], r.body);
+            assert_ne!(
+                r.status, 401,
+                "{} {path} as {}: {}",
+                row.method, ROLES[role], r.body
+            );
             if refused == *allowed {
                 wrong.push(format!(
                     "{} {} as {}: {} {}",
@@ -207,7 +246,11 @@ async fn every_endpoint_allows_or_refuses_each_role_as_the_policy_says() {
             // Refused what a member may do, a viewer is told it is for being a viewer.
             if refused && ROLES[role] == "viewer" && row.allowed[1] {
                 let message = r.body["error"]["message"].as_str().unwrap_or_default();
-                assert!(message.contains("viewer"), "{} {path}: {message}", row.method);
+                assert!(
+                    message.contains("viewer"),
+                    "{} {path}: {message}",
+                    row.method
+                );
             }
         }
     }
@@ -222,17 +265,17 @@ async fn over_mcp_a_viewer_reads_and_cannot_write() {
     let viewer = admin.add_person("vic", "viewer").await;
     let member = admin.add_person("mel", "member").await;
     let as_viewer = McpClient::new(&s.url, viewer.token());
-    let listed = as_viewer
-        .call_tool("list_tasks", json!({}))
-        .await
-        .unwrap();
+    let listed = as_viewer.call_tool("list_tasks", json!({})).await.unwrap();
     assert!(!listed.is_error, "{listed:?}");
     let created = as_viewer
         .call_tool("create_task", json!({"title": "From a viewer"}))
         .await
         .unwrap();
     assert!(created.is_error, "{created:?}");
-    assert!(created.error_body().to_string().contains("viewer"), "{created:?}");
+    assert!(
+        created.error_body().to_string().contains("viewer"),
+        "{created:?}"
+    );
     let as_member = McpClient::new(&s.url, member.token());
     let created = as_member
         .call_tool("create_task", json!({"title": "From a member"}))

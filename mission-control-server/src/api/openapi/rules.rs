@@ -182,16 +182,8 @@ mod tests {
                 let has = |s: &str| responses.contains_key(s);
                 let secured = op.get("security").is_some();
                 assert!(has("431") && has("503"), "{method} {path}");
-                assert_eq!(
-                    has("401"),
-                    secured || sign_in(path),
-                    "{method} {path}"
-                );
-                assert_eq!(
-                    has("429"),
-                    secured || sign_in(path),
-                    "{method} {path}"
-                );
+                assert_eq!(has("401"), secured || sign_in(path), "{method} {path}");
+                assert_eq!(has("429"), secured || sign_in(path), "{method} {path}");
                 if op.get("requestBody").is_some() {
                     assert!(has("400") && has("413"), "{method} {path}");
                 }

@@ -72,8 +72,7 @@ pub async fn accept_invite(ctx: Ctx) -> Result {
             "the invitation is not valid: it was used, withdrawn or has expired",
         ));
     }
-    let password =
-        Password::parse(&body.password).map_err(|e| CoreError::field("password", e))?;
+    let password = Password::parse(&body.password).map_err(|e| CoreError::field("password", e))?;
     let agent_id = state.mc.accept_invite(&body.token, password).await?;
     signed_in(state, &agent_id).await
 }
@@ -87,7 +86,8 @@ pub async fn accept_invite(ctx: Ctx) -> Result {
 pub async fn change_password(ctx: Ctx, caller: Caller) -> Result {
     let state = &ctx.state;
     let body = parse_json::<ChangePasswordRequest>(ctx.req.body())?;
-    let new = Password::parse(&body.new_password).map_err(|e| CoreError::field("newPassword", e))?;
+    let new =
+        Password::parse(&body.new_password).map_err(|e| CoreError::field("newPassword", e))?;
     if caller.actor.agent_id == state.config.admin.agent_id.as_str()
         && state.config.admin.password.is_some()
     {
