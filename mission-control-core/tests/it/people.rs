@@ -53,8 +53,8 @@ async fn a_persons_token_acts_as_their_card_with_their_role() {
     }
 
     // An agent's token is an agent, and manages no people.
-    let nova = board.verify_token(&board.issue_login_token("agent-nova").await.unwrap().token);
-    let nova = nova.await.unwrap();
+    let issued = board.issue_login_token("agent-nova").await.unwrap();
+    let nova = board.verify_token(&issued.token).await.unwrap();
     assert_eq!(nova.principal, Principal::Agent);
     assert!(matches!(
         board.list_people(Some(&nova)).await,
