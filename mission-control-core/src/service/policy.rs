@@ -138,10 +138,8 @@ impl Policy {
         let admin = standing == Standing::Admin;
         let own = |id: &str| actor.agent_id == id;
         match (action, target) {
-            (Action::ChangeTask(changes), Target::Task { task, now }) => {
-                if moves(task, changes) {
-                    self.may_take_over(actor, admin, task, now)?;
-                }
+            (Action::ChangeTask(changes), Target::Task { task, now }) if moves(task, changes) => {
+                self.may_take_over(actor, admin, task, now)?;
             }
             (Action::TakeOver, Target::Task { task, now }) => {
                 self.may_take_over(actor, admin, task, now)?;
