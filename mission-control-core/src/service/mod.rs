@@ -5,8 +5,8 @@
 //! actor do this, is the assignee registered), writes the rows, their event-log row and their
 //! change-log entries in one transaction, and after the commit publishes the change on the bus.
 //! The server, an embedding program and tests all go through here, so they all behave the same
-//! way. One module per concept: [`tasks`](self) and their claims, comments, agents, presence,
-//! tokens, the board's history (the event log and the change log), and the sweeper that runs
+//! way. One module per concept: [`tasks`](self) and their claims, comments, agents, people and
+//! the policy that says who may do what, presence, tokens, the board's history (the event log and the change log), and the sweeper that runs
 //! the clock-driven rules.
 //!
 //! Opening a board reads it and writes nothing of its own accord: the clock-driven rules
