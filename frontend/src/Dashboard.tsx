@@ -252,7 +252,7 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
           </button>
         )}
         {operator && user?.access && (
-          <a className="btn btn--ghost" href="#people" data-testid="people">
+          <a className="btn btn--ghost hide-sm" href="#people" data-testid="people">
             People
           </a>
         )}

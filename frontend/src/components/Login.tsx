@@ -114,6 +114,9 @@ export function Login({ onSignedIn, notice }: { onSignedIn(token: string, user: 
           <p>
             <strong>Lost it?</strong> Run <code>mission-control-server reset-admin-password</code> where the server runs.
           </p>
+          <p>
+            <strong>Added by an admin?</strong> Sign in with your username and the password you chose from your invitation (or were given).
+          </p>
         </div>
       </form>
     </main>
