@@ -327,7 +327,7 @@ impl MissionControl {
         self.write(move |conn| {
             let now = now_millis();
             match users::access_of(conn, &agent_id)? {
-                None => users::insert(
+                None => users::insert_if_missing(
                     conn,
                     &users::NewRow {
                         id: &agent_id,

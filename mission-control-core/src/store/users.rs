@@ -21,8 +21,23 @@ pub(crate) fn insert(conn: &Connection, row: &NewRow<'_>) -> Result<()> {
          invite_expires_at, disabled, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
     );
+    insert_with(conn, &SQL, row)
+}
+
+/// Inserts the row unless one with its id or username exists (two processes starting on one
+/// PostgreSQL board at once both make the operator's account: one row results).
+pub(crate) fn insert_if_missing(conn: &Connection, row: &NewRow<'_>) -> Result<()> {
+    const SQL: Sql = Sql::new(
+        "INSERT INTO users (id, username, access, password_hash, invite_hash, \
+         invite_expires_at, disabled, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT DO NOTHING",
+    );
+    insert_with(conn, &SQL, row)
+}
+
+fn insert_with(conn: &Connection, sql: &Sql, row: &NewRow<'_>) -> Result<()> {
     conn.execute(
-        &SQL,
+        sql,
         params![
             row.id,
             row.username,
