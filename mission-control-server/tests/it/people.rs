@@ -366,3 +366,41 @@ async fn the_operators_kept_password_still_signs_in_after_the_upgrade() {
     let s = App::start_on(&store, &[("ADMIN_PASSWORD", "")]).await;
     assert_eq!(s.sign_in(ADMIN_USER, "a-newer-password").await.status, 200);
 }
+
+/// Disabled from the command line, another process: the running server hears of it through
+/// the change log, as of any change, and the person's token and socket end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_person_disabled_from_the_command_line_is_refused_by_the_running_server() {
+    use super::support::live::events_until;
+    const WAIT: Duration = Duration::from_secs(20);
+    let s = App::start().await;
+    let admin = s.login().await;
+    let mel = admin.add_person("mel", "member").await;
+    let mut watcher = socketio::connect(s.addr(), admin.token()).await.unwrap();
+    let mut mel_socket = socketio::connect(s.addr(), mel.token()).await.unwrap();
+    // Mel is at work: the server remembers Mel's token as good.
+    assert_eq!(mel.list_tasks("").await.status, 200);
+
+    s.run(&["users", "disable", "mel"]).await;
+    s.run(&[
+        "token",
+        "--agent",
+        "agent-rex",
+        "--name",
+        "Rex",
+        "--role",
+        "Dev",
+    ])
+    .await;
+    // Once the admin's socket has the later change, the server has applied the earlier one.
+    events_until(&mut watcher, WAIT, |got| {
+        got.iter()
+            .any(|(name, p)| name == "agent.status_changed" && p["agent"]["id"] == "agent-rex")
+    })
+    .await;
+    mel.list_tasks("").await.error_fields(401, "unauthorized");
+    assert!(
+        closed_within(&mut mel_socket, WAIT).await,
+        "Mel's socket ended"
+    );
+}
