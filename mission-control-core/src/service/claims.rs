@@ -247,7 +247,11 @@ impl MissionControl {
     /// notes the sign of life, and renews only the leases among those that are due, re-reading
     /// just those tasks.
     pub async fn heartbeat(&self, actor: &Actor, status: Option<AgentStatus>) -> Result<Heartbeat> {
-        self.may_work(actor)?;
+        self.allows(
+            Some(actor),
+            Action::Heartbeat,
+            Target::Agent(&actor.agent_id),
+        )?;
         self.saw(actor).await?;
         let agent_id = actor.agent_id.clone();
         let (mut held, mut held_more, next) = self

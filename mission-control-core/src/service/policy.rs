@@ -47,6 +47,8 @@ pub enum Action<'a> {
     ChangeTask(&'a TaskChanges),
     /// Take over, give back or finish a task someone else may hold ([`Target::Task`]).
     TakeOver,
+    /// Send a heartbeat for an agent ([`Target::Agent`]): a sign of life is one's own.
+    Heartbeat,
     /// Register an agent.
     RegisterAgent,
     /// Change an agent's card ([`Target::Agent`]).
@@ -144,6 +146,11 @@ impl Policy {
             (Action::TakeOver, Target::Task { task, now }) => {
                 self.may_take_over(actor, admin, task, now)?;
             }
+            (Action::Heartbeat, Target::Agent(id)) if !own(id) => {
+                return Err(Error::Forbidden(
+                    "a heartbeat is an agent's own sign of life: use your own id or `me`",
+                ));
+            }
             (Action::ChangeAgent(changes), Target::Agent(id)) if !admin => {
                 if !own(id) {
                     return Err(Error::Forbidden("an agent may change only its own card"));
@@ -215,7 +222,8 @@ impl Policy {
             (_, MintToken) => Some("only an admin can mint agent tokens"),
             (
                 _,
-                Work | ChangeTask(_) | TakeOver | ChangeAgent(_) | ManageTokens | ChangeOwnPassword,
+                Work | ChangeTask(_) | TakeOver | Heartbeat | ChangeAgent(_) | ManageTokens
+                | ChangeOwnPassword,
             ) => None,
         };
         refused.map_or(Ok(()), |why| Err(Error::Forbidden(why)))
@@ -431,6 +439,10 @@ mod tests {
         let own = Target::Agent(&viewer.agent_id);
         assert!(!may(&viewer, Action::ChangeAgent(&card), own));
         assert!(may(&viewer, Action::ManageTokens, own));
+        assert!(!may(&viewer, Action::Heartbeat, own));
+        // A heartbeat speaks for the caller only, an admin's too.
+        assert!(!may(&admin, Action::Heartbeat, Target::Agent("agent-rex")));
+        assert!(may(&agent, Action::Heartbeat, Target::Agent("agent-rex")));
         let err = policy()
             .allows(Some(&viewer), Action::Work, Target::Board)
             .unwrap_err();
