@@ -106,7 +106,7 @@ test('the authenticate event signs a socket in, or answers auth_error', async ()
 
     const accepted = new Promise((resolve) => socket.once('authenticated', resolve));
     socket.emit('authenticate', { token: server.token });
-    assert.deepEqual(await accepted, { user: { id: 'agent-patch', name: 'Patch', role: 'Dev' } });
+    assert.deepEqual(await accepted, { user: { id: 'agent-patch', name: 'Patch', role: 'Dev', access: 'admin' } });
 
     const created = await server.request('POST', '/api/tasks', { title: 'After authenticate' }, server.token);
     const got = await waitFor(socket, 2);

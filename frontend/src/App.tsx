@@ -3,6 +3,7 @@ import { clearSession, getStoredUser, getToken, onUnauthorized } from './lib/api
 import type { User } from './lib/types';
 import { Dashboard } from './Dashboard';
 import { Login } from './components/Login';
+import { InvitePage } from './components/InvitePage';
 
 interface Session {
   token: string;
@@ -39,6 +40,9 @@ export function App() {
     return () => window.removeEventListener('storage', onStorage);
   }, []);
 
+  if (location.pathname === '/invite') {
+    return <InvitePage onSignedIn={(token, user) => setSession({ token, user })} />;
+  }
   if (!session) {
     return (
       <Login

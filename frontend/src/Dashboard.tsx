@@ -22,9 +22,12 @@ import { useSideSheet } from './components/useSideSheet';
 const loadDialogs = () => import('./components/dialogs');
 const TaskDialog = lazy(() => loadDialogs().then((m) => ({ default: m.TaskDialog })));
 const AgentDialog = lazy(() => loadDialogs().then((m) => ({ default: m.AgentDialog })));
+const PeopleDialog = lazy(() => loadDialogs().then((m) => ({ default: m.PeopleDialog })));
+const PasswordDialog = lazy(() => loadDialogs().then((m) => ({ default: m.PasswordDialog })));
 
-/** What the address's hash opens: a task's dialog, the new-task dialog, or an agent's. */
-type Route = { kind: 'task'; target: DialogTarget } | { kind: 'agent'; id: string };
+/** What the address's hash opens: a task's dialog, the new-task dialog, an agent's, the people
+ * page (admins), or one's own password. */
+type Route = { kind: 'task'; target: DialogTarget } | { kind: 'agent'; id: string } | { kind: 'people' } | { kind: 'password' };
 
 function parseHash(hash: string): Route | null {
   const m = /^#task\/(.+)$/.exec(hash);
@@ -33,6 +36,8 @@ function parseHash(hash: string): Route | null {
   if (n) return { kind: 'task', target: { mode: 'create', status: (n[1] as TaskStatus | undefined) ?? 'backlog' } };
   const a = /^#agent\/(.+)$/.exec(hash);
   if (a) return { kind: 'agent', id: decodeURIComponent(a[1]) };
+  if (hash === '#people') return { kind: 'people' };
+  if (hash === '#password') return { kind: 'password' };
   return null;
 }
 
@@ -72,6 +77,8 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
   const board = useRef(state);
   board.current = state;
   const operator = user?.operator === true;
+  /** A viewer reads the board and watches it: no control that would change it is shown. */
+  const readOnly = user?.access === 'viewer';
 
   useEffect(() => {
     if (!toast) return;
@@ -238,10 +245,22 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
         </div>
         <LiveIndicator status={conn.status} />
         <span className="spacer" />
-        <button type="button" className="btn btn--primary" onClick={() => openCreate()} data-testid="new-task">
-          <span aria-hidden="true">+</span> <span className="hide-sm">New task</span>
-          <span className="sr-only show-sm-inline">New task</span>
-        </button>
+        {!readOnly && (
+          <button type="button" className="btn btn--primary" onClick={() => openCreate()} data-testid="new-task">
+            <span aria-hidden="true">+</span> <span className="hide-sm">New task</span>
+            <span className="sr-only show-sm-inline">New task</span>
+          </button>
+        )}
+        {operator && user?.access && (
+          <a className="btn btn--ghost hide-sm" href="#people" data-testid="people">
+            People
+          </a>
+        )}
+        {user?.access && (
+          <a className="btn btn--ghost hide-sm" href="#password" data-testid="password">
+            Password
+          </a>
+        )}
         <ThemeToggle />
         {user && (
           <span className="user" title={`${user.name} (${user.role})`}>
@@ -310,9 +329,11 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
                 <div className="empty-hero" data-testid="board-empty">
                   <h2>No tasks yet</h2>
                   <p className="muted">Create the first one, or let an agent add tasks through the API: they appear here live.</p>
-                  <button type="button" className="btn btn--primary" onClick={() => openCreate()}>
-                    Create a task
-                  </button>
+                  {!readOnly && (
+                    <button type="button" className="btn btn--primary" onClick={() => openCreate()}>
+                      Create a task
+                    </button>
+                  )}
                 </div>
               )}
               <Board
@@ -326,8 +347,8 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
                 flaggedIds={flaggedIds}
                 waitsFor={waitsFor}
                 onOpen={openTask}
-                onMove={moveTask}
-                onCreate={openCreate}
+                onMove={readOnly ? undefined : moveTask}
+                onCreate={readOnly ? undefined : openCreate}
                 announce={announce}
               />
             </>
@@ -419,8 +440,11 @@ export function Dashboard({ user, token, onSignOut }: { user: User | null; token
             onClose={closeDialog}
             onSaved={(task) => dispatch({ kind: 'local-task', task })}
             onDeleted={(id) => dispatch({ kind: 'local-delete', id })}
+            readOnly={readOnly}
           />
         )}
+        {route?.kind === 'people' && operator && <PeopleDialog me={user?.id ?? null} onClose={closeDialog} />}
+        {route?.kind === 'password' && <PasswordDialog onClose={closeDialog} />}
         {route?.kind === 'agent' && operator && (
           <AgentDialog
             key={route.id}

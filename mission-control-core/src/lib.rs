@@ -55,8 +55,9 @@ pub use credentials::{IssuedToken, PasswordHash, SignedToken};
 pub use domain::*;
 pub use error::{Conflict, Error, FieldError, Result, StorageError};
 pub use service::{
-    Actor, BoardReader, CHANGES_PAGE_MAX_BYTES, Catchup, ChangePage, Idempotent, LiveConnection,
-    MissionControl, Options, PAGE_MAX_BYTES, Setting, Snapshot,
+    Action, Actor, BoardReader, CHANGES_PAGE_MAX_BYTES, Catchup, ChangePage, INVITE_TTL_MS,
+    Idempotent, Invite, LiveConnection, MAX_PEOPLE, MissionControl, Options, PAGE_MAX_BYTES,
+    Policy, Principal, Setting, SignInRecord, Snapshot, Target,
 };
 pub use service::{
     BoardExport, CommentPage, Completed, EXPORT_PAGE, Heartbeat, ImportReport, TaskPage,

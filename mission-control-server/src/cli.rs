@@ -49,6 +49,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokensCommand,
     },
+    /// Manage the people who sign in (a running server ends a disabled person's sessions, or
+    /// those of a person whose role changed, within a second).
+    Users {
+        #[command(subcommand)]
+        action: UsersCommand,
+    },
     /// See or remove agents.
     Agents {
         #[command(subcommand)]
@@ -106,6 +112,34 @@ pub enum TokensCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a person; their password is generated and printed once.
+    Add {
+        /// 1 to 32 lowercase letters, digits, '-' or '_'; their card is agent-<username>.
+        username: String,
+        /// Their display name.
+        #[arg(long)]
+        name: String,
+        /// admin, member or viewer.
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
+    /// List the people: username, card, role, and whether disabled or invited.
+    List,
+    /// Change a person's role (admin, member or viewer); their sessions end.
+    SetRole { username: String, role: String },
+    /// Stop a person signing in; their sessions end (--enable lets them in again).
+    Disable {
+        username: String,
+        /// Let them sign in again instead.
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Generate a new password for a person, print it once; their sessions end.
+    ResetPassword { username: String },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AgentsCommand {
     /// List the agents.
     List,
@@ -137,5 +171,7 @@ mod tests {
         assert!(Cli::try_parse_from(["mcs", "token", "--agent", "a", "--name", "N"]).is_err());
         assert!(Cli::try_parse_from(["mcs", "tokens", "revoke", "--agent", "a"]).is_err());
         assert!(Cli::try_parse_from(["mcs", "tokens", "revoke", "--agent", "a", "--all"]).is_ok());
+        assert!(Cli::try_parse_from(["mcs", "users", "add", "nova", "--name", "Nova"]).is_ok());
+        assert!(Cli::try_parse_from(["mcs", "users", "set-role", "nova"]).is_err());
     }
 }

@@ -36,6 +36,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
         Command::ResetAdminPassword => reset_admin_password(&config).await,
         Command::Tokens { action } => tokens(config, action).await,
         Command::Agents { action } => agents(config, action).await,
+        Command::Users { action } => crate::people_commands::run(config, action).await,
         Command::Backup { file } => {
             let mc = open(&config)?;
             mc.backup(&file).await.map_err(|e| e.to_string())?;
@@ -84,7 +85,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
     }
 }
 
-fn open(config: &Config) -> Result<mission_control_core::MissionControl, String> {
+pub(crate) fn open(config: &Config) -> Result<mission_control_core::MissionControl, String> {
     startup::open_existing_store(config).map_err(|e| e.to_string())
 }
 

@@ -29,6 +29,7 @@ pub mod commands;
 pub mod config;
 pub mod lock;
 pub mod mcp;
+pub mod people_commands;
 pub mod provision;
 pub mod realtime;
 pub mod secret;

@@ -141,9 +141,9 @@ pub fn existing(config: &Config) -> Result<Secrets, ProvisionError> {
     Ok(Secrets { jwt_secret })
 }
 
-/// The admin password hash in force: `ADMIN_PASSWORD`'s, else the stored one (in the data
-/// folder, or on PostgreSQL in the database). Read at each sign-in, so that
-/// `reset-admin-password` takes effect on a running server.
+/// The admin password hash provisioned: `ADMIN_PASSWORD`'s, else the stored one (in the data
+/// folder, or on PostgreSQL in the database's settings). Start-up moves it into the operator's
+/// account, where sign-in reads it.
 pub async fn admin_password(config: &Config, mc: &MissionControl) -> Option<PasswordHash> {
     if let Some(hash) = &config.admin.password {
         return Some(hash.clone());
@@ -157,24 +157,32 @@ pub async fn admin_password(config: &Config, mc: &MissionControl) -> Option<Pass
     }
 }
 
-/// Generates a new admin password and stores its hash; the password, shown once, and where
-/// its hash is kept.
+/// Generates a new admin password and stores its hash in the operator's account (and, on
+/// SQLite, in the data folder, where a board that has not been served since finds it); the
+/// password, shown once, and where its hash is kept. A running server uses it from its next
+/// sign-in.
 pub async fn reset_admin_password(
     config: &Config,
     mc: &MissionControl,
 ) -> Result<(Secret, String), ProvisionError> {
-    match config.database {
+    let (password, hash) = match config.database {
         Database::Sqlite(_) => {
-            reset_admin_password_file(config).map(|(p, path)| (p, path.display().to_string()))
+            let (password, _) = reset_admin_password_file(config)?;
+            let hash = read_admin_password(config)
+                .ok_or_else(|| ProvisionError::Other("the new password was not kept".into()))?;
+            (password, hash)
         }
-        Database::Postgres(_) => {
-            let (password, hash) = new_password()?;
-            mc.put_setting(Setting::OperatorPasswordHash, hash.as_phc().to_owned())
-                .await
-                .map_err(other)?;
-            Ok((password, "the database".to_owned()))
-        }
-    }
+        Database::Postgres(_) => new_password()?,
+    };
+    mc.ensure_operator(
+        &config.admin.username,
+        config.admin.agent_id.as_str(),
+        Some(hash),
+        true,
+    )
+    .await
+    .map_err(other)?;
+    Ok((password, "the database".to_owned()))
 }
 
 fn reset_admin_password_file(config: &Config) -> Result<(Secret, PathBuf), ProvisionError> {

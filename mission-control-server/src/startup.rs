@@ -88,6 +88,17 @@ async fn serve_store(mc: &MissionControl, config: &Config) -> Result<(), Startup
         avatar_color: None,
     })
     .await?;
+    // The operator's account: the environment's password when it sets one, else the one kept
+    // so far (in the data folder, or in the database's settings on PostgreSQL) when the
+    // account has none yet; from then on the account's own.
+    let password = provision::admin_password(config, mc).await;
+    mc.ensure_operator(
+        &config.admin.username,
+        config.admin.agent_id.as_str(),
+        password,
+        config.admin.password.is_some(),
+    )
+    .await?;
     mc.start_sweeps()?;
     Ok(())
 }

@@ -456,6 +456,73 @@ impl Session {
         self.request("POST", "/api/auth/logout", None).await
     }
 
+    // People.
+
+    /// `POST /api/users` (`{"username", "name", "role", "password"?}`).
+    pub async fn add_user(&self, user: Value) -> Reply {
+        self.post("/api/users", user).await
+    }
+
+    /// Adds a person with `access` (`admin`, `member`, `viewer`) and a password, and signs
+    /// them in: their session. Their username is `username`, their card `agent-<username>`.
+    pub async fn add_person(&self, username: &str, access: &str) -> Session {
+        let password = format!("{username}-password");
+        let r = self
+            .add_user(json!({
+                "username": username,
+                "name": capitalised(username),
+                "role": access,
+                "password": password,
+            }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        self.signed_in_as(username, &password).await
+    }
+
+    /// A session signed in with this username and password (which must be right).
+    pub async fn signed_in_as(&self, username: &str, password: &str) -> Session {
+        let r = self
+            .post(
+                "/api/auth/login",
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        Session {
+            token: Some(r.body["token"].as_str().expect("a token").to_owned()),
+            headers: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    pub async fn users(&self) -> Reply {
+        self.get("/api/users").await
+    }
+
+    pub async fn update_user(&self, id: &str, changes: Value) -> Reply {
+        let path = format!("/api/users/{}", segment(id));
+        self.request("PATCH", &path, Some(changes)).await
+    }
+
+    pub async fn remove_user(&self, id: &str) -> Reply {
+        let path = format!("/api/users/{}", segment(id));
+        self.request("DELETE", &path, None).await
+    }
+
+    /// `POST /api/auth/password` (`{"currentPassword", "newPassword", "signOutElsewhere"?}`).
+    pub async fn change_password(&self, request: Value) -> Reply {
+        self.post("/api/auth/password", request).await
+    }
+
+    /// `POST /api/auth/invite`: choose a password with an invitation's token.
+    pub async fn accept_invite(&self, token: &str, password: &str) -> Reply {
+        self.post(
+            "/api/auth/invite",
+            json!({"token": token, "password": password}),
+        )
+        .await
+    }
+
     // The board as a whole.
 
     /// `GET /api/events?<query>`.
@@ -474,6 +541,14 @@ impl Session {
         assert_eq!(r.status, 200, "{}", r.body);
         r.body["seq"].as_i64().expect("a seq")
     }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn with_query(path: &str, query: &str) -> String {

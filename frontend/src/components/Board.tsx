@@ -35,8 +35,10 @@ interface Props {
   /** What each blocked task waits for, in words. */
   waitsFor: Record<string, string>;
   onOpen(id: string): void;
-  onMove(task: Task, status: TaskStatus): void;
-  onCreate(status: TaskStatus): void;
+  /** Absent for a viewer: cards do not move. */
+  onMove?(task: Task, status: TaskStatus): void;
+  /** Absent for a viewer: no column offers a new task. */
+  onCreate?(status: TaskStatus): void;
   announce(message: string): void;
 }
 
@@ -71,7 +73,7 @@ export function Board({ columns, totals, filtering, compact, agents, now, pendin
   /** `follow`: a keyboard move, after which a one-column board shows the card's new column. */
   const move = useCallback(
     (task: Task, status: TaskStatus, follow: boolean) => {
-      if (task.status === status) return;
+      if (task.status === status || !onMove) return;
       focusAfterRender.current = task.id;
       if (follow && compact) chooseColumn(status);
       onMove(task, status);
@@ -134,6 +136,10 @@ export function Board({ columns, totals, filtering, compact, agents, now, pendin
         }
       },
       onDragStart(e, task) {
+        if (!onMove) {
+          e.preventDefault();
+          return;
+        }
         dragging.current = task;
         e.dataTransfer.effectAllowed = 'move';
         e.dataTransfer.setData(DRAG_TYPE, task.id);
@@ -144,7 +150,7 @@ export function Board({ columns, totals, filtering, compact, agents, now, pendin
         setDropTarget(null);
       },
     }),
-    [lifted, move, onOpen, announce, compact, chooseColumn],
+    [lifted, move, onOpen, onMove, announce, compact, chooseColumn],
   );
 
   /** Drop handlers for a column, and on a one-column board for its tab too. */
@@ -234,9 +240,11 @@ export function Board({ columns, totals, filtering, compact, agents, now, pendin
               <span className="column__count" data-testid={`count-${status}`} aria-label={countLabel(list.length, totals[status], filtering)}>
                 {countText(status)}
               </span>
-              <button type="button" className="icon-btn column__add" onClick={() => onCreate(status)} aria-label={`New task in ${STATUS_LABELS[status]}`} title="New task">
-                +
-              </button>
+              {onCreate && (
+                <button type="button" className="icon-btn column__add" onClick={() => onCreate(status)} aria-label={`New task in ${STATUS_LABELS[status]}`} title="New task">
+                  +
+                </button>
+              )}
             </header>
             <div className="column__body">
               {list.length === 0 ? (

@@ -42,8 +42,9 @@ export function Login({ onSignedIn, notice }: { onSignedIn(token: string, user: 
     setCanRetry(false);
     try {
       const answer = await login(username, password);
-      // Only the operator signs in with a password: they manage the agents.
-      const user = { ...answer.user, operator: true };
+      // Admins manage agents and people; a server from before accounts names no access: its
+      // one sign-in was the operator's.
+      const user = { ...answer.user, operator: (answer.user.access ?? 'admin') === 'admin' };
       storeSession(answer.token, user);
       onSignedIn(answer.token, user);
     } catch (err) {
@@ -112,6 +113,9 @@ export function Login({ onSignedIn, notice }: { onSignedIn(token: string, user: 
           </p>
           <p>
             <strong>Lost it?</strong> Run <code>mission-control-server reset-admin-password</code> where the server runs.
+          </p>
+          <p>
+            <strong>Added by an admin?</strong> Sign in with your username and the password you chose from your invitation (or were given).
           </p>
         </div>
       </form>

@@ -35,6 +35,8 @@ interface Props {
   onClose(): void;
   onSaved(task: Task): void;
   onDeleted(id: string): void;
+  /** A viewer's: the task is shown, nothing can be changed. */
+  readOnly?: boolean;
 }
 
 interface Form {
@@ -79,7 +81,7 @@ function parseTags(text: string): string[] {
 /** What the conflict notice says was not saved. */
 type Conflict = { current: Task; lost: string };
 
-export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me, notes, notesApi, now, onClose, onSaved, onDeleted }: Props) {
+export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me, notes, notesApi, now, onClose, onSaved, onDeleted, readOnly = false }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const isEdit = target.mode === 'edit';
   const [form, setForm] = useState<Form>(() => formFrom(task, target.mode === 'create' ? target.status : 'backlog'));
@@ -272,7 +274,7 @@ export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me
     <Modal testId="task-dialog" labelledBy={`${uid}-heading`} onClose={onClose} dialogRef={ref}>
       <form className="dialog__form" onSubmit={submit} noValidate>
         <header className="dialog__head">
-          <h2 id={`${uid}-heading`}>{isEdit ? 'Edit task' : 'New task'}</h2>
+          <h2 id={`${uid}-heading`}>{readOnly ? 'Task' : isEdit ? 'Edit task' : 'New task'}</h2>
           <button type="button" className="icon-btn" onClick={onClose} aria-label="Close">
             ×
           </button>
@@ -321,6 +323,8 @@ export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me
           </p>
         )}
 
+        {/* A viewer sees the fields as they are; the fieldset disables every one of them. */}
+        <fieldset disabled={readOnly} className="dialog__fields" style={{ display: 'contents' }}>
         <div className="field">
           <label htmlFor={`${uid}-title`}>Title</label>
           <textarea
@@ -406,6 +410,7 @@ export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me
           errorId={`${uid}-blockedBy-err`}
           disabled={gone}
         />
+        </fieldset>
 
         {isEdit && task && (
           <p className="dialog__meta muted" data-testid="dialog-meta">
@@ -423,7 +428,7 @@ export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me
         )}
 
         <footer className="dialog__foot">
-          {isEdit && task && !confirmDelete && (
+          {isEdit && task && !confirmDelete && !readOnly && (
             <button type="button" className="btn btn--danger-ghost" onClick={() => setConfirmDelete(true)} disabled={busy} data-testid="delete-task">
               Delete
             </button>
@@ -441,11 +446,13 @@ export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me
           )}
           <span className="spacer" />
           <button type="button" className="btn btn--ghost" onClick={onClose} disabled={busy}>
-            Cancel
+            {readOnly ? 'Close' : 'Cancel'}
           </button>
-          <button type="submit" className="btn btn--primary" disabled={busy || gone || conflict !== null} data-testid="save-task">
-            {busy ? 'Saving…' : isEdit ? 'Save' : 'Create task'}
-          </button>
+          {!readOnly && (
+            <button type="submit" className="btn btn--primary" disabled={busy || gone || conflict !== null} data-testid="save-task">
+              {busy ? 'Saving…' : isEdit ? 'Save' : 'Create task'}
+            </button>
+          )}
         </footer>
       </form>
       {isEdit && target.mode === 'edit' && !gone && (
@@ -457,6 +464,7 @@ export function TaskDialog({ target, task, loaded, agents, agentsById, tasks, me
           onOpen={notesApi.open}
           onLoadMore={notesApi.load}
           onAdded={notesApi.added}
+          disabled={readOnly}
         />
       )}
     </Modal>

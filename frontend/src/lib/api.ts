@@ -1,7 +1,7 @@
 // The REST client. Every call carries the stored token; every failure becomes an ApiError with
 // the server's code, message and per-field details, and what a refusal says beside them (who
 // holds a claimed task, what a blocked one waits for, the task as it is now after a 412).
-import type { Agent, Comment, FieldError, McEvent, Task, TaskInput, TokenInfo, User } from './types';
+import type { Access, Agent, Comment, FieldError, McEvent, Person, Task, TaskInput, TokenInfo, User } from './types';
 import { noteServerDate } from './clock';
 
 const TOKEN_KEY = 'mc.token';
@@ -188,6 +188,36 @@ export async function login(username: string, password: string): Promise<{ token
 
 export async function logout(): Promise<void> {
   await request('POST', '/api/auth/logout');
+}
+
+/** Chooses a password with an invitation's token, and signs in. */
+export async function acceptInvite(token: string, password: string): Promise<{ token: string; user: User }> {
+  return request('POST', '/api/auth/invite', { token, password }, { auth: false });
+}
+
+/** Changes one's own password; `signOutElsewhere` ends every other session. */
+export async function changePassword(currentPassword: string, newPassword: string, signOutElsewhere: boolean): Promise<number> {
+  const answer = await request<{ signedOut: number }>('POST', '/api/auth/password', { currentPassword, newPassword, signOutElsewhere });
+  return answer.signedOut;
+}
+
+const userPath = (id: string) => `/api/users/${encodeURIComponent(id)}`;
+
+export async function getUsers(): Promise<Person[]> {
+  return (await request<{ users: Person[] }>('GET', '/api/users')).users;
+}
+
+/** Adds a person; without a password the answer carries their one-time invitation. */
+export async function addUser(user: { username: string; name: string; role: Access; password?: string }): Promise<{ user: Person; invite?: { token: string; url: string; expiresAt: number } }> {
+  return request('POST', '/api/users', user);
+}
+
+export async function updateUser(id: string, changes: { name?: string; role?: Access; disabled?: boolean }): Promise<Person> {
+  return (await request<{ user: Person }>('PATCH', userPath(id), changes)).user;
+}
+
+export async function removeUser(id: string): Promise<void> {
+  await request('DELETE', userPath(id));
 }
 
 const taskPath = (id: string) => `/api/tasks/${encodeURIComponent(id)}`;

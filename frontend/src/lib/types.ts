@@ -86,12 +86,28 @@ export interface TokenInfo {
   lastUsedAt: number | null;
 }
 
+/** What a person may do: everything, work on the board, or read it. */
+export type Access = 'admin' | 'member' | 'viewer';
+
 export interface User {
   id: string;
   name: string;
   role: string;
-  /** Signed in with the admin password: the board's operator, who manages agents. */
+  /** A person's access role (absent for an agent's token). */
+  access?: Access;
+  /** Signed in as an admin (the operator, or a person an admin made one): manages agents and people. */
   operator?: boolean;
+}
+
+/** A person who signs in, as `/api/users` has them. */
+export interface Person {
+  id: string;
+  username: string;
+  name: string;
+  role: Access;
+  disabled: boolean;
+  invited: boolean;
+  createdAt: number;
 }
 
 /** Fields a create or edit sends; null clears an optional field on edit. */

@@ -13,6 +13,7 @@ mod fields;
 mod idempotency;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+mod person;
 mod precondition;
 mod task;
 mod task_changes;
@@ -30,6 +31,10 @@ pub use claim::{
 pub use comment::{Comment, CommentText, NewCommentRequest};
 pub use event::{Event, EventType};
 pub use idempotency::IdempotencyKey;
+pub use person::{
+    Access, NewPerson, NewPersonRequest, Password, Person, PersonChanges, UpdatePersonRequest,
+    Username,
+};
 pub use precondition::ExpectedVersions;
 pub(crate) use task::is_record_id;
 pub use task::{

@@ -6,20 +6,20 @@
 
 use crate::store::Connection;
 
-use super::policy::Policy;
+use super::policy::{Action, Target};
 use super::tasks::save;
 use super::{Actor, MissionControl, insert_event, not_found};
 use crate::bus::DomainEvent;
 use crate::domain::{Agent, AgentChanges, EventType, NewAgent, TaskStatus, now_millis};
 use crate::error::{Conflict, Error, Result};
 use crate::store::writer::Written;
-use crate::store::{agents, changes, tasks, tokens};
+use crate::store::{agents, changes, tasks, tokens, users};
 
 impl MissionControl {
     /// Adds a new agent; a conflict when the id or the name is taken. `actor` is `None` for
     /// the system itself (the command line); otherwise only the operator may.
     pub async fn register_agent(&self, actor: Option<&Actor>, new: NewAgent) -> Result<Agent> {
-        self.inner.policy.may_manage_agents(actor)?;
+        self.allows(actor, Action::RegisterAgent, Target::Board)?;
         let actor = actor.cloned();
         let agent = self
             .write(move |conn| {
@@ -78,7 +78,11 @@ impl MissionControl {
         id: &str,
         changes: AgentChanges,
     ) -> Result<Agent> {
-        self.inner.policy.may_change_agent(actor, id, &changes)?;
+        self.allows(
+            Some(actor),
+            Action::ChangeAgent(&changes),
+            Target::Agent(id),
+        )?;
         let actor = actor.clone();
         let id = id.to_owned();
         let agent = self
@@ -139,47 +143,17 @@ impl MissionControl {
     /// unassigned (those in progress go back to `todo`); what it did stays in the log.
     /// `actor` is `None` for the system itself; otherwise only the operator may.
     pub async fn remove_agent(&self, actor: Option<&Actor>, id: &str) -> Result<()> {
-        let policy: Policy = self.inner.policy.clone();
-        policy.may_remove_agent(actor, id)?;
+        self.allows(actor, Action::RemoveAgent, Target::Agent(id))?;
         let actor = actor.cloned();
         let id = id.to_owned();
         let revoked = self
             .write(move |conn| {
-                let agent = agents::get(conn, &id)?.ok_or_else(|| not_found("agent", &id))?;
-                let now = now_millis();
-                let mut published = Vec::new();
-                let revoked = tokens::delete_all_of(conn, &id)?;
-                published.extend(revoked.iter().map(|h| DomainEvent::TokenRevoked {
-                    token_hash: h.clone(),
-                }));
-                for task in tasks::assigned_to(conn, &id)? {
-                    let mut freed = task.clone();
-                    freed.assigned_agent = None;
-                    freed.lease_expires_at = None;
-                    freed.lease_seconds = None;
-                    if freed.status == TaskStatus::InProgress {
-                        freed.status = TaskStatus::Todo;
-                    }
-                    let freed = save(conn, &task, freed, actor.as_ref(), now)?;
-                    published.push(DomainEvent::TaskUpdated(freed));
+                if users::access_of(conn, &id)?.is_some() {
+                    return Err(Error::Forbidden(
+                        "this card is a person's: remove the person (DELETE /api/users/{id})",
+                    ));
                 }
-                agents::delete(conn, &id)?;
-                let who = match &actor {
-                    Some(a) => agents::display_name(conn, &a.agent_id)?,
-                    None => "The operator".to_owned(),
-                };
-                let message = format!("{who} removed agent {}", agent.name);
-                let event = insert_event(
-                    conn,
-                    EventType::AgentRemoved,
-                    message,
-                    actor.as_ref().map(|a| a.agent_id.as_str()),
-                    None,
-                    now,
-                )?;
-                published.push(DomainEvent::AgentRemoved { agent_id: id });
-                published.push(DomainEvent::EventLogged(event));
-                Ok((revoked, published))
+                remove_card(conn, actor.as_ref(), &id)
             })
             .await?;
         self.forget_verified(&revoked);
@@ -204,7 +178,53 @@ impl MissionControl {
     }
 }
 
-fn ensure_name_free(conn: &Connection, name: &str, id: &str) -> Result<()> {
+/// Removes a card: its tokens are revoked, its tasks unassigned (those in progress go back to
+/// `todo`), and the removal is logged; the hashes of the revoked tokens.
+pub(super) fn remove_card(
+    conn: &Connection,
+    actor: Option<&Actor>,
+    id: &str,
+) -> Result<Written<Vec<String>>> {
+    let agent = agents::get(conn, id)?.ok_or_else(|| not_found("agent", id))?;
+    let now = now_millis();
+    let mut published = Vec::new();
+    let revoked = tokens::delete_all_of(conn, id)?;
+    published.extend(revoked.iter().map(|h| DomainEvent::TokenRevoked {
+        token_hash: h.clone(),
+    }));
+    for task in tasks::assigned_to(conn, id)? {
+        let mut freed = task.clone();
+        freed.assigned_agent = None;
+        freed.lease_expires_at = None;
+        freed.lease_seconds = None;
+        if freed.status == TaskStatus::InProgress {
+            freed.status = TaskStatus::Todo;
+        }
+        let freed = save(conn, &task, freed, actor, now)?;
+        published.push(DomainEvent::TaskUpdated(freed));
+    }
+    agents::delete(conn, id)?;
+    let who = match actor {
+        Some(a) => agents::display_name(conn, &a.agent_id)?,
+        None => "The operator".to_owned(),
+    };
+    let message = format!("{who} removed agent {}", agent.name);
+    let event = insert_event(
+        conn,
+        EventType::AgentRemoved,
+        message,
+        actor.map(|a| a.agent_id.as_str()),
+        None,
+        now,
+    )?;
+    published.push(DomainEvent::AgentRemoved {
+        agent_id: id.to_owned(),
+    });
+    published.push(DomainEvent::EventLogged(event));
+    Ok((revoked, published))
+}
+
+pub(super) fn ensure_name_free(conn: &Connection, name: &str, id: &str) -> Result<()> {
     match agents::named(conn, name, id)? {
         Some(_) => Err(Error::Conflict(Conflict::NameTaken {
             name: name.to_owned(),
@@ -258,7 +278,11 @@ fn describe_changes(
     Ok(lines)
 }
 
-fn insert_agent(conn: &Connection, actor: Option<&Actor>, new: NewAgent) -> Result<Written<Agent>> {
+pub(super) fn insert_agent(
+    conn: &Connection,
+    actor: Option<&Actor>,
+    new: NewAgent,
+) -> Result<Written<Agent>> {
     let now = now_millis();
     let agent = Agent {
         id: new.id.as_str().to_owned(),

@@ -11,6 +11,7 @@ use crate::store::Connection;
 
 use super::blockers::{announce_finished, ensure_unblocked};
 use super::pages::{PAGE_MAX_BYTES, json_len};
+use super::policy::{Action, Target};
 use super::tasks::{renew_if_due, save};
 use super::{Actor, MissionControl, insert_event, log, not_found, quoted};
 use crate::bus::DomainEvent;
@@ -51,7 +52,8 @@ impl MissionControl {
     ) -> Result<Task> {
         let actor = actor.clone();
         let task_id = task_id.to_owned();
-        let operator = self.is_operator(&actor);
+        self.may_work(&actor)?;
+        let operator = self.is_admin(&actor);
         let keyed = self.keyed(key);
         self.write(move |conn| {
             keyed.once(conn, &actor, |conn| {
@@ -82,7 +84,8 @@ impl MissionControl {
         key: Option<IdempotencyKey>,
     ) -> Result<Option<Task>> {
         let actor = actor.clone();
-        let operator = self.is_operator(&actor);
+        self.may_work(&actor)?;
+        let operator = self.is_admin(&actor);
         let keyed = self.keyed(key);
         self.write(move |conn| {
             keyed.once(conn, &actor, |conn| {
@@ -103,7 +106,8 @@ impl MissionControl {
     pub async fn release(&self, actor: &Actor, task_id: &str) -> Result<Task> {
         let actor = actor.clone();
         let task_id = task_id.to_owned();
-        let operator = self.is_operator(&actor);
+        self.may_work(&actor)?;
+        let operator = self.is_admin(&actor);
         self.write(move |conn| {
             let now = now_millis();
             let task = tasks::get(conn, &task_id)?.ok_or_else(|| not_found("task", &task_id))?;
@@ -173,6 +177,7 @@ impl MissionControl {
     ) -> Result<Completed> {
         let actor = actor.clone();
         let task_id = task_id.to_owned();
+        self.may_work(&actor)?;
         let policy = super::tasks::policy_of(self);
         let keyed = self.keyed(key);
         self.write(move |conn| {
@@ -183,7 +188,11 @@ impl MissionControl {
                 if task.status == TaskStatus::Done {
                     return Err(Error::Conflict(Conflict::Done { task_id: task.id }));
                 }
-                policy.may_override_claim(&actor, &task, now)?;
+                policy.allows(
+                    Some(&actor),
+                    Action::TakeOver,
+                    Target::Task { task: &task, now },
+                )?;
                 ensure_unblocked(conn, &task.id, &task.blocked_by)?;
                 let mut done = task.clone();
                 done.status = TaskStatus::Done;
@@ -238,6 +247,11 @@ impl MissionControl {
     /// notes the sign of life, and renews only the leases among those that are due, re-reading
     /// just those tasks.
     pub async fn heartbeat(&self, actor: &Actor, status: Option<AgentStatus>) -> Result<Heartbeat> {
+        self.allows(
+            Some(actor),
+            Action::Heartbeat,
+            Target::Agent(&actor.agent_id),
+        )?;
         self.saw(actor).await?;
         let agent_id = actor.agent_id.clone();
         let (mut held, mut held_more, next) = self

@@ -38,6 +38,7 @@ impl MissionControl {
         text: CommentText,
         key: Option<IdempotencyKey>,
     ) -> Result<Comment> {
+        self.may_work(actor)?;
         let actor = actor.clone();
         let task_id = task_id.to_owned();
         let keyed = self.keyed(key);

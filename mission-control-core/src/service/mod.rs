@@ -5,8 +5,8 @@
 //! actor do this, is the assignee registered), writes the rows, their event-log row and their
 //! change-log entries in one transaction, and after the commit publishes the change on the bus.
 //! The server, an embedding program and tests all go through here, so they all behave the same
-//! way. One module per concept: [`tasks`](self) and their claims, comments, agents, presence,
-//! tokens, the board's history (the event log and the change log), and the sweeper that runs
+//! way. One module per concept: [`tasks`](self) and their claims, comments, agents, people and
+//! the policy that says who may do what, presence, tokens, the board's history (the event log and the change log), and the sweeper that runs
 //! the clock-driven rules.
 //!
 //! Opening a board reads it and writes nothing of its own accord: the clock-driven rules
@@ -41,6 +41,7 @@ mod history;
 mod idempotency;
 mod import;
 mod pages;
+mod people;
 mod policy;
 mod presence;
 mod settings;
@@ -61,21 +62,36 @@ pub use settings::Setting;
 pub use snapshot::{BoardReader, Snapshot};
 pub use tasks::TaskPage;
 
-use policy::Policy;
+pub use people::{INVITE_TTL_MS, Invite, MAX_PEOPLE, SignInRecord};
+pub use policy::{Action, Policy, Principal, Target};
 use presence::Presence;
 use sweeper::Sweeper;
 use tokens::VerifiedTokens;
 
-/// Who is making a change: a registered agent, or the operator signed in as one.
+/// Who is making a change: an agent with its token, or a person signed in, acting as their
+/// own card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// The card whose name the change carries.
     pub agent_id: String,
+    /// What the policy weighs: a person's access role, or an agent.
+    pub principal: Principal,
 }
 
 impl Actor {
+    /// An agent acting with its token.
     pub fn new(agent_id: impl Into<String>) -> Self {
         Actor {
             agent_id: agent_id.into(),
+            principal: Principal::Agent,
+        }
+    }
+
+    /// A person signed in with this access role.
+    pub fn person(agent_id: impl Into<String>, access: crate::domain::Access) -> Self {
+        Actor {
+            agent_id: agent_id.into(),
+            principal: Principal::Person(access),
         }
     }
 }
@@ -373,9 +389,25 @@ impl MissionControl {
         .await;
     }
 
-    /// Whether `actor` is the operator (see the policy in `service/policy.rs`).
-    pub fn is_operator(&self, actor: &Actor) -> bool {
-        self.inner.policy.is_operator(actor)
+    /// Whether `actor` may do everything: an admin, or the operator (see `service/policy.rs`).
+    pub fn is_admin(&self, actor: &Actor) -> bool {
+        self.inner.policy.is_admin(actor)
+    }
+
+    /// Whether `actor` may change the board's work at all (a viewer may not).
+    pub(crate) fn may_work(&self, actor: &Actor) -> Result<()> {
+        self.allows(Some(actor), Action::Work, Target::Board)
+    }
+
+    /// Whether `actor` (`None`: the system itself) may do `action` to `target`: the one
+    /// question every door asks (see `service/policy.rs`).
+    pub fn allows(
+        &self,
+        actor: Option<&Actor>,
+        action: Action<'_>,
+        target: Target<'_>,
+    ) -> Result<()> {
+        self.inner.policy.allows(actor, action, target)
     }
 
     /// How the write-ahead log has fared since opening: its bound, the most it held, restarts.

@@ -10,7 +10,9 @@ use crate::store::settings;
 /// A board-wide setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
-    /// The operator's password, as an Argon2 PHC string.
+    /// The operator's password, as an Argon2 PHC string: where a PostgreSQL board kept it before
+    /// there were accounts, and where a first start still puts a generated one. Start-up moves
+    /// it into the operator's account, which sign-in reads.
     OperatorPasswordHash,
 }
 

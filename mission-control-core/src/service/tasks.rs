@@ -19,7 +19,7 @@ use crate::store::Connection;
 use super::blockers::{
     announce_finished, check_blockers_exist, check_no_cycle, check_room_to_wait, ensure_unblocked,
 };
-use super::policy::Policy;
+use super::policy::{Action, Policy, Target};
 use super::{Actor, MissionControl, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{
@@ -50,6 +50,7 @@ impl MissionControl {
         new: NewTask,
         key: Option<IdempotencyKey>,
     ) -> Result<Task> {
+        self.may_work(actor)?;
         let actor = actor.clone();
         let keyed = self.keyed(key);
         self.write(move |conn| {
@@ -120,6 +121,7 @@ impl MissionControl {
         expected: Option<ExpectedVersions>,
         changes: TaskChanges,
     ) -> Result<Task> {
+        self.may_work(actor)?;
         let actor = actor.clone();
         let id = id.to_owned();
         let policy = self.inner.policy.clone();
@@ -127,7 +129,11 @@ impl MissionControl {
             let now = now_millis();
             let before = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
             check_version(&before, expected.as_ref())?;
-            policy.may_change_task(&actor, &before, &changes, now)?;
+            policy.allows(
+                Some(&actor),
+                Action::ChangeTask(&changes),
+                Target::Task { task: &before, now },
+            )?;
             if let Some(Some(agent)) = &changes.assigned_agent {
                 ensure_agent_exists(conn, agent)?;
             }
@@ -200,6 +206,7 @@ impl MissionControl {
         id: &str,
         expected: Option<ExpectedVersions>,
     ) -> Result<()> {
+        self.may_work(actor)?;
         let actor = actor.clone();
         let id = id.to_owned();
         let policy = self.inner.policy.clone();
@@ -207,7 +214,11 @@ impl MissionControl {
             let now = now_millis();
             let task = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
             check_version(&task, expected.as_ref())?;
-            policy.may_override_claim(&actor, &task, now)?;
+            policy.allows(
+                Some(&actor),
+                Action::TakeOver,
+                Target::Task { task: &task, now },
+            )?;
             // Its edges go with it (at most `TaskRefs::MAX_WAITING`); the tasks that waited for
             // it are not rewritten: they are read without it from now on.
             tasks::delete(conn, &id)?;

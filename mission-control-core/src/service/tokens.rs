@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+use super::policy::{Action, Target};
 use super::{Actor, MissionControl};
 use crate::bus::DomainEvent;
 use crate::credentials::{Claims, IssuedToken, LOGIN_TOKEN_TTL_MS, SignedToken, sha256_hex};
@@ -109,6 +110,8 @@ impl MissionControl {
                     id: agent_id,
                 });
             }
+            // A disabled person gets no new session.
+            MissionControl::actor_in(conn, &agent_id)?;
             tokens::insert(
                 conn,
                 &tokens::TokenRow {
@@ -138,7 +141,7 @@ impl MissionControl {
         agent_id: &str,
         lifetime: TokenLifetime,
     ) -> Result<IssuedToken> {
-        self.inner.policy.may_mint_tokens(actor)?;
+        self.allows(actor, Action::MintToken, Target::Agent(agent_id))?;
         self.issue_token(agent_id, lifetime.as_millis()).await
     }
 
@@ -171,14 +174,18 @@ impl MissionControl {
             Some(actor) => actor,
             None => {
                 let id_hash = signed.id.clone();
-                let stored = self
-                    .read(move |conn| tokens::live_hash(conn, &id_hash, now_millis()))
+                let agent_id = signed.agent_id.clone();
+                let (stored, actor) = self
+                    .read(move |conn| {
+                        let stored = tokens::live_hash(conn, &id_hash, now_millis())?;
+                        Ok((stored, MissionControl::actor_in(conn, &agent_id)))
+                    })
                     .await?;
                 match stored {
                     Some(hash)
                         if crate::credentials::constant_time_eq(&hash, &signed.token_hash) =>
                     {
-                        let actor = Actor::new(signed.agent_id.clone());
+                        let actor = actor?;
                         self.verified().remember(signed, &actor, now, generation);
                         actor
                     }
@@ -239,7 +246,7 @@ impl MissionControl {
         actor: Option<&Actor>,
         agent_id: &str,
     ) -> Result<Vec<TokenInfo>> {
-        self.inner.policy.may_manage_tokens_of(actor, agent_id)?;
+        self.allows(actor, Action::ManageTokens, Target::Agent(agent_id))?;
         let agent_id = agent_id.to_owned();
         self.read(move |conn| {
             if !agents::exists(conn, &agent_id)? {
@@ -257,7 +264,7 @@ impl MissionControl {
         agent_id: &str,
         token_id: &str,
     ) -> Result<()> {
-        self.inner.policy.may_manage_tokens_of(actor, agent_id)?;
+        self.allows(actor, Action::ManageTokens, Target::Agent(agent_id))?;
         let agent = agent_id.to_owned();
         let id = token_id.to_owned();
         let hash = self
@@ -275,7 +282,7 @@ impl MissionControl {
 
     /// Revokes every token of an agent; how many. Live connections made with them end.
     pub async fn revoke_all_tokens(&self, actor: Option<&Actor>, agent_id: &str) -> Result<usize> {
-        self.inner.policy.may_manage_tokens_of(actor, agent_id)?;
+        self.allows(actor, Action::ManageTokens, Target::Agent(agent_id))?;
         let agent = agent_id.to_owned();
         let hashes = self
             .write(move |conn| {

@@ -19,6 +19,7 @@ pub(crate) mod settings;
 pub(crate) mod sqlite;
 pub(crate) mod tasks;
 pub(crate) mod tokens;
+pub(crate) mod users;
 mod value;
 pub(crate) mod writer;
 

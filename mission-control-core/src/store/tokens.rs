@@ -57,6 +57,17 @@ pub(crate) fn delete_all_of(conn: &Connection, user_id: &str) -> Result<Vec<Stri
     conn.query(&SQL, params![user_id], |r| r.get(0))
 }
 
+/// Deletes every token of an agent but one (by its id hash); their hashes.
+pub(crate) fn delete_all_of_but(
+    conn: &Connection,
+    user_id: &str,
+    keep_id_hash: &str,
+) -> Result<Vec<String>> {
+    const SQL: Sql =
+        Sql::new("DELETE FROM auth_tokens WHERE user_id = ?1 AND id <> ?2 RETURNING token_hash");
+    conn.query(&SQL, params![user_id, keep_id_hash], |r| r.get(0))
+}
+
 fn info_from_row(row: &Row<'_>) -> Result<TokenInfo> {
     Ok(TokenInfo {
         id: row.get(0)?,

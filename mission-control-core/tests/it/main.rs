@@ -17,6 +17,7 @@ mod durability;
 mod events;
 mod import;
 mod parsing;
+mod people;
 mod presence;
 mod retries;
 mod sqlite;

@@ -22,7 +22,9 @@ use mission_control_core::IdempotencyKey;
 use utoipa::openapi::path::HttpMethod;
 
 use super::caller::{Caller, authenticate};
-use super::routes::{self, Request, agents, events, export, health, sign_in, stream, tasks};
+use super::routes::{
+    self, Request, agents, events, export, health, people, sign_in, stream, tasks,
+};
 use super::state::AppState;
 use crate::mcp::endpoint as mcp;
 use crate::web::body::read_body;
@@ -165,6 +167,13 @@ endpoints! {
     public sign_in::login;
     authenticated sign_in::logout;
     authenticated sign_in::mint;
+    public sign_in::accept_invite;
+    authenticated sign_in::change_password;
+    authenticated people::list;
+    authenticated people::add;
+    authenticated people::get;
+    authenticated people::update;
+    authenticated people::remove;
     authenticated tasks::list;
     authenticated tasks::create.idempotent();
     authenticated tasks::claim_next.idempotent();
@@ -377,6 +386,7 @@ mod tests {
             public,
             [
                 "/api/auth/login",
+                "/api/auth/invite",
                 "/health",
                 "/api/openapi.json",
                 "/.well-known/oauth-protected-resource",

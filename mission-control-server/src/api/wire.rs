@@ -2,7 +2,9 @@
 //! writes them. The handlers build these and the OpenAPI document describes these, so the two
 //! cannot drift apart.
 
-use mission_control_core::{Agent, Comment, Event, Task, TokenInfo};
+use mission_control_core::{
+    Access, Actor, Agent, Comment, Event, Person, Principal, Task, TokenInfo,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,20 +114,31 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// The signed-in identity, as the specification's login returns it.
+/// The signed-in identity, as the specification's login returns it, with the person's access
+/// role.
 #[derive(Serialize, ToSchema)]
 pub struct User {
+    /// The card the person (or agent) acts as.
     pub id: String,
     pub name: String,
+    /// The card's role.
     pub role: mission_control_core::AgentRole,
+    /// A person's access role (`admin`, `member` or `viewer`); absent for an agent's token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
 }
 
-impl From<Agent> for User {
-    fn from(agent: Agent) -> Self {
+impl User {
+    /// `agent` as `actor` sees itself: with an access role when `actor` is a person.
+    pub fn new(agent: Agent, actor: &Actor) -> Self {
         User {
             id: agent.id,
             name: agent.name,
             role: agent.role,
+            access: match actor.principal {
+                Principal::Person(access) => Some(access),
+                Principal::Agent => None,
+            },
         }
     }
 }
@@ -194,6 +207,68 @@ pub struct MintTokenResponse {
     /// Epoch milliseconds.
     pub expires_at: i64,
     pub agent: Agent,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonEnvelope {
+    pub user: Person,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonList {
+    /// By username.
+    pub users: Vec<Person>,
+}
+
+/// What adding a person answers: the person, and the invitation when no password was given.
+#[derive(Serialize, ToSchema)]
+pub struct NewPersonAnswer {
+    pub user: Person,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite: Option<InviteLink>,
+}
+
+/// A one-time link where an invited person chooses their password; shown once.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteLink {
+    /// What `POST /api/auth/invite` takes.
+    pub token: String,
+    /// The dashboard's page for it (the token after `#`, so that it reaches no server log).
+    pub url: String,
+    /// Epoch milliseconds.
+    pub expires_at: i64,
+}
+
+/// The body of `POST /api/auth/invite`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInviteRequest {
+    #[schema(max_length = 128)]
+    pub token: String,
+    #[schema(min_length = 8, max_length = 256)]
+    pub password: String,
+}
+
+/// The body of `POST /api/auth/password`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(max_length = 1024)]
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 256)]
+    pub new_password: String,
+    /// End every other session of the caller's (all their tokens but this one). Default false.
+    #[serde(default)]
+    pub sign_out_elsewhere: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChanged {
+    pub success: bool,
+    /// How many other sessions ended.
+    pub signed_out: usize,
 }
 
 /// `ok`, or `degraded` when something is wrong.

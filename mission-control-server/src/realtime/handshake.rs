@@ -198,7 +198,10 @@ async fn sign_in(mc: &MissionControl, token: &str) -> Result<(Actor, SignedToken
     let signed = mc.check_signature(token).map_err(refused)?;
     let actor = mc.authorize(&signed).await.map_err(refused)?;
     match mc.get_agent(&actor.agent_id).await {
-        Ok(agent) => Ok((actor, signed, User::from(agent))),
+        Ok(agent) => {
+            let user = User::new(agent, &actor);
+            Ok((actor, signed, user))
+        }
         Err(_) => Err("the token's agent is not registered".into()),
     }
 }

@@ -18,7 +18,7 @@ async fn login_returns_the_spec_shape_and_refuses_bad_credentials() {
     assert!(r.body["token"].as_str().unwrap().starts_with("eyJ"));
     assert_eq!(
         r.body["user"],
-        json!({"id": "agent-patch", "name": "Patch", "role": "Dev"})
+        json!({"id": "agent-patch", "name": "Patch", "role": "Dev", "access": "admin"})
     );
 
     for (username, password) in [("patch", "wrong"), ("nova", ADMIN_PASSWORD)] {

@@ -368,19 +368,45 @@ fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
     ]
 }
 
+/// The fields of a person, as `/api/users` answers, sorted.
+const PERSON_KEYS: &[&str] = &[
+    "createdAt",
+    "disabled",
+    "id",
+    "invited",
+    "name",
+    "role",
+    "username",
+];
+
 /// A success answer holds exactly the envelope the OpenAPI document promises for its path.
 fn assert_success_shape(path: &str, body: &Value) {
     let (envelope, inner, expected): (&[&str], &str, &[&str]) = if path.starts_with("/api/tasks") {
         (&["task"], "task", TASK_KEYS)
     } else if path.starts_with("/api/agents") {
         (&["agent"], "agent", AGENT_KEYS)
-    } else if path == "/api/auth/login" {
-        (&["token", "user"], "user", &["id", "name", "role"])
+    } else if path == "/api/auth/login" || path == "/api/auth/invite" {
+        (
+            &["token", "user"],
+            "user",
+            &["access", "id", "name", "role"],
+        )
+    } else if path.starts_with("/api/users") {
+        let envelope: &[&str] = if body.get("invite").is_some() {
+            &["invite", "user"]
+        } else {
+            &["user"]
+        };
+        (envelope, "user", PERSON_KEYS)
+    } else if path == "/api/auth/password" {
+        (&["signedOut", "success"], "", &[])
     } else {
         (&["agent", "expiresAt", "token"], "agent", AGENT_KEYS)
     };
     assert_eq!(sorted_keys(body), envelope, "{path}: {body}");
-    assert_eq!(sorted_keys(&body[inner]), expected, "{path}: {body}");
+    if !inner.is_empty() {
+        assert_eq!(sorted_keys(&body[inner]), expected, "{path}: {body}");
+    }
 }
 
 #[test]
@@ -405,6 +431,10 @@ fn fuzzing_every_endpoint_with_arbitrary_json_never_gets_a_5xx() {
         ("PATCH", "/api/agents/agent-patch".to_owned()),
         ("POST", "/api/auth/login".to_owned()),
         ("POST", "/api/auth/tokens".to_owned()),
+        ("POST", "/api/users".to_owned()),
+        ("PATCH", "/api/users/agent-patch".to_owned()),
+        ("POST", "/api/auth/password".to_owned()),
+        ("POST", "/api/auth/invite".to_owned()),
     ];
     // A fresh runner per endpoint: one runner counts its cases across runs.
     let runner = || {

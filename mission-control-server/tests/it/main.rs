@@ -20,6 +20,8 @@ mod export;
 mod hardening;
 mod live_costs;
 mod mcp;
+mod people;
+mod permissions;
 mod replay;
 mod retries;
 mod serving;

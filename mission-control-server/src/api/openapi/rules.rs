@@ -80,7 +80,7 @@ pub(super) fn add_table_rules(doc: &mut Value) {
 }
 
 /// Public operations that check credentials, under per-address rate limits.
-const SIGN_IN_OPERATIONS: &[&str] = &["login"];
+const SIGN_IN_OPERATIONS: &[&str] = &["login", "acceptInvite"];
 
 /// The shared answers, as `components/responses` entries.
 fn shared_responses() -> Value {
@@ -169,6 +169,10 @@ pub(super) fn add_shared_responses(doc: &mut Value) {
 mod tests {
     use super::super::document;
 
+    fn sign_in(path: &str) -> bool {
+        path == "/api/auth/login" || path == "/api/auth/invite"
+    }
+
     #[test]
     fn every_operation_has_the_shared_answers() {
         let doc = document();
@@ -178,16 +182,8 @@ mod tests {
                 let has = |s: &str| responses.contains_key(s);
                 let secured = op.get("security").is_some();
                 assert!(has("431") && has("503"), "{method} {path}");
-                assert_eq!(
-                    has("401"),
-                    secured || path == "/api/auth/login",
-                    "{method} {path}"
-                );
-                assert_eq!(
-                    has("429"),
-                    secured || path == "/api/auth/login",
-                    "{method} {path}"
-                );
+                assert_eq!(has("401"), secured || sign_in(path), "{method} {path}");
+                assert_eq!(has("429"), secured || sign_in(path), "{method} {path}");
                 if op.get("requestBody").is_some() {
                     assert!(has("400") && has("413"), "{method} {path}");
                 }

@@ -5,7 +5,8 @@
 use http::StatusCode;
 use mission_control_actions::ME;
 use mission_control_core::{
-    Actor, AgentChanges, HeartbeatRequest, NewAgent, NewAgentRequest, UpdateAgentRequest,
+    Action, Actor, AgentChanges, HeartbeatRequest, NewAgent, NewAgentRequest, Target,
+    UpdateAgentRequest,
 };
 
 use super::Result;
@@ -13,7 +14,7 @@ use crate::api::caller::Caller;
 use crate::api::router::Ctx;
 use crate::api::wire::{AgentEnvelope, AgentList, HeartbeatAnswer, Revoked, Success, TokenList};
 use crate::web::body::{json_response, parse_json, parse_optional_json};
-use crate::web::error::{ApiError, ErrorBody};
+use crate::web::error::ErrorBody;
 
 /// Every agent, by name, and where the list stands in the change log.
 #[utoipa::path(get, path = "/api/agents", tag = "agents", operation_id = "listAgents",
@@ -103,11 +104,11 @@ pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
     responses((status = 200, description = "The agent and its work", body = HeartbeatAnswer),
         (status = 403, description = "A heartbeat speaks only for the caller", body = ErrorBody)))]
 pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
-    if agent_in_path(&caller.actor, &ctx) != caller.actor.agent_id {
-        return Err(ApiError::Forbidden(
-            "a heartbeat is an agent's own sign of life: use your own id or `me`",
-        ));
-    }
+    ctx.state.mc.allows(
+        Some(&caller.actor),
+        Action::Heartbeat,
+        Target::Agent(agent_in_path(&caller.actor, &ctx)),
+    )?;
     let status = parse_optional_json::<HeartbeatRequest>(ctx.req.body())?.parse()?;
     let beat = ctx.state.mc.heartbeat(&caller.actor, status).await?;
     Ok(json_response(

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod events;
 pub mod export;
 pub mod health;
+pub mod people;
 pub mod sign_in;
 pub mod stream;
 pub mod tasks;
