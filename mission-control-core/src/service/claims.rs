@@ -11,7 +11,7 @@ use crate::store::Connection;
 
 use super::blockers::{announce_finished, ensure_unblocked};
 use super::tasks::{renew_if_due, save};
-use super::{Actor, MissionControl, insert_event, log, not_found, quoted};
+use super::{Actor, MissionControl, feed_line, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{
     Agent, AgentStatus, ClaimFilter, Comment, CommentText, EventType, IdempotencyKey,
@@ -247,8 +247,7 @@ impl MissionControl {
                     agent.status = status;
                     agents::update(conn, &agent)?;
                     let message = format!("{} is now {}", agent.name, agent.status);
-                    let event = insert_event(
-                        conn,
+                    let event = feed_line(
                         EventType::AgentStatusChanged,
                         message,
                         Some(&agent.id),
@@ -313,8 +312,7 @@ impl MissionControl {
                 let back = save(conn, &task, back, None, now)?;
                 let who = agents::display_name(conn, &holder)?;
                 let message = format!("{who}'s claim on {} expired", quoted(&back.title));
-                let event = insert_event(
-                    conn,
+                let event = feed_line(
                     EventType::TaskUpdated,
                     message,
                     Some(&holder),

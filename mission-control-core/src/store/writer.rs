@@ -127,9 +127,9 @@ fn log_changes(
     for mut event in events {
         seqs.last += 1;
         let seq = seqs.last;
-        if let DomainEvent::EventLogged(logged) = &mut event {
-            logged.seq = Some(seq);
-            events::set_seq(conn, &logged.id, seq)?;
+        if let DomainEvent::EventLogged(line) = &mut event {
+            line.seq = Some(seq);
+            events::insert(conn, line)?;
         }
         let name = event.log_name();
         let payload = event
