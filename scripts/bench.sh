@@ -4,6 +4,7 @@
 #   scripts/bench.sh            # full run, a few minutes
 #   scripts/bench.sh --quick    # smoke run, under 30 seconds
 #   scripts/bench.sh --only create,fanout
+#   scripts/bench.sh --only attack --attacks blocker-flip,replays   # some of the attacks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

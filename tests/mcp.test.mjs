@@ -198,6 +198,8 @@ async function everyTool(client, server) {
     assert.deepEqual(page.tasks.map((t) => t.id), [second.id]);
     const agents = await call(client, 'list_agents');
     assert.ok(agents.agents.some((a) => a.id === 'agent-nova'));
+    const busy = await call(client, 'set_agent_status', { agentId: 'me', agentStatus: 'busy' });
+    assert.deepEqual([busy.agent.id, busy.agent.status], ['agent-nova', 'busy']);
     const status = await call(client, 'set_agent_status', { agentId: 'agent-nova', agentStatus: 'online' });
     assert.equal(status.agent.status, 'online');
     const events = await call(client, 'list_events', { limit: 5 });

@@ -6,7 +6,8 @@ import { io } from 'socket.io-client';
 import { startServer, JWT_SECRET } from './lib/server.mjs';
 
 let server;
-before(async () => { server = await startServer(); });
+// 100 clients of the operator's token at once, past the per-token cap on sockets (32).
+before(async () => { server = await startServer({ env: { MAX_SOCKETS_PER_TOKEN: '200' } }); });
 after(async () => { await server.stop(); });
 
 const EVENTS = ['task.created', 'task.updated', 'task.deleted', 'agent.status_changed', 'event.new', 'comment.created', 'agent.removed'];

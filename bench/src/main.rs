@@ -6,10 +6,11 @@
 //! targets. Every loop is bounded both in count and in time.
 //!
 //! Usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only <scenario>,...]
+//! [--attacks <attack>,...]
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
 //! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread, sustained,
-//! claims, attack.
+//! claims, attack. `--attacks` runs some of the attack scenario's attacks only (see `attack`).
 
 mod attack;
 mod claims;
@@ -151,6 +152,7 @@ struct Fact {
 struct Report {
     rows: Vec<Row>,
     facts: Vec<Fact>,
+    attacks: Vec<attack::Row>,
     missed: Vec<String>,
 }
 
@@ -170,6 +172,7 @@ struct Args {
     server: Option<PathBuf>,
     tmp: Option<PathBuf>,
     only: Vec<String>,
+    attacks: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -178,6 +181,7 @@ fn parse_args() -> Result<Args, String> {
         server: None,
         tmp: None,
         only: SCENARIOS.iter().map(|s| s.to_string()).collect(),
+        attacks: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -192,10 +196,25 @@ fn parse_args() -> Result<Args, String> {
                     return Err(format!("unknown scenario {bad}; known: {SCENARIOS:?}"));
                 }
             }
+            "--attacks" => {
+                let list = it.next().ok_or("--attacks needs a list")?;
+                args.attacks = list.split(',').map(|s| s.trim().to_owned()).collect();
+                if let Some(bad) = args
+                    .attacks
+                    .iter()
+                    .find(|s| !attack::ATTACKS.contains(&s.as_str()))
+                {
+                    return Err(format!(
+                        "unknown attack {bad}; known: {:?}",
+                        attack::ATTACKS
+                    ));
+                }
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only {}]",
-                    SCENARIOS.join(",")
+                    "usage: mission-control-bench [--quick] [--server <path>] [--tmp <dir>] [--only {}] [--attacks {}]",
+                    SCENARIOS.join(","),
+                    attack::ATTACKS.join(",")
                 );
                 std::process::exit(0);
             }
@@ -319,7 +338,7 @@ async fn run(args: Args) -> Res<()> {
         claims::run(&plan, &bin, tmp.path(), &mut report).await?;
     }
     if wants(attack::SCENARIO) {
-        attack::run(&plan, &bin, tmp.path(), &mut report).await?;
+        attack::run(&plan, &bin, tmp.path(), &args.attacks, &mut report).await?;
     }
     print_report(&plan, &report, tmp.path(), &load_before, began.elapsed());
     Ok(())
@@ -868,28 +887,41 @@ fn print_report(plan: &Plan, report: &Report, tmp: &Path, load_before: &str, too
         load_average(),
         took.as_secs_f64()
     );
-    println!(
-        "| scenario | clients | requests | throughput | p50 (ms) | p99 (ms) | CPU µs/req server / bench | target | result |"
-    );
-    println!("| --- | --: | --: | --: | --: | --: | --: | --- | --- |");
-    for r in &report.rows {
+    if !report.rows.is_empty() {
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.what, r.clients, r.requests, r.throughput, r.p50, r.p99, r.cpu, r.target, r.result
+            "| scenario | clients | requests | throughput | p50 (ms) | p99 (ms) | CPU µs/req server / bench | target | result |"
+        );
+        println!("| --- | --: | --: | --: | --: | --: | --: | --- | --- |");
+        for r in &report.rows {
+            println!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                r.what,
+                r.clients,
+                r.requests,
+                r.throughput,
+                r.p50,
+                r.p99,
+                r.cpu,
+                r.target,
+                r.result
+            );
+        }
+        println!(
+            "\nCPU µs/req: CPU time (user + system) the server and this load generator each used per \
+             request, warm-up included; for fan-out, the server's per write (both events to every \
+             socket). A fan-out p50 of 0 means the last socket had the event before the writer had \
+             its HTTP response.\n"
         );
     }
-    println!(
-        "\nCPU µs/req: CPU time (user + system) the server and this load generator each used per \
-         request, warm-up included; for fan-out, the server's per write (both events to every \
-         socket). A fan-out p50 of 0 means the last socket had the event before the writer had \
-         its HTTP response.\n"
-    );
-    println!("| measure | value | target | result |");
-    println!("| --- | --: | --- | --- |");
-    for f in &report.facts {
-        println!("| {} | {} | {} | {} |", f.what, f.value, f.target, f.result);
+    if !report.facts.is_empty() {
+        println!("| measure | value | target | result |");
+        println!("| --- | --: | --- | --- |");
+        for f in &report.facts {
+            println!("| {} | {} | {} | {} |", f.what, f.value, f.target, f.result);
+        }
+        println!();
     }
-    println!();
+    attack::print_table(&report.attacks);
     if report.missed.is_empty() {
         println!("All targets met.");
     } else {

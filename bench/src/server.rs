@@ -134,6 +134,13 @@ impl Server {
         Ok(())
     }
 
+    /// The last `lines` lines the server wrote to its stderr log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
+        let all: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     fn report_stderr(&self) {
         let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
         let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::catalogue::{ACTIONS, action};
-use crate::model::{Action, Arg, Kind, Output, Place};
+use crate::model::{Action, Arg, Kind, ME, Output, Place};
 
 /// An argument that is missing or wrong: which one, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,14 +160,14 @@ impl Call {
         self.args.get(name).and_then(Value::as_i64)
     }
 
-    /// The `{id}` of the path: the `Path` argument (trimmed), or `me` when there is none.
+    /// The `{id}` of the path: the `Path` argument (trimmed), or [`ME`] when there is none.
     pub fn path_id(&self) -> String {
         self.action
             .args
             .iter()
             .find(|a| a.place == Place::Path)
             .and_then(|a| self.str(a.name))
-            .map_or_else(|| "me".to_owned(), |id| id.trim().to_owned())
+            .map_or_else(|| ME.to_owned(), |id| id.trim().to_owned())
     }
 
     /// The task version `If-Match` should name, when given.

@@ -113,7 +113,7 @@ const AGENT_ID: Arg = Arg::new(
     "agentId",
     Kind::String,
     Place::Path,
-    "The agent's id, such as agent-nova (your own, usually).",
+    "The agent's id, such as agent-nova, or me for your own.",
 )
 .required()
 .chars(1, AGENT_ID_MAX_CHARS);

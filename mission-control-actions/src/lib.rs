@@ -21,7 +21,7 @@ pub mod skill;
 
 pub use args::{ArgError, Call, encode_component};
 pub use catalogue::{ACTIONS, action};
-pub use model::{Action, Arg, Effect, Kind, Output, Place};
+pub use model::{Action, Arg, Effect, Kind, ME, Output, Place};
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,11 @@
 //! The shape of a catalogue entry: an action, its arguments, where each argument goes in the
 //! REST call that carries the action out, and what the action answers.
 
+/// The `{id}` of an agent's path that names the caller's own agent (`/api/agents/me/...`):
+/// every agent endpoint of the server reads it so, and an action without an agent argument
+/// (the heartbeat) calls its path with it.
+pub const ME: &str = "me";
+
 /// The JSON type of an argument, with its closed set of values where it has one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

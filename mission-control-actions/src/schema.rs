@@ -310,6 +310,10 @@ pub fn output_schema(action: &Action) -> Value {
             json!({
                 "agent": agent_schema(),
                 "held": list(task_schema()),
+                "heldMore": {
+                    "type": "boolean",
+                    "description": "Whether you hold more tasks than held lists."
+                },
                 "next": nullable(task_schema()),
             }),
             &["agent", "held", "next"],

@@ -2,7 +2,7 @@
 //! `skills/mission-control/SKILL.md` between markers) and the WebAssembly tool's description.
 
 use crate::catalogue::ACTIONS;
-use crate::model::{Action, Arg, Effect, Kind, Place};
+use crate::model::{Action, Arg, Effect, Kind, ME, Place};
 
 /// The line that opens the generated part of a file, and the one that closes it.
 pub const BEGIN_MARKER: &str = "<!-- BEGIN GENERATED from mission-control-actions: edit the catalogue, then REGENERATE=1 cargo test -p mission-control-actions -->";
@@ -39,7 +39,7 @@ fn rest_path(action: &Action) -> String {
     if action.args.iter().any(|a| a.place == Place::Path) {
         action.path.to_owned()
     } else {
-        action.path.replace("{id}", "me")
+        action.path.replace("{id}", ME)
     }
 }
 

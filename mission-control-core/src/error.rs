@@ -34,10 +34,10 @@ pub enum Error {
     #[error("conflict: {0}")]
     Conflict(Conflict),
 
-    /// A conditional write (`If-Match`) named a version that is no longer the task's.
-    #[error("the task has changed since version {expected}: it is at version {}", .current.version)]
+    /// A conditional write (`If-Match`) named no version the task is at (it changed since).
+    #[error("the task is not at {expected}: it is at version {}", .current.version)]
     Stale {
-        expected: i64,
+        expected: crate::domain::ExpectedVersions,
         current: Box<crate::domain::Task>,
     },
 

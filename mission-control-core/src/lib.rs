@@ -55,8 +55,8 @@ pub use credentials::{IssuedToken, PasswordHash, SignedToken};
 pub use domain::*;
 pub use error::{Conflict, Error, FieldError, Result, StorageError};
 pub use service::{
-    Actor, BoardReader, Catchup, ChangePage, Idempotent, LiveConnection, MissionControl, Options,
-    Setting, Snapshot,
+    Actor, BoardReader, CHANGES_PAGE_MAX_BYTES, Catchup, ChangePage, Idempotent, LiveConnection,
+    MissionControl, Options, PAGE_MAX_BYTES, Setting, Snapshot,
 };
 pub use service::{
     BoardExport, CommentPage, Completed, EXPORT_PAGE, Heartbeat, ImportReport, TaskPage,

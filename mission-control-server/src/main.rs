@@ -8,6 +8,18 @@ use mission_control_server::cli::{Cli, Command};
 use mission_control_server::config::Config;
 use mission_control_server::{commands, telemetry};
 
+/// jemalloc, with background threads that hand freed memory back to the system within seconds,
+/// idle or not: after a burst (a large board served many times, a flood of sign-ins, a crowd of
+/// slow clients) the server's resident memory falls back instead of staying at its peak, as
+/// it did with glibc's per-thread arenas.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's settings (read once, at the first allocation): freed pages go back to the system
+/// after a second unused (ten by default), by the background threads.
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Mcp { url, token }) = &cli.command {

@@ -18,7 +18,6 @@ use mission_control_core::{AgentStatus, MissionControl, NewAgent, Options};
 use tokio::net::TcpListener;
 
 use crate::api::password_check::PasswordChecks;
-use crate::api::snapshot_stream::SnapshotStreams;
 use crate::api::state::{AppState, Limits};
 use crate::config::Config;
 use crate::lock::ServerLock;
@@ -134,7 +133,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             api: Limiter::per_minute(config.rate_limit_per_minute),
         }),
         password_checks: Arc::new(PasswordChecks::default()),
-        snapshot_streams: Arc::new(SnapshotStreams::new()),
+        slots: Arc::default(),
         mcp: crate::mcp::service(),
         stream_feed: StreamFeed::new(StreamCaps::new(
             config.event_streams.total,
@@ -145,7 +144,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     tokio::spawn(forget_idle_clients(state.clone()));
 
     let api = crate::api::service(state, Dashboard::new(config.dashboard_dir.as_deref()));
-    let (service, io) = realtime::attach(mc.clone(), stream_feed.clone(), api);
+    let (service, io) = realtime::attach(
+        mc.clone(),
+        stream_feed.clone(),
+        config.sockets_per_token,
+        api,
+    );
     let admission = Admission::new(
         connection_caps(&config, open_files),
         TrustedProxies::new(config.trusted_proxies.clone()),

@@ -129,6 +129,19 @@ impl App {
         self.process.addr
     }
 
+    /// The server's resident memory now (`VmRSS` of `/proc/<pid>/status`), in bytes.
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.pid))
+            .expect("the server's /proc status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("a VmRSS line");
+        kb * 1024
+    }
+
     /// Signs in as the operator: a session with its new token.
     pub async fn login(&self) -> Session {
         let r = self.sign_in(ADMIN_USER, ADMIN_PASSWORD).await;

@@ -2,8 +2,8 @@
 //! core's and the server's integration tests, the tool host's tests, the benchmark): a test's
 //! own store (an SQLite file, or a PostgreSQL schema when the test command started a cluster),
 //! the real `mission-control-server` binary started on it and its REST API spoken by intent, a
-//! raw Socket.io client, a Server-Sent Events reader, an MCP client, and arguments for any
-//! catalogue action.
+//! raw Socket.io client, a Server-Sent Events reader, an MCP client, arguments for any
+//! catalogue action, and clients that stop reading.
 //!
 //! Nothing here is a stand-in for the server: it starts the very binary users run.
 
@@ -14,6 +14,7 @@ pub mod process;
 pub mod reply;
 pub mod socketio;
 pub mod sse;
+pub mod stall;
 pub mod store;
 
 pub use app::{App, Reply, Session};

@@ -23,7 +23,8 @@ pub struct ToolResult {
     pub is_error: bool,
     /// The answer, as the tool's output schema describes it (`null` for a tool error).
     pub structured: Value,
-    /// The text blocks: a sentence, then the JSON (the answer, or the REST error body).
+    /// The text blocks: a sentence, then the JSON (the REST error body, or an answer that is
+    /// not a list: a list is carried once, as structured content).
     pub text: Vec<String>,
 }
 

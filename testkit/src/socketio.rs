@@ -30,8 +30,24 @@ pub async fn connect(addr: SocketAddr, token: &str) -> Result<Socket> {
 /// Opens a socket whose handshake sends `auth` (`{"token": ..., "since": 12}` to resume), and
 /// returns it once the namespace is joined.
 pub async fn connect_with(addr: SocketAddr, auth: &serde_json::Value) -> Result<Socket> {
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| "socket connect timed out")??;
+    connect_over(tcp, auth).await
+}
+
+/// [`connect_with`] over a connection whose receive window is a few kilobytes
+/// ([`crate::stall::narrow`]): a client that stops reading makes the server hold what it sends.
+pub async fn connect_narrow(addr: SocketAddr, auth: &serde_json::Value) -> Result<Socket> {
+    let tcp = crate::stall::narrow(addr).await?;
+    connect_over(tcp, auth).await
+}
+
+/// As [`connect_with`], over a connection the caller opened: from another local address, or
+/// with a small receive buffer, as a client that stops reading has.
+pub async fn connect_over(tcp: TcpStream, auth: &serde_json::Value) -> Result<Socket> {
     tokio::time::timeout(CONNECT_TIMEOUT, async {
-        let tcp = TcpStream::connect(addr).await?;
+        let addr = tcp.peer_addr()?;
         tcp.set_nodelay(true)?;
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
         let (mut ws, _) = client_async(url, tcp).await?;

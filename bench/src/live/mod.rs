@@ -50,6 +50,7 @@ pub fn roomy(sockets: usize) -> Vec<(&'static str, String)> {
     vec![
         ("MAX_CONNECTIONS_PER_ADDRESS", (sockets + 64).to_string()),
         ("MAX_CONNECTIONS", (sockets + 128).to_string()),
+        ("MAX_SOCKETS_PER_TOKEN", (sockets + 64).to_string()),
     ]
 }
 

@@ -141,8 +141,13 @@ impl HeartbeatRequest {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Work {
-    /// The tasks the agent holds, with their (renewed) `leaseExpiresAt`.
+    /// The tasks the agent holds, with their (renewed) `leaseExpiresAt`: those whose leases run
+    /// out first, at most [`Work::MAX_HELD`] and about a megabyte of them, oldest first.
     pub held: Vec<Task>,
+    /// Whether the agent holds more than `held` lists (list them all with `GET
+    /// /api/tasks?status=in-progress&agent=<id>`).
+    #[serde(default)]
+    pub held_more: bool,
     /// The task `claim-next` would give the agent now; not claimed.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next: Option<Task>,

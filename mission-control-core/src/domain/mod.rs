@@ -13,6 +13,7 @@ mod fields;
 mod idempotency;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+mod precondition;
 mod task;
 mod task_changes;
 mod text;
@@ -29,6 +30,7 @@ pub use claim::{
 pub use comment::{Comment, CommentText, NewCommentRequest};
 pub use event::{Event, EventType};
 pub use idempotency::IdempotencyKey;
+pub use precondition::ExpectedVersions;
 pub(crate) use task::is_record_id;
 pub use task::{
     Priority, Tag, Tags, Task, TaskDescription, TaskId, TaskRefs, TaskStatus, TaskTitle,

@@ -10,6 +10,7 @@
 use crate::store::Connection;
 
 use super::blockers::{announce_finished, ensure_unblocked};
+use super::pages::{PAGE_MAX_BYTES, json_len};
 use super::tasks::{renew_if_due, save};
 use super::{Actor, MissionControl, feed_line, log, not_found, quoted};
 use crate::bus::DomainEvent;
@@ -230,10 +231,36 @@ impl MissionControl {
 
     /// An agent's explicit sign of life: optionally sets its status (`online` or `busy`),
     /// renews its claims, and answers its work: what it holds and what it could take next.
+    ///
+    /// Bounded whatever the agent holds. Its work is read on the read pool: the tasks whose
+    /// leases run out first, at most [`Work::MAX_HELD`] of them and about [`PAGE_MAX_BYTES`]
+    /// of JSON (`held_more` says it holds more). The write that follows sets the status or
+    /// notes the sign of life, and renews only the leases among those that are due, re-reading
+    /// just those tasks.
     pub async fn heartbeat(&self, actor: &Actor, status: Option<AgentStatus>) -> Result<Heartbeat> {
         self.saw(actor).await?;
+        let agent_id = actor.agent_id.clone();
+        let (mut held, mut held_more, next) = self
+            .read_snapshot(move |conn| {
+                if !agents::exists(conn, &agent_id)? {
+                    return Err(not_found("agent", &agent_id));
+                }
+                let now = now_millis();
+                let mut held = tasks::held_by(conn, &agent_id, now, Work::MAX_HELD + 1)?;
+                let more = held.len() > Work::MAX_HELD;
+                held.truncate(Work::MAX_HELD);
+                let next = tasks::claimable(conn, &agent_id, &ClaimFilter::default())?;
+                Ok((held, more, next))
+            })
+            .await?;
+        let read_at = now_millis();
+        let due: Vec<String> = held
+            .iter()
+            .filter(|task| renew_if_due(&mut (*task).clone(), read_at))
+            .map(|task| task.id.clone())
+            .collect();
         let actor = actor.clone();
-        let heartbeat = self
+        let (agent, renewed) = self
             .write(move |conn| {
                 let now = now_millis();
                 let before = agents::get(conn, &actor.agent_id)?
@@ -259,29 +286,54 @@ impl MissionControl {
                 } else {
                     agents::touch(conn, &agent.id, now)?;
                 }
-                let mut held = Vec::new();
-                for task in tasks::held_by(conn, &actor.agent_id, now)? {
-                    let mut renewed = task.clone();
-                    if renew_if_due(&mut renewed, now) {
-                        let renewed = save(conn, &task, renewed, Some(&actor), now)?;
-                        published.push(DomainEvent::TaskUpdated(renewed.clone()));
-                        held.push(renewed);
-                    } else {
-                        held.push(task);
+                let mut renewed = Vec::new();
+                for id in &due {
+                    // Re-read: it may have changed hands or been renewed since.
+                    let Some(task) = tasks::get(conn, id)? else {
+                        continue;
+                    };
+                    if task.holder_at(now) != Some(actor.agent_id.as_str()) {
+                        continue;
+                    }
+                    let mut fresh = task.clone();
+                    if renew_if_due(&mut fresh, now) {
+                        let fresh = save(conn, &task, fresh, Some(&actor), now)?;
+                        published.push(DomainEvent::TaskUpdated(fresh.clone()));
+                        renewed.push(fresh);
                     }
                 }
-                let next = tasks::claimable(conn, &actor.agent_id, &ClaimFilter::default())?;
-                Ok((
-                    Heartbeat {
-                        agent,
-                        work: Work { held, next },
-                    },
-                    published,
-                ))
+                Ok(((agent, renewed), published))
             })
             .await?;
-        self.inner.presence.note_status(&heartbeat.agent);
-        Ok(heartbeat)
+        self.inner.presence.note_status(&agent);
+        for fresh in renewed {
+            if let Some(slot) = held.iter_mut().find(|t| t.id == fresh.id) {
+                *slot = fresh;
+            }
+        }
+        held.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let mut bytes = json_len(&agent) + next.as_ref().map_or(0, json_len);
+        let fits = held
+            .iter()
+            .take_while(|task| {
+                bytes += json_len(task) + 1;
+                bytes <= PAGE_MAX_BYTES
+            })
+            .count()
+            .max(1)
+            .min(held.len());
+        if fits < held.len() {
+            held.truncate(fits);
+            held_more = true;
+        }
+        Ok(Heartbeat {
+            agent,
+            work: Work {
+                held,
+                held_more,
+                next,
+            },
+        })
     }
 
     /// Returns every task whose lease ran out by `now` to `todo`, unassigned; how many.

@@ -3,6 +3,7 @@
 
 use crate::store::Connection;
 
+use super::pages::{PAGE_MAX_BYTES, collect_within, json_len};
 use super::tasks::{renew_if_due, save};
 use super::{Actor, MissionControl, log, not_found, quoted};
 use crate::bus::DomainEvent;
@@ -59,7 +60,8 @@ impl MissionControl {
         .await
     }
 
-    /// Up to `limit` (at most 500) comments on a task after the comment `after`, oldest first.
+    /// Up to `limit` (at most 500) comments on a task after the comment `after`, oldest first,
+    /// within [`PAGE_MAX_BYTES`](super::PAGE_MAX_BYTES) of JSON (at least one comment).
     pub async fn list_comments(
         &self,
         task_id: &str,
@@ -68,13 +70,15 @@ impl MissionControl {
     ) -> Result<CommentPage> {
         let task_id = task_id.to_owned();
         let limit = limit.clamp(1, MAX_COMMENTS_PAGE);
-        self.read(move |conn| {
+        self.read_snapshot(move |conn| {
             if !tasks::exists(conn, &task_id)? {
                 return Err(not_found("task", &task_id));
             }
-            let mut comments = comments::list(conn, &task_id, after.as_deref(), limit + 1)?;
-            let has_more = comments.len() > limit as usize;
-            comments.truncate(limit as usize);
+            let (comments, has_more) =
+                collect_within(limit as usize, PAGE_MAX_BYTES, json_len, |last, n| {
+                    let from = last.map(|c: &Comment| c.id.as_str()).or(after.as_deref());
+                    comments::list(conn, &task_id, from, n as u32)
+                })?;
             Ok(CommentPage { comments, has_more })
         })
         .await

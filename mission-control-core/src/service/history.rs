@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use super::MissionControl;
+use super::pages::{CHANGES_PAGE_MAX_BYTES, collect_within};
 use crate::bus::ChangeEntry;
 use crate::domain::Agent;
 use crate::error::Result;
@@ -29,6 +30,14 @@ pub struct ChangePage {
     pub latest: i64,
 }
 
+impl ChangePage {
+    /// Whether the log held more after this page when it was read (the page stopped at its
+    /// limit or its bytes): read on from its last seq.
+    pub fn more(&self) -> bool {
+        self.changes.last().is_some_and(|c| c.seq < self.latest)
+    }
+}
+
 impl MissionControl {
     /// The event log: newest first, or with `after`, oldest first from a seq.
     pub async fn list_events(&self, query: EventQuery) -> Result<EventPage> {
@@ -40,8 +49,10 @@ impl MissionControl {
         self.read(changes::latest).await
     }
 
-    /// Up to `limit` changes after `after`, in order, or [`Catchup::ResyncRequired`] when
-    /// the log no longer holds all of them.
+    /// Up to `limit` changes after `after`, in order, within
+    /// [`CHANGES_PAGE_MAX_BYTES`](super::CHANGES_PAGE_MAX_BYTES) of payload (at least one
+    /// change; [`ChangePage::more`] says whether more follow), or
+    /// [`Catchup::ResyncRequired`] when the log no longer holds all of them.
     pub async fn changes_after(&self, after: i64, limit: usize) -> Result<Catchup> {
         self.read_snapshot(move |conn| {
             let latest = changes::latest(conn)?;
@@ -57,7 +68,12 @@ impl MissionControl {
             }
             // The log is one unbroken run of seqs; should it ever not be, the page stops at
             // the hole and the next read says resync, rather than skip a change silently.
-            let mut changes = changes::after(conn, after, limit)?;
+            let (mut changes, _) = collect_within(
+                limit,
+                CHANGES_PAGE_MAX_BYTES,
+                |c: &ChangeEntry| c.name.len() + c.payload.len(),
+                |last, n| changes::after(conn, last.map_or(after, |c| c.seq), n),
+            )?;
             let unbroken = changes
                 .iter()
                 .zip(after + 1..)

@@ -2,7 +2,8 @@
 //!
 //! Rules every change obeys, whoever makes it:
 //! - every change to a task increments its `version`; a caller that names the version it saw
-//!   (`If-Match`) gets [`Error::Stale`] with the current task when it changed meanwhile;
+//!   (or versions: an `If-Match` list) gets [`Error::Stale`] with the current task when it
+//!   changed meanwhile;
 //! - a task waiting for an unfinished blocker cannot move to in-progress or done; blockers must
 //!   exist and must not make a task wait for itself;
 //! - a claim (a lease) holds only while the task is in progress and assigned to its holder:
@@ -22,8 +23,8 @@ use super::policy::Policy;
 use super::{Actor, MissionControl, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{
-    AgentId, EventType, IdempotencyKey, NewTask, Task, TaskChanges, TaskRefs, TaskStatus,
-    now_millis,
+    AgentId, EventType, ExpectedVersions, IdempotencyKey, NewTask, Task, TaskChanges, TaskRefs,
+    TaskStatus, now_millis,
 };
 use crate::error::{Error, Result};
 use crate::store::{TaskCursor, TaskFilter, agents, changes, tasks};
@@ -113,12 +114,12 @@ impl MissionControl {
         self.update_task_if(actor, id, None, changes).await
     }
 
-    /// Applies `changes` if the task is still at `expected_version` (when given).
+    /// Applies `changes` if the task is still at one of the `expected` versions (when given).
     pub async fn update_task_if(
         &self,
         actor: &Actor,
         id: &str,
-        expected_version: Option<i64>,
+        expected: Option<ExpectedVersions>,
         changes: TaskChanges,
     ) -> Result<Task> {
         let actor = actor.clone();
@@ -127,7 +128,7 @@ impl MissionControl {
         self.write(move |conn| {
             let now = now_millis();
             let before = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
-            check_version(&before, expected_version)?;
+            check_version(&before, expected.as_ref())?;
             policy.may_change_task(&actor, &before, &changes, now)?;
             if let Some(Some(agent)) = &changes.assigned_agent {
                 ensure_agent_exists(conn, agent)?;
@@ -193,13 +194,13 @@ impl MissionControl {
         self.delete_task_if(actor, id, None).await
     }
 
-    /// Deletes a task if it is still at `expected_version` (when given). A task another agent
-    /// holds can be deleted by the operator only.
+    /// Deletes a task if it is still at one of the `expected` versions (when given). A task
+    /// another agent holds can be deleted by the operator only.
     pub async fn delete_task_if(
         &self,
         actor: &Actor,
         id: &str,
-        expected_version: Option<i64>,
+        expected: Option<ExpectedVersions>,
     ) -> Result<()> {
         let actor = actor.clone();
         let id = id.to_owned();
@@ -207,7 +208,7 @@ impl MissionControl {
         self.write(move |conn| {
             let now = now_millis();
             let task = tasks::get(conn, &id)?.ok_or_else(|| not_found("task", &id))?;
-            check_version(&task, expected_version)?;
+            check_version(&task, expected.as_ref())?;
             policy.may_override_claim(&actor, &task, now)?;
             // Its edges go with it (at most `TaskRefs::MAX_WAITING`); the tasks that waited for
             // it are not rewritten: they are read without it from now on.
@@ -278,11 +279,11 @@ impl TaskStatus {
     }
 }
 
-/// [`Error::Stale`] unless the task is at `expected` (when given).
-pub(crate) fn check_version(task: &Task, expected: Option<i64>) -> Result<()> {
+/// [`Error::Stale`] unless the task is at one of the `expected` versions (when given).
+pub(crate) fn check_version(task: &Task, expected: Option<&ExpectedVersions>) -> Result<()> {
     match expected {
-        Some(v) if v != task.version => Err(Error::Stale {
-            expected: v,
+        Some(versions) if !versions.admits(task.version) => Err(Error::Stale {
+            expected: versions.clone(),
             current: Box::new(task.clone()),
         }),
         _ => Ok(()),

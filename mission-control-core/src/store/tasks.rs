@@ -459,15 +459,16 @@ pub(crate) fn count_held_by(conn: &Connection, agent: &str, now: i64) -> Result<
     Ok(conn.value(&SQL, params![agent, now])?.unwrap_or(0))
 }
 
-/// Tasks `agent` holds a live lease on.
-pub(crate) fn held_by(conn: &Connection, agent: &str, now: i64) -> Result<Vec<Task>> {
+/// Up to `limit` of the tasks `agent` holds a live lease on, those whose leases run out first
+/// first.
+pub(crate) fn held_by(conn: &Connection, agent: &str, now: i64, limit: usize) -> Result<Vec<Task>> {
     const SQL: Sql = Sql::new(concat!(
         "SELECT ",
         columns!(),
         " FROM tasks WHERE assigned_agent = ?1 AND lease_expires_at > ?2 \
-         ORDER BY created_at, id"
+         ORDER BY lease_expires_at, id LIMIT ?3"
     ));
-    query(conn, &SQL, params![agent, now])
+    query(conn, &SQL, params![agent, now, limit])
 }
 
 /// Tasks assigned to `agent`.

@@ -25,7 +25,12 @@ async fn fifteen_writers_adding_a_tag_with_if_match_and_retry_keep_all_fifteen()
                     ..Default::default()
                 };
                 match mc
-                    .update_task_if(&actor("agent-patch"), &id, Some(current.version), change)
+                    .update_task_if(
+                        &actor("agent-patch"),
+                        &id,
+                        Some(current.version.into()),
+                        change,
+                    )
                     .await
                 {
                     Ok(_) => return,

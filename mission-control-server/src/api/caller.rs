@@ -18,11 +18,13 @@ use crate::web::error::ApiError;
 /// Longest `Authorization` header accepted, in bytes. Our tokens are about 300 bytes.
 pub const MAX_AUTHORIZATION_BYTES: usize = 4096;
 
-/// An authenticated caller: who it acts as, and the token it presented.
+/// An authenticated caller: who it acts as, and the token it presented (and its id, what the
+/// per-token limits count by).
 #[derive(Clone)]
 pub struct Caller {
     pub actor: Actor,
     pub token: String,
+    pub token_id: String,
 }
 
 impl std::fmt::Debug for Caller {
@@ -80,6 +82,7 @@ pub async fn authenticate(
     Ok(Caller {
         actor,
         token: token.to_owned(),
+        token_id: signed.id().to_owned(),
     })
 }
 

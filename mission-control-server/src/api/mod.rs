@@ -11,7 +11,10 @@
 //!   writes them; [`listing`]: the query parameters of the lists.
 //! - [`caller`]: who is calling: the request's bearer token, checked under the rate limits.
 //! - [`password_check`]: sign-in's password checks, on a budget of their own.
-//! - [`snapshot_stream`]: the board and the export, streamed from one consistent read.
+//! - [`snapshot_stream`]: the board and the export, read from one consistent snapshot into a
+//!   [`spill`] and sent from there at the client's pace.
+//! - [`slots`]: the places for big answers, shared fairly per address and per token.
+//! - [`csv_rows`]: the export's CSV, with formula cells made inert.
 //! - [`state`]: what every handler can reach.
 //!
 //! MCP's endpoint (`POST /mcp`, [`crate::mcp`]) and the event stream (`GET /api/stream`,
@@ -19,12 +22,15 @@
 //! the server below Socket.io: the API, else the dashboard, with the browser policy.
 
 pub mod caller;
+pub mod csv_rows;
 pub mod listing;
 pub mod openapi;
 pub mod password_check;
 pub mod router;
 pub mod routes;
+pub mod slots;
 pub mod snapshot_stream;
+pub mod spill;
 pub mod state;
 pub mod wire;
 

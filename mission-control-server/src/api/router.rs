@@ -299,13 +299,20 @@ pub async fn serve(
     if route.own_origins_only {
         check_origin(req.headers(), &state.config.frontend_origins)?;
     }
+    // A big answer to a client on the network holds a slot until it is written; one made for
+    // an MCP tool call is read at once, in process, and the MCP answer holds the slot instead.
+    let mut slot_for = None;
     let ready = match route.handler {
         Handler::Public(run) => Ready::Public(run),
         Handler::Authenticated(run) => Ready::Authenticated(
             run,
             match credentials {
                 Credentials::Authenticated(caller) => caller,
-                Credentials::Headers => authenticate(state, req.headers(), client).await?,
+                Credentials::Headers => {
+                    let caller = authenticate(state, req.headers(), client).await?;
+                    slot_for = Some(caller.token_id.clone());
+                    caller
+                }
             },
         ),
     };
@@ -321,9 +328,13 @@ pub async fn serve(
         client,
         idempotency_key,
     };
-    match ready {
-        Ready::Public(run) => run(ctx).await,
-        Ready::Authenticated(run, caller) => run(ctx, caller).await,
+    let response = match ready {
+        Ready::Public(run) => run(ctx).await?,
+        Ready::Authenticated(run, caller) => run(ctx, caller).await?,
+    };
+    match slot_for {
+        Some(token_id) => state.slots.hold_if_big(client, &token_id, response),
+        None => Ok(response),
     }
 }
 

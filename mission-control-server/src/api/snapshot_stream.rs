@@ -1,305 +1,148 @@
-//! Large answers streamed from a consistent snapshot: the board (`GET /api/tasks`) and the
-//! export (`GET /api/export`, JSON or CSV). Each is read page by page from one read
-//! transaction and written out as it is read, so a 20 MB board never sits whole in memory, and
-//! a client that stops reading holds one page until the write-stall deadline closes it. At most
-//! [`MAX_SNAPSHOT_STREAMS`] run at once, [`MAX_SNAPSHOT_STREAMS_PER_ADDRESS`] for one client
-//! address, so that no client can keep the others from loading the board.
+//! Large answers read from one consistent snapshot: the board (`GET /api/tasks`) and the
+//! export (`GET /api/export`, JSON or CSV).
+//!
+//! The snapshot is read whole, page by page on one blocking thread, into a spill (memory up to
+//! a cap, then a temporary file: see `spill`), and the body is sent from the spill as the client
+//! reads. So the read transaction lasts only as long as reading takes, whoever downloads and
+//! however slowly: a stalled download pins neither SQLite's write-ahead log nor a PostgreSQL
+//! snapshot. At most [`SNAPSHOT_READERS`] snapshots are read at once (the others wait their
+//! turn before opening theirs), and each download holds an answer slot (`slots`) until it is
+//! sent, so that one address or one token cannot take every slot.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::io::Write;
 
-use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
-use mission_control_core::{EXPORT_PAGE, Snapshot, Task, now_millis};
+use mission_control_core::{MissionControl, Snapshot, TaskFilter, now_millis};
 use serde::Serialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
+use super::csv_rows;
+use super::slots::{Slot, hold};
+use super::spill::{SpillWriter, spill};
 use crate::web::body::Body;
-use crate::web::client::client_key;
+use crate::web::error::ApiError;
 
-/// Snapshot streams served at once; more are answered 503 with `Retry-After`.
-pub const MAX_SNAPSHOT_STREAMS: usize = 32;
-/// Snapshot streams served at once to one client address (an IPv6 client per /64).
-pub const MAX_SNAPSHOT_STREAMS_PER_ADDRESS: usize = 4;
+/// Snapshots read at once; reading one is quick (the database's pace), so the others wait.
+pub const SNAPSHOT_READERS: usize = 2;
+/// Rows read at a time: what the reading thread holds besides the spill.
+const PAGE: usize = 64;
 
-/// The places for snapshot streams, overall and per address.
-pub struct SnapshotStreams {
-    overall: Arc<Semaphore>,
-    by_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+static READERS: Semaphore = Semaphore::const_new(SNAPSHOT_READERS);
+
+/// What is downloaded.
+#[derive(Clone, Copy, Debug)]
+pub enum Download {
+    /// `{"tasks":[...],"seq":N}`
+    Board,
+    /// The whole board as the export file (`mission-control-export`, version 1).
+    ExportJson,
+    /// The board's tasks as CSV (one row each, a header first).
+    ExportCsv,
 }
 
-/// A stream's place, given back when the stream ends.
-pub struct StreamPermit {
-    _overall: OwnedSemaphorePermit,
-    by_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    key: IpAddr,
+/// Reads the snapshot (tasks limited to `filter`) into a spill and answers with its body,
+/// which holds `slot` until it is sent.
+pub async fn download(
+    mc: &MissionControl,
+    filter: TaskFilter,
+    what: Download,
+    slot: Slot,
+) -> Result<http::Response<Body>, ApiError> {
+    let turn = READERS.acquire().await.map_err(|_| ApiError::Busy {
+        reason: "the server is shutting down",
+        retry_after: std::time::Duration::from_secs(1),
+    })?;
+    let mut snapshot = mc.read_board(filter).await?;
+    let (mut out, body) = spill();
+    tokio::task::spawn_blocking(move || {
+        let outcome = match what {
+            Download::Board => board(&mut snapshot, &mut out),
+            Download::ExportJson => export_json(&mut snapshot, &mut out),
+            Download::ExportCsv => export_csv(&mut snapshot, &mut out),
+        };
+        snapshot.finish_now();
+        drop(turn);
+        match &outcome {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            // Too late for a status: the client sees a truncated body and a reset.
+            Err(e) => tracing::error!(error = %e, "reading a snapshot failed mid-download"),
+            Ok(()) => {}
+        }
+        out.finish(outcome.map_err(|e| e.to_string()));
+    });
+    let (content_type, file) = match what {
+        Download::Board => ("application/json", None),
+        Download::ExportJson => ("application/json", Some("mission-control-export.json")),
+        Download::ExportCsv => ("text/csv; charset=utf-8", Some("mission-control-tasks.csv")),
+    };
+    let mut response = response(hold(body, slot), content_type);
+    if let Some(name) = file {
+        attachment(&mut response, name);
+    }
+    Ok(response)
 }
 
-impl Drop for StreamPermit {
-    fn drop(&mut self) {
-        let mut by_address = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = by_address.get_mut(&self.key) {
-            *n -= 1;
-            if *n == 0 {
-                by_address.remove(&self.key);
+fn failed(e: mission_control_core::Error) -> std::io::Error {
+    std::io::Error::other(e)
+}
+
+/// Writes each page `next` gives as JSON array items (without the brackets) until one is empty.
+fn items<T: Serialize>(
+    out: &mut SpillWriter,
+    mut next: impl FnMut() -> mission_control_core::Result<Vec<T>>,
+) -> std::io::Result<()> {
+    let mut first = true;
+    loop {
+        let page = next().map_err(failed)?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        for item in &page {
+            if !std::mem::take(&mut first) {
+                out.write_all(b",")?;
             }
+            serde_json::to_writer(&mut *out, item)?;
         }
     }
 }
 
-impl SnapshotStreams {
-    pub fn new() -> Self {
-        SnapshotStreams {
-            overall: Arc::new(Semaphore::new(MAX_SNAPSHOT_STREAMS)),
-            by_address: Arc::default(),
-        }
-    }
-
-    /// A place for a stream to `client`, or `None` when there is none.
-    pub fn admit(&self, client: IpAddr) -> Option<StreamPermit> {
-        let key = client_key(client);
-        let mut by_address = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = by_address.entry(key).or_default();
-        if *mine >= MAX_SNAPSHOT_STREAMS_PER_ADDRESS {
-            return None;
-        }
-        let overall: OwnedSemaphorePermit = self.overall.clone().try_acquire_owned().ok()?;
-        *mine += 1;
-        Some(StreamPermit {
-            _overall: overall,
-            by_address: self.by_address.clone(),
-            key,
-        })
-    }
+fn board(snapshot: &mut Snapshot, out: &mut SpillWriter) -> std::io::Result<()> {
+    out.write_all(b"{\"tasks\":[")?;
+    items(out, || snapshot.next_page_now(PAGE))?;
+    write!(out, "],\"seq\":{}}}", snapshot.seq())
 }
 
-impl Default for SnapshotStreams {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// A list inside the JSON object being streamed.
-#[derive(Clone, Copy)]
-pub enum Section {
-    Agents,
-    Tasks,
-    Comments,
-    Events,
-}
-
-impl Section {
-    fn key(self) -> &'static str {
-        match self {
-            Section::Agents => "agents",
-            Section::Tasks => "tasks",
-            Section::Comments => "comments",
-            Section::Events => "events",
-        }
-    }
-}
-
-/// `{"tasks":[...],"seq":N}`, streamed.
-pub fn board(snapshot: Snapshot, permit: StreamPermit) -> http::Response<Body> {
-    let suffix = format!(",\"seq\":{}}}", snapshot.seq());
-    json(snapshot, permit, "{".into(), vec![Section::Tasks], suffix)
-}
-
-/// The whole board as the export file (`mission-control-export`, version 1), streamed.
-pub fn export_json(snapshot: Snapshot, permit: StreamPermit) -> http::Response<Body> {
-    let prefix = format!(
+fn export_json(snapshot: &mut Snapshot, out: &mut SpillWriter) -> std::io::Result<()> {
+    write!(
+        out,
         "{{\"format\":\"mission-control-export\",\"version\":1,\"exportedAt\":{},\"seq\":{},",
         now_millis(),
         snapshot.seq()
-    );
-    let sections = vec![
-        Section::Agents,
-        Section::Tasks,
-        Section::Comments,
-        Section::Events,
-    ];
-    let mut response = json(snapshot, permit, prefix, sections, "}".into());
-    attachment(&mut response, "mission-control-export.json");
-    response
+    )?;
+    out.write_all(b"\"agents\":[")?;
+    items(out, || snapshot.next_agents_now())?;
+    out.write_all(b"],\"tasks\":[")?;
+    items(out, || snapshot.next_page_now(PAGE))?;
+    out.write_all(b"],\"comments\":[")?;
+    items(out, || snapshot.next_comments_now(PAGE))?;
+    out.write_all(b"],\"events\":[")?;
+    items(out, || snapshot.next_events_now(PAGE))?;
+    out.write_all(b"]}")
 }
 
-struct JsonState {
-    snapshot: Snapshot,
-    prefix: Option<String>,
-    sections: std::vec::IntoIter<Section>,
-    current: Option<(Section, bool)>,
-    first_section: bool,
-    suffix: Option<String>,
-    _permit: StreamPermit,
-}
-
-fn json(
-    snapshot: Snapshot,
-    permit: StreamPermit,
-    prefix: String,
-    sections: Vec<Section>,
-    suffix: String,
-) -> http::Response<Body> {
-    let state = JsonState {
-        snapshot,
-        prefix: Some(prefix),
-        sections: sections.into_iter(),
-        current: None,
-        first_section: true,
-        suffix: Some(suffix),
-        _permit: permit,
-    };
-    let stream = futures_util::stream::unfold(state, |mut state| async move {
-        let chunk = next_json_chunk(&mut state).await?;
-        Some((chunk, state))
-    });
-    response(StreamBody::new(stream).boxed_unsync(), "application/json")
-}
-
-type Chunk = Result<Frame<Bytes>, std::io::Error>;
-
-fn data(bytes: Vec<u8>) -> Chunk {
-    Ok(Frame::data(Bytes::from(bytes)))
-}
-
-/// The next piece of the JSON object; `None` once it is complete.
-async fn next_json_chunk(state: &mut JsonState) -> Option<Chunk> {
-    if let Some(prefix) = state.prefix.take() {
-        return Some(data(prefix.into_bytes()));
-    }
-    let Some((section, first)) = state.current else {
-        match state.sections.next() {
-            Some(section) => {
-                let comma = if state.first_section { "" } else { "," };
-                state.first_section = false;
-                state.current = Some((section, true));
-                return Some(data(format!("{comma}\"{}\":[", section.key()).into_bytes()));
-            }
-            None => return state.suffix.take().map(|s| data(s.into_bytes())),
+fn export_csv(snapshot: &mut Snapshot, out: &mut SpillWriter) -> std::io::Result<()> {
+    let mut header = true;
+    loop {
+        let page = snapshot.next_page_now(PAGE).map_err(failed)?;
+        if page.is_empty() && !header {
+            return Ok(());
         }
-    };
-    let page = match page_of(&mut state.snapshot, section).await {
-        Ok(page) => page,
-        // Too late for a status: the client sees a truncated body and a reset.
-        Err(e) => {
-            tracing::error!(error = %e, "reading a snapshot failed mid-stream");
-            state.suffix = None;
-            state.sections = Vec::new().into_iter();
-            state.current = None;
-            return Some(Err(std::io::Error::other(e)));
+        out.write_all(&csv_rows::rows(&page, header).map_err(std::io::Error::other)?)?;
+        if page.is_empty() {
+            return Ok(());
         }
-    };
-    if page.is_empty() {
-        state.current = None;
-        return Some(data(b"]".to_vec()));
+        header = false;
     }
-    state.current = Some((section, false));
-    let mut chunk = Vec::with_capacity(page.len() * 320);
-    for (i, item) in page.iter().enumerate() {
-        if !(first && i == 0) {
-            chunk.push(b',');
-        }
-        chunk.extend_from_slice(item);
-    }
-    Some(data(chunk))
-}
-
-/// One page of a section, each item already serialised. Agents come in one page.
-async fn page_of(
-    snapshot: &mut Snapshot,
-    section: Section,
-) -> mission_control_core::Result<Vec<Vec<u8>>> {
-    fn encode<T: Serialize>(items: Vec<T>) -> Vec<Vec<u8>> {
-        items
-            .iter()
-            .filter_map(|item| serde_json::to_vec(item).ok())
-            .collect()
-    }
-    Ok(match section {
-        Section::Agents => encode(snapshot.next_agents().await?),
-        Section::Tasks => encode(snapshot.next_page(EXPORT_PAGE).await?),
-        Section::Comments => encode(snapshot.next_comments(EXPORT_PAGE).await?),
-        Section::Events => encode(snapshot.next_events(EXPORT_PAGE).await?),
-    })
-}
-
-/// The board's tasks as CSV (one row each, a header first), streamed.
-pub fn export_csv(snapshot: Snapshot, permit: StreamPermit) -> http::Response<Body> {
-    let state = (snapshot, true, false, permit);
-    let stream =
-        futures_util::stream::unfold(state, |(mut snapshot, header, done, permit)| async move {
-            if done {
-                return None;
-            }
-            let page = match snapshot.next_page(EXPORT_PAGE).await {
-                Ok(page) => page,
-                Err(e) => {
-                    return Some((
-                        Err(std::io::Error::other(e)),
-                        (snapshot, false, true, permit),
-                    ));
-                }
-            };
-            if page.is_empty() && !header {
-                return None;
-            }
-            let bytes = csv_rows(&page, header).map_err(std::io::Error::other);
-            let last = page.is_empty();
-            Some((
-                bytes.map(|b| Frame::data(Bytes::from(b))),
-                (snapshot, false, last, permit),
-            ))
-        });
-    let mut response = response(
-        StreamBody::new(stream).boxed_unsync(),
-        "text/csv; charset=utf-8",
-    );
-    attachment(&mut response, "mission-control-tasks.csv");
-    response
-}
-
-const CSV_COLUMNS: [&str; 13] = [
-    "id",
-    "title",
-    "status",
-    "priority",
-    "assignedAgent",
-    "createdBy",
-    "createdAt",
-    "updatedAt",
-    "updatedBy",
-    "version",
-    "tags",
-    "blockedBy",
-    "description",
-];
-
-fn csv_rows(tasks: &[Task], header: bool) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(tasks.len() * 200 + 200));
-    if header {
-        out.write_record(CSV_COLUMNS)?;
-    }
-    for t in tasks {
-        out.write_record([
-            t.id.as_str(),
-            t.title.as_str(),
-            t.status.as_str(),
-            t.priority.map_or("", |p| p.as_str()),
-            t.assigned_agent.as_deref().unwrap_or(""),
-            t.created_by.as_deref().unwrap_or(""),
-            &t.created_at.to_string(),
-            &t.updated_at.to_string(),
-            t.updated_by.as_deref().unwrap_or(""),
-            &t.version.to_string(),
-            &t.tags.join(";"),
-            &t.blocked_by.join(";"),
-            t.description.as_deref().unwrap_or(""),
-        ])?;
-    }
-    out.into_inner().map_err(|e| e.into_error().into())
 }
 
 fn response(body: Body, content_type: &'static str) -> http::Response<Body> {

@@ -3,15 +3,13 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use mission_control_core::MissionControl;
 
 use super::password_check::PasswordChecks;
-use super::snapshot_stream::{SnapshotStreams, StreamPermit};
+use super::slots::AnswerSlots;
 use crate::config::Config;
 use crate::realtime::StreamFeed;
-use crate::web::error::ApiError;
 use crate::web::rate_limit::{GlobalLimiter, Limiter};
 
 #[derive(Clone)]
@@ -20,22 +18,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limits: Arc<Limits>,
     pub password_checks: Arc<PasswordChecks>,
-    /// Bounds the board downloads and exports streamed at once (see `snapshot_stream`).
-    pub snapshot_streams: Arc<SnapshotStreams>,
+    /// The places for big answers: board downloads, exports, long pages (see `slots`).
+    pub slots: Arc<AnswerSlots>,
     /// The MCP server behind `POST /mcp` (see `crate::mcp`).
     pub mcp: crate::mcp::McpService,
     /// The relayed changes that `GET /api/stream` follows, and the caps on such streams.
     pub stream_feed: Arc<StreamFeed>,
-}
-
-impl AppState {
-    /// A place among the snapshot streams, or 503 when all are taken.
-    pub fn snapshot_permit(&self, client: IpAddr) -> Result<StreamPermit, ApiError> {
-        self.snapshot_streams.admit(client).ok_or(ApiError::Busy {
-            reason: "too many board downloads at once",
-            retry_after: Duration::from_secs(1),
-        })
-    }
 }
 
 /// The API's rate limits.

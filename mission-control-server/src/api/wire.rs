@@ -56,8 +56,13 @@ pub struct CommentList {
 #[derive(Serialize, ToSchema)]
 pub struct HeartbeatAnswer {
     pub agent: Agent,
-    /// Tasks the agent holds a claim on, with their (renewed) `leaseExpiresAt`.
+    /// Tasks the agent holds a claim on, with their (renewed) `leaseExpiresAt`: those whose
+    /// leases run out first, at most 100 and about 1 MiB of them, oldest first.
     pub held: Vec<Task>,
+    /// Whether the agent holds more than `held` lists (all of them:
+    /// `GET /api/tasks?status=in-progress&agent=<id>`).
+    #[serde(rename = "heldMore")]
+    pub held_more: bool,
     /// The task `claim-next` would give the agent now (not claimed).
     #[schema(required = true)]
     pub next: Option<Task>,

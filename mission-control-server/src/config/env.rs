@@ -37,6 +37,7 @@ pub(super) struct Env {
     max_connections_per_address: Option<usize>,
     max_event_streams: Option<usize>,
     max_event_streams_per_token: Option<usize>,
+    max_sockets_per_token: Option<usize>,
     agent_offline_after: Option<String>,
     change_log_retention: Option<String>,
     change_log_max_entries: Option<u64>,
@@ -174,6 +175,11 @@ impl Config {
                     "MAX_EVENT_STREAMS_PER_TOKEN",
                 )?,
             },
+            sockets_per_token: at_least_one(
+                env.max_sockets_per_token
+                    .unwrap_or(super::DEFAULT_SOCKETS_PER_TOKEN),
+                "MAX_SOCKETS_PER_TOKEN",
+            )?,
             agent_offline_after: duration(
                 env.agent_offline_after,
                 Options::DEFAULT_AGENT_OFFLINE_AFTER,
@@ -291,6 +297,13 @@ mod tests {
                     ..env_in(dir.path())
                 },
                 "MAX_EVENT_STREAMS_PER_TOKEN",
+            ),
+            (
+                Env {
+                    max_sockets_per_token: Some(0),
+                    ..env_in(dir.path())
+                },
+                "MAX_SOCKETS_PER_TOKEN",
             ),
             (
                 Env {

@@ -56,6 +56,10 @@ impl EventStreamLimits {
     pub const DEFAULT_PER_TOKEN: usize = 8;
 }
 
+/// Signed-in sockets one token may have open at once, by default: a person's browser tabs, or
+/// an agent's few connections.
+pub const DEFAULT_SOCKETS_PER_TOKEN: usize = 32;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -81,6 +85,8 @@ pub struct Config {
     pub max_connections_per_address: usize,
     /// `GET /api/stream` streams open at once, in all and per token.
     pub event_streams: EventStreamLimits,
+    /// Signed-in Socket.io sockets open at once with one token (`MAX_SOCKETS_PER_TOKEN`).
+    pub sockets_per_token: usize,
     /// An agent not heard from for this long is marked offline.
     pub agent_offline_after: Duration,
     /// How long the change log keeps changes for resuming clients, how many at most, and how

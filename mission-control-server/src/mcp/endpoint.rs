@@ -9,6 +9,7 @@
 
 use std::net::SocketAddr;
 
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use serde::Serialize;
@@ -41,10 +42,11 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
         (status = 413, body = ErrorBody), (status = 415, description = "Not application/json"),
         (status = 429, body = ErrorBody)))]
 pub async fn post(ctx: Ctx, caller: Caller) -> Result {
-    if let Some(error) = not_a_message(ctx.req.body()) {
-        return Ok(json_response(StatusCode::BAD_REQUEST, &error));
-    }
     let (mut parts, body) = ctx.req.into_parts();
+    let body = match read_message(body) {
+        Ok(body) => body,
+        Err(error) => return Ok(json_response(StatusCode::BAD_REQUEST, &error)),
+    };
     if !admits_json(&parts.headers) {
         return Ok(json_response(
             StatusCode::NOT_ACCEPTABLE,
@@ -68,21 +70,37 @@ pub async fn post(ctx: Ctx, caller: Caller) -> Result {
     Ok(response.map(|b| b.map_err(|never| match never {}).boxed_unsync()))
 }
 
-/// The JSON-RPC error for a body that is not one JSON-RPC 2.0 request or notification (the
-/// transport's `400`), which the SDK would otherwise answer with a plain-text `415`.
-fn not_a_message(body: &[u8]) -> Option<serde_json::Value> {
-    let (code, message) = match serde_json::from_slice::<serde_json::Value>(body) {
+/// The body for the SDK to read: as it came, or with a whole-number id written with a
+/// fraction or an exponent (`7.0`, `1e3`: integers, as JSON Schema and the document count
+/// them) rewritten as the integer the SDK reads. The JSON-RPC error (the transport's `400`)
+/// for a body that is not one JSON-RPC 2.0 request or notification, which the SDK would
+/// otherwise answer with a plain-text `415`.
+fn read_message(body: Bytes) -> std::result::Result<Bytes, serde_json::Value> {
+    let (code, message) = match serde_json::from_slice::<serde_json::Value>(&body) {
         Err(e) => (-32700, format!("parse error: the body is not JSON ({e})")),
-        Ok(serde_json::Value::Object(message)) => match envelope_problem(&message) {
-            None => return None,
-            Some(problem) => (-32600, format!("invalid request: {problem}")),
+        Ok(serde_json::Value::Object(mut message)) => match envelope_problem(&message) {
+            None => return Ok(body),
+            Some(Problem::IdWrittenAsFraction(id)) => {
+                message.insert("id".into(), id.into());
+                // Writing a `Value` cannot fail.
+                return Ok(serde_json::to_vec(&message).unwrap_or_default().into());
+            }
+            Some(Problem::Invalid(problem)) => (-32600, format!("invalid request: {problem}")),
         },
         Ok(_) => (
             -32600,
             "invalid request: one JSON-RPC 2.0 message, a JSON object, is expected".to_owned(),
         ),
     };
-    Some(rpc_error(code, message))
+    Err(rpc_error(code, message))
+}
+
+/// What keeps a JSON object from being a message the SDK reads as it is.
+enum Problem {
+    /// Not a request or notification: what is wrong, naming the member.
+    Invalid(&'static str),
+    /// A whole-number id within the bounds, written as `7.0` or `1e3`: this integer.
+    IdWrittenAsFraction(i64),
 }
 
 /// A JSON-RPC error answer to a message whose id could not be read.
@@ -115,28 +133,38 @@ fn admits_json(headers: &HeaderMap) -> bool {
 }
 
 /// What makes `message` something other than a request or notification [`JsonRpcMessage`]
-/// describes, naming the member.
-fn envelope_problem(message: &serde_json::Map<String, serde_json::Value>) -> Option<&'static str> {
+/// describes as the SDK reads it.
+fn envelope_problem(message: &serde_json::Map<String, serde_json::Value>) -> Option<Problem> {
     use serde_json::Value;
     if message.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Some("\"jsonrpc\": \"2.0\" is required");
+        return Some(Problem::Invalid("\"jsonrpc\": \"2.0\" is required"));
     }
     if !message.get("method").is_some_and(Value::is_string) {
-        return Some("\"method\" must be a string");
+        return Some(Problem::Invalid("\"method\" must be a string"));
+    }
+    if !matches!(message.get("params"), None | Some(Value::Object(_))) {
+        return Some(Problem::Invalid("\"params\" must be an object"));
     }
     match message.get("id") {
-        None | Some(Value::String(_)) => {}
-        Some(Value::Number(n)) if n.is_i64() => {}
-        Some(_) => {
-            return Some(
-                "\"id\" must be a string or an integer of 64 bits (the document's bounds)",
-            );
-        }
+        None | Some(Value::String(_)) => None,
+        Some(Value::Number(n)) if n.is_i64() => None,
+        Some(Value::Number(n)) if n.as_f64().and_then(whole_i64).is_some() => n
+            .as_f64()
+            .and_then(whole_i64)
+            .map(Problem::IdWrittenAsFraction),
+        Some(_) => Some(Problem::Invalid(
+            "\"id\" must be a string or an integer of 64 bits (the document's bounds)",
+        )),
     }
-    match message.get("params") {
-        None | Some(Value::Object(_)) => None,
-        Some(_) => Some("\"params\" must be an object"),
-    }
+}
+
+/// `x` as a signed 64-bit integer, when it is a whole number within the bounds.
+fn whole_i64(x: f64) -> Option<i64> {
+    // -2^63 and 2^63: every whole f64 strictly between converts exactly. -2^63 itself is left
+    // out, since an integer beyond the bounds (-9223372036854775809) is read as it too.
+    const LOW: f64 = -9_223_372_036_854_775_808.0;
+    const HIGH: f64 = 9_223_372_036_854_775_808.0;
+    (x.fract() == 0.0 && x > LOW && x < HIGH).then_some(x as i64)
 }
 
 /// The one JSON-RPC 2.0 message a `POST /mcp` carries: a request (with `id`, answered) or a
@@ -301,7 +329,11 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_one_message_is_a_json_rpc_error() {
-        let code = |body: &str| not_a_message(body.as_bytes()).map(|e| e["error"]["code"].clone());
+        let code = |body: &str| {
+            read_message(Bytes::copy_from_slice(body.as_bytes()))
+                .err()
+                .map(|e| e["error"]["code"].clone())
+        };
         assert_eq!(code("not json"), Some((-32700).into()));
         assert_eq!(code("[]"), Some((-32600).into()));
         assert_eq!(code(r#"{"id":1,"method":"ping"}"#), Some((-32600).into()));
@@ -319,6 +351,24 @@ mod tests {
         ] {
             assert_eq!(id(beyond), Some((-32600).into()), "{beyond}");
         }
+    }
+
+    #[test]
+    fn a_whole_number_id_written_as_a_fraction_is_read_as_the_integer() {
+        let read = |id: &str| {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{}}}}"#);
+            let read = read_message(Bytes::from(body)).unwrap();
+            serde_json::from_slice::<serde_json::Value>(&read).unwrap()["id"].clone()
+        };
+        assert_eq!(read("-81083517.0"), serde_json::json!(-81083517));
+        assert_eq!(read("1e3"), serde_json::json!(1000));
+        assert_eq!(read("-0.0"), serde_json::json!(0));
+        assert_eq!(
+            read("-9007199254740992.0"),
+            serde_json::json!(-9_007_199_254_740_992_i64)
+        );
+        let body = r#"{"jsonrpc":"2.0", "id": 7, "method":"ping"}"#;
+        assert_eq!(read_message(Bytes::from(body)).unwrap(), body.as_bytes());
     }
 
     #[test]

@@ -22,8 +22,9 @@ pub fn list() -> Vec<Resource> {
         Resource::new(BOARD_URI, "board")
             .with_title("The Mission Control board")
             .with_description(format!(
-                "Every agent with its status, and the board's tasks (the first {PAGE_MAX}, oldest \
-                 first; list_tasks pages through the rest)."
+                "Every agent with its status, and the board's first tasks, oldest first (up to \
+                 {PAGE_MAX} and about 1 MiB of them; `truncated` says more follow, and \
+                 list_tasks pages through the rest)."
             ))
             .with_mime_type(JSON),
     ]

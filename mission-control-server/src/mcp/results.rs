@@ -1,10 +1,13 @@
 //! Tool results: the answer as structured content (the REST answer, shaped by the catalogue,
-//! which the tool's output schema describes), a short sentence for the model, and the same
-//! JSON as text for clients that read text only. A failure is a tool error (`isError: true`): a
-//! sentence naming the fields at fault, then the REST API's error body as JSON text, with field
-//! names as the model sent them.
+//! which the tool's output schema describes), a short sentence for the model, and, for one
+//! task, agent or comment, the same JSON as text for clients that read text only. A list (of
+//! tasks, agents, events, comments, or a heartbeat's held tasks) is carried once, as structured
+//! content, with a summary naming its first items: a page can be a megabyte, and carrying it
+//! twice doubled what every call held. A failure is a tool error (`isError: true`): a sentence
+//! naming the fields at fault, then the REST API's error body as JSON text, with field names as
+//! the model sent them.
 
-use mission_control_actions::{Action, ArgError};
+use mission_control_actions::{Action, ArgError, Output};
 use mission_control_core::{Error as CoreError, FieldError};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::Value;
@@ -12,16 +15,27 @@ use serde_json::Value;
 use super::rest::Refusal;
 use crate::web::error::ApiError;
 
-/// At most this many items are named in a list's summary; the JSON holds them all.
+/// At most this many items are named in a list's summary; the structured content holds them
+/// all.
 const NAMED_IN_SUMMARY: usize = 10;
 
 pub fn success(action: &Action, answer: Value) -> CallToolResult {
-    let mut result = CallToolResult::structured(answer.clone());
-    result.content = vec![
-        ContentBlock::text(summary(action, &answer)),
-        ContentBlock::text(answer.to_string()),
-    ];
+    let mut content = vec![ContentBlock::text(summary(action, &answer))];
+    if !is_list(action.output) {
+        content.push(ContentBlock::text(answer.to_string()));
+    }
+    let mut result = CallToolResult::structured(Value::Null);
+    result.content = content;
+    result.structured_content = Some(answer);
     result
+}
+
+/// Whether the action answers a list, which a result carries once.
+fn is_list(output: Output) -> bool {
+    matches!(
+        output,
+        Output::Tasks | Output::Agents | Output::Events | Output::Work | Output::Comments
+    )
 }
 
 /// The tool error for a REST refusal.
@@ -181,9 +195,14 @@ pub fn summary(action: &Action, answer: &Value) -> String {
         "heartbeat" => {
             let held = list("held");
             let mut out = format!(
-                "{} is {}; holding {}",
+                "{} is {}; holding {}{}",
                 answer["agent"]["name"].as_str().unwrap_or(""),
                 answer["agent"]["status"].as_str().unwrap_or(""),
+                if answer["heldMore"].as_bool() == Some(true) {
+                    "more than "
+                } else {
+                    ""
+                },
                 count(held.len(), "task", "tasks")
             );
             if !held.is_empty() {

@@ -1,10 +1,13 @@
 //! The relay: the core's committed changes, in seq order and without gaps, to every signed-in
 //! socket and to the feed the event streams follow.
 //!
-//! Each change is encoded once ([`EncodedChange`]) and the batch is shared by every receiver. The
-//! relay takes every change waiting on the bus at once, so a socket gets a burst (a task and
-//! its event-log line) in one wake-up and one write. It walks the sessions map directly: no
-//! room lookups, no per-socket allocation beyond what socketioxide makes for the packet.
+//! Each change is encoded once ([`EncodedChange`]), and once more as a Socket.io packet, which
+//! one broadcast to the live room queues for every live socket: the same bytes, shared, not a
+//! copy per socket. The relay takes every change waiting on the bus at once, so a socket gets a
+//! burst (a task and its event-log line) in one wake-up and one write. Before a batch goes out
+//! each session counts what it is handed against what its transport has written (see
+//! `session`): one that holds too much unsent leaves the room and is dropped first, and one that
+//! has just caught up past some of the batch is left out of those changes.
 //!
 //! The relay never skips a seq. When the next change on the bus is not the one after the last
 //! relayed (the relay lagged the bus, or another process wrote to the same database), it reads
@@ -22,6 +25,7 @@
 //! server) is refused, and its live connections closed, as soon as a change made there would
 //! reach this server's clients: within [`TAIL_EVERY`].
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,10 +33,15 @@ use mission_control_core::{Catchup, Committed, DomainEvent};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
+use futures_util::FutureExt;
+
 use super::Hub;
 use super::change::EncodedChange;
 use super::replay::PAGE;
-use super::session::{Delivered, Session};
+use super::session::{Accepted, LIVE, Session};
+
+/// A room's name, as socketioxide takes it.
+type Room = Cow<'static, str>;
 
 /// Changes taken from the bus per round.
 const BATCH: usize = 256;
@@ -217,7 +226,7 @@ async fn fill_from_log(hub: &Hub, relayed: &mut Option<i64>, until: i64) {
     }
 }
 
-/// Offers a batch to every signed-in socket and to the feed. (Offering it in chunks, yielding
+/// Delivers a batch to every signed-in socket and to the feed. (Offering it in chunks, yielding
 /// to the sockets' writers in between, was measured: it cost a fifth more CPU per write and
 /// saved no memory.)
 fn deliver(hub: &Hub, batch: Vec<Arc<EncodedChange>>) {
@@ -226,13 +235,45 @@ fn deliver(hub: &Hub, batch: Vec<Arc<EncodedChange>>) {
     }
     let batch: Arc<[Arc<EncodedChange>]> = batch.into();
     let too_slow: Vec<Arc<Session>> = {
+        // Held throughout, so that no socket goes live between what it accepts and the
+        // broadcast (going live takes the write lock).
         let sessions = hub.sessions.read();
         hub.stream_feed.publish(batch.clone());
-        sessions
-            .values()
-            .filter(|session| session.offer(&batch) == Delivered::Full)
-            .cloned()
-            .collect()
+        let mut too_slow = Vec::new();
+        // Live sockets that already have the changes up to a seq, and their rooms.
+        let mut ahead: Vec<(i64, Room)> = Vec::new();
+        for session in sessions.values() {
+            match session.accept(&batch) {
+                Accepted::Held | Accepted::All => {}
+                Accepted::After(seq) => {
+                    ahead.push((seq, Room::Owned(session.socket.id.to_string())));
+                }
+                Accepted::TooSlow => {
+                    session.socket.leave(LIVE);
+                    too_slow.push(session.clone());
+                }
+            }
+        }
+        for change in batch.iter() {
+            // Gone only while the server shuts down.
+            let Some(namespace) = hub.io.of("/") else {
+                break;
+            };
+            let has_it: Vec<Room> = ahead
+                .iter()
+                .filter(|(seq, _)| change.seq <= *seq)
+                .map(|(_, room)| room.clone())
+                .collect();
+            let mut to = namespace.to(LIVE);
+            if !has_it.is_empty() {
+                to = to.except(has_it);
+            }
+            // The local adapter broadcasts at once; an error names sockets that have closed.
+            if let Some(Err(e)) = to.emit(&*change.name, &*change.payload).now_or_never() {
+                tracing::debug!(error = %e, seq = change.seq, "a broadcast missed closed sockets");
+            }
+        }
+        too_slow
     };
     for session in too_slow {
         tracing::warn!(socket = %session.socket.id, "client too slow for real-time updates; dropping its connection");

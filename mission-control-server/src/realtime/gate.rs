@@ -6,7 +6,13 @@
 //! session id is banned for a while (every later request naming it is refused), and the
 //! connections that carry it, the one it was opened on and any WebSocket it upgraded to, are
 //! closed through their [`ConnectionControl`].
+//!
+//! The gate also measures what each signed-in socket's transport has written ([`Gate::meter`]):
+//! every byte its WebSocket writes, and the bodies of the long-polling answers that carry its
+//! packets. A session compares that with what it was handed to know what it holds unsent.
 
+use bytes::Bytes;
+use hyper::body::Frame;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -21,7 +27,7 @@ use socketioxide::extract::SocketRef;
 
 use crate::web::body::Body;
 use crate::web::body::full;
-use crate::web::connections::guarded::ConnectionControl;
+use crate::web::connections::guarded::{ConnectionControl, WriteMeter};
 
 /// How long a kicked session's id stays refused.
 const BANNED_FOR: Duration = Duration::from_secs(10 * 60);
@@ -35,6 +41,8 @@ pub struct Gate {
     banned: Mutex<HashMap<String, Instant>>,
     /// The connections carrying each session's WebSocket, by session id.
     carriers: Mutex<HashMap<String, Vec<Weak<ConnectionControl>>>>,
+    /// What each signed-in socket's transport has written, by session id.
+    meters: Mutex<HashMap<String, Weak<WriteMeter>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -91,6 +99,38 @@ impl Gate {
         }
     }
 
+    /// The meter of what `socket`'s transport writes: its WebSocket (the one it opened with, or
+    /// upgraded to, now or later) and its long-polling answers.
+    pub fn meter(&self, socket: &SocketRef) -> Arc<WriteMeter> {
+        let sid = socket.id.to_string();
+        let meter = Arc::new(WriteMeter::default());
+        lock(&self.meters).insert(sid.clone(), Arc::downgrade(&meter));
+        let upgraded: Vec<_> = lock(&self.carriers)
+            .get(&sid)
+            .into_iter()
+            .flatten()
+            .filter_map(Weak::upgrade)
+            .collect();
+        if !upgraded.is_empty() {
+            for carrier in upgraded {
+                carrier.meter_into(&meter);
+            }
+        } else if socket.transport_type() == socketioxide::TransportType::Websocket
+            && let Some(control) = socket
+                .req_parts()
+                .extensions
+                .get::<Arc<ConnectionControl>>()
+        {
+            // Opened as a WebSocket: the connection of its first request carries it.
+            control.meter_into(&meter);
+        }
+        meter
+    }
+
+    fn meter_of(&self, sid: &str) -> Option<Arc<WriteMeter>> {
+        lock(&self.meters).get(sid).and_then(Weak::upgrade)
+    }
+
     fn is_banned(&self, sid: &str) -> bool {
         lock(&self.banned)
             .get(sid)
@@ -104,8 +144,9 @@ impl Gate {
         list.push(Arc::downgrade(control));
     }
 
-    /// Forgets what has expired: old bans, closed connections.
+    /// Forgets what has expired: old bans, closed connections, gone sockets.
     pub fn tidy(&self) {
+        lock(&self.meters).retain(|_, meter| meter.strong_count() > 0);
         lock(&self.banned).retain(|_, at| at.elapsed() < BANNED_FOR);
         let mut carriers = lock(&self.carriers);
         carriers.retain(|_, list| {
@@ -161,20 +202,39 @@ where
     type Future = Reply<S::Error>;
 
     fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+        let mut polled_by = None;
         if let Some((sid, websocket)) = session_of(&req) {
             if self.gate.is_banned(&sid) {
                 return Box::pin(async { Ok(session_refused()) });
             }
+            let meter = self.gate.meter_of(&sid);
             if websocket && let Some(control) = req.extensions().get::<Arc<ConnectionControl>>() {
                 self.gate.note_carrier(&sid, control);
+                if let Some(meter) = &meter {
+                    control.meter_into(meter);
+                }
+            } else if req.method() == http::Method::GET {
+                polled_by = meter;
             }
         }
         let response = self.inner.call(detach_head(req));
         Box::pin(async move {
             let response = response.await?;
             Ok(response.map(|b| {
-                b.map_err(|e| std::io::Error::other(e.into()))
-                    .boxed_unsync()
+                let b = b.map_err(|e| std::io::Error::other(e.into()));
+                match polled_by {
+                    // A long-polling answer: what it carries counts as written once hyper
+                    // takes it to write.
+                    Some(meter) => b
+                        .map_frame(move |frame: Frame<Bytes>| {
+                            if let Some(data) = frame.data_ref() {
+                                meter.add(data.len());
+                            }
+                            frame
+                        })
+                        .boxed_unsync(),
+                    None => b.boxed_unsync(),
+                }
             }))
         })
     }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use socketioxide::SocketIo;
 use socketioxide::extract::{SocketRef, TryData};
 
-use super::session::Session;
+use super::session::{LIVE, Session};
+use super::sockets_per_token::SocketPlace;
 use super::{AUTH_DEADLINE, Hub, replay};
 use crate::api::wire::User;
 
@@ -44,9 +45,10 @@ impl AuthPayload {
     }
 }
 
-/// A token the handshake checked, handed from the middleware to the connect handler.
+/// A token the handshake checked (and the socket's place under its cap), handed from the
+/// middleware to the connect handler.
 #[derive(Clone)]
-struct Checked(Actor, SignedToken, Option<i64>);
+struct Checked(Actor, SignedToken, Option<i64>, Arc<SocketPlace>);
 
 #[derive(Clone, Copy, Default)]
 struct Attempts(u32);
@@ -81,7 +83,10 @@ pub fn register(io: &SocketIo, hub: Arc<Hub>) {
                 Some(token) => {
                     let since = auth.since().map_err(Refused)?;
                     let (actor, signed, _) = sign_in(&hub.mc, token).await.map_err(Refused)?;
-                    socket.extensions.insert(Checked(actor, signed, since));
+                    let place = hub.sockets_per_token.take(signed.id()).map_err(Refused)?;
+                    socket
+                        .extensions
+                        .insert(Checked(actor, signed, since, place));
                     Ok(())
                 }
             }
@@ -90,7 +95,9 @@ pub fn register(io: &SocketIo, hub: Arc<Hub>) {
     let on_connect = {
         let hub = hub.clone();
         async move |socket: SocketRef| match socket.extensions.remove::<Checked>() {
-            Some(Checked(actor, token, since)) => start(&hub, &socket, actor, token, since),
+            Some(Checked(actor, token, since, place)) => {
+                start(&hub, &socket, (actor, token, place), since);
+            }
             None => disconnect_if_anonymous_later(hub.clone(), socket.clone()),
         }
     };
@@ -118,13 +125,16 @@ fn listen(hub: &Arc<Hub>, socket: &SocketRef) {
             let signed_in = match payload.since() {
                 Ok(since) => sign_in(&hub.mc, payload.token().unwrap_or_default())
                     .await
-                    .map(|signed_in| (signed_in, since)),
+                    .and_then(|(actor, token, user)| {
+                        let place = hub.sockets_per_token.take(token.id())?;
+                        Ok(((actor, token, place), user, since))
+                    }),
                 Err(message) => Err(message),
             };
             match signed_in {
-                Ok(((actor, token, user), since)) => {
+                Ok((signed_in, user, since)) => {
                     let _ = socket.emit("authenticated", &Authenticated { user });
-                    start(&hub, &socket, actor, token, since);
+                    start(&hub, &socket, signed_in, since);
                 }
                 Err(message) => {
                     let _ = socket.emit("auth_error", &AuthError { message });
@@ -137,17 +147,31 @@ fn listen(hub: &Arc<Hub>, socket: &SocketRef) {
 /// The socket is signed in: it follows the live stream, after catching up from `since`. A
 /// socket signing in again (with a fresh token, say) keeps its place in the stream and is not
 /// sent anything twice; `since` is then ignored, as it already has everything in order.
-fn start(hub: &Arc<Hub>, socket: &SocketRef, actor: Actor, token: SignedToken, since: Option<i64>) {
+fn start(
+    hub: &Arc<Hub>,
+    socket: &SocketRef,
+    (actor, token, place): (Actor, SignedToken, Arc<SocketPlace>),
+    since: Option<i64>,
+) {
     let live = hub.mc.live_connection(&actor);
+    let signed_in = (token, live, place);
     let session = {
         let mut sessions = hub.sessions.write();
         if let Some(session) = sessions.get(&socket.id) {
-            session.sign_in_again(token, live);
+            let (token, live, place) = signed_in;
+            session.sign_in_again(token, live, place);
             return;
         }
+        let meter = hub.gate.meter(socket);
+        // Its own room: the relay leaves it out of a change it already has.
+        socket.join(socket.id);
         let session = Arc::new(match since {
-            Some(since) => Session::resuming(socket.clone(), token, live, since),
-            None => Session::live(socket.clone(), token, live, hub.stream_feed.position()),
+            Some(since) => Session::resuming(socket.clone(), signed_in, meter, since),
+            None => {
+                socket.join(LIVE);
+                let position = hub.stream_feed.position();
+                Session::live(socket.clone(), signed_in, meter, position)
+            }
         });
         sessions.insert(socket.id, session.clone());
         session

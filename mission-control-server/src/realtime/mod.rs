@@ -18,11 +18,14 @@
 //! `resync_required` and reloads the snapshot (`GET /api/tasks` and `GET /api/agents` say
 //! which seq they stand at). The log is durable, so this holds across restarts.
 //!
-//! Bounded: a socket whose send buffer ([`SOCKET_BUFFER`] packets) is full is dropped (it
-//! reconnects and resumes) rather than allowed to hold anything up; a socket catching up holds
-//! at most one page of the log and a bounded queue of live changes; packets are capped at
-//! [`MAX_PACKET_BYTES`] on both transports, before parsing; streams are capped in all and per
-//! token.
+//! Bounded in bytes: each change is encoded once and the same bytes are queued for every live
+//! socket (a broadcast to the live room), not a copy per socket; a socket holding more than a
+//! few megabytes unsent (`session::MAX_QUEUED_BYTES`, measured against what its transport
+//! wrote) is dropped (it reconnects and resumes) rather than allowed to hold anything up; a
+//! socket catching up holds at most one page of the log (bounded in bytes, read in turns) and
+//! a bounded queue of live changes; packets from clients are capped at [`MAX_PACKET_BYTES`] on
+//! both transports, before parsing; sockets are capped per token (`MAX_SOCKETS_PER_TOKEN`),
+//! streams in all and per token.
 //!
 //! Several processes, one board: seqs are handed out by whichever process writes, inside its
 //! write transaction (`BEGIN IMMEDIATE`), so they are unique and in commit order across every
@@ -41,6 +44,7 @@ mod handshake;
 mod replay;
 mod session;
 mod sessions;
+mod sockets_per_token;
 pub mod sse;
 mod stream_feed;
 mod watch;
@@ -61,8 +65,10 @@ use sessions::Sessions;
 
 /// How long a socket may stay connected without authenticating.
 pub const AUTH_DEADLINE: Duration = Duration::from_secs(10);
-/// Packets buffered per socket before it counts as too slow and is dropped.
-pub const SOCKET_BUFFER: usize = 1024;
+/// Packets socketioxide may queue per socket: a few times what a session lets a socket hold
+/// unsent (`session::MAX_QUEUED_PACKETS`), so that the session's own bounds (in bytes and
+/// packets) always refuse first and a broadcast never finds a queue full.
+pub const SOCKET_BUFFER: usize = 4 * session::MAX_QUEUED_PACKETS;
 /// Bytes each WebSocket's read buffer starts with.
 const WS_READ_BUFFER: usize = 1024;
 /// The largest packet a client may send, on either transport (the `authenticate` payload is
@@ -76,7 +82,7 @@ pub struct Hub {
     pub gate: Arc<Gate>,
     pub stream_feed: Arc<StreamFeed>,
     sessions: Sessions,
-    catch_ups: tokio::sync::Semaphore,
+    sockets_per_token: sockets_per_token::SocketsPerToken,
 }
 
 impl Hub {
@@ -100,6 +106,7 @@ impl Hub {
 pub fn attach<S: Clone>(
     mc: MissionControl,
     stream_feed: Arc<StreamFeed>,
+    sockets_per_token: usize,
     inner: S,
 ) -> (Gated<socketioxide::service::SocketIoService<S>>, SocketIo) {
     // Subscribed before anything can sign in, so that nothing committed from here on is missed.
@@ -122,7 +129,7 @@ pub fn attach<S: Clone>(
         gate: gate.clone(),
         stream_feed,
         sessions: Sessions::default(),
-        catch_ups: replay::limiter(),
+        sockets_per_token: sockets_per_token::SocketsPerToken::new(sockets_per_token),
     });
     handshake::register(&io, hub.clone());
     tokio::spawn(fanout::relay(hub.clone(), bus));

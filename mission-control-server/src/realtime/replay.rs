@@ -5,15 +5,20 @@
 //! told `resync_required` (`{since, oldest, latest}`) instead, should reload the snapshot, and
 //! follows the live stream from `latest`.
 //!
-//! Bounded: at most [`CONCURRENT_CATCH_UPS`] sockets read the log at once (a restart brings
-//! every dashboard back together), each holds one page of it, and a socket that takes no
-//! replayed change for [`DRAIN_WAIT`], or is not caught up within [`MAX_CATCH_UP`], loses its
-//! transport and resumes from where it got to when it reconnects.
+//! Bounded, and fair: the log is read one page at a time (at most `PAGE` changes and
+//! `CHANGES_PAGE_MAX_BYTES` of them), and every page is a turn ([`LogTurns`], shared with the
+//! event streams): at most [`LOG_READERS`] pages are read at once, in the order they were asked
+//! for, and the turn ends when the page is read, before it is sent. A resumer whose client is
+//! slow therefore waits for its own client while holding no turn, and one resuming over a long
+//! log of big changes takes turns with everyone else instead of keeping them waiting (a
+//! restart brings every dashboard back together). A socket that takes no replayed change for
+//! [`DRAIN_WAIT`], or is not caught up within [`MAX_CATCH_UP`], loses its transport and
+//! resumes from where it got to when it reconnects.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use mission_control_core::Catchup;
+use mission_control_core::{Catchup, MissionControl};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -22,19 +27,39 @@ use super::Hub;
 use super::change::EncodedChange;
 use super::session::{Delivered, Pending, Session};
 
-/// Changes read from the log per step.
+/// Changes read from the log per step (fewer when they are large).
 pub const PAGE: usize = 500;
-/// Sockets catching up from the log at once; the others wait their turn (holding nothing but
-/// a bounded queue of live changes).
-pub const CONCURRENT_CATCH_UPS: usize = 16;
+/// Pages of the log read at once for resuming clients; the others wait their turn.
+pub const LOG_READERS: usize = 2;
 /// How long a client may take to make room for the next replayed change.
 const DRAIN_WAIT: Duration = Duration::from_secs(30);
+/// The longest a resuming socket that holds too much unsent waits before looking again.
+const MAX_PAUSE: Duration = Duration::from_millis(50);
 /// The longest a catch-up may take before the socket is let go (it resumes on reconnecting).
 const MAX_CATCH_UP: Duration = Duration::from_secs(600);
 
-/// The permits for catching up.
-pub fn limiter() -> Semaphore {
-    Semaphore::new(CONCURRENT_CATCH_UPS)
+/// Turns at reading the log for resuming clients (sockets and event streams alike): fair, in
+/// the order they were asked for.
+pub struct LogTurns(Semaphore);
+
+impl Default for LogTurns {
+    fn default() -> Self {
+        LogTurns(Semaphore::new(LOG_READERS))
+    }
+}
+
+impl LogTurns {
+    /// Reads one page of the log after `after`, in turn.
+    pub async fn page(
+        &self,
+        mc: &MissionControl,
+        after: i64,
+    ) -> mission_control_core::Result<Catchup> {
+        let _turn = self.0.acquire().await.map_err(|_| {
+            mission_control_core::Error::Unavailable("the server is shutting down".into())
+        })?;
+        mc.changes_after(after, PAGE).await
+    }
 }
 
 #[derive(Serialize)]
@@ -57,9 +82,6 @@ pub struct Resumed {
 }
 
 pub async fn catch_up(hub: Arc<Hub>, session: Arc<Session>, since: i64) {
-    let Ok(_turn) = hub.catch_ups.acquire().await else {
-        return;
-    };
     if !session.socket.connected() {
         return;
     }
@@ -74,20 +96,17 @@ pub async fn catch_up(hub: Arc<Hub>, session: Arc<Session>, since: i64) {
                 told_to_resync |= matches!(from, FromLog::Resynced);
                 read_log = false;
             }
-            let pending = session.take_pending(|seq| {
-                told_to_resync
-                    || session
-                        .socket
-                        .emit(
-                            "resumed",
-                            &Resumed {
-                                since,
-                                seq,
-                                replayed,
-                            },
-                        )
-                        .is_ok()
-            });
+            let pending = {
+                // No batch is delivered while the socket goes live.
+                let _sessions = hub.sessions.write();
+                session.take_pending(|seq| {
+                    (!told_to_resync).then_some(Resumed {
+                        since,
+                        seq,
+                        replayed,
+                    })
+                })
+            };
             match pending {
                 Pending::WentLive(true) => return Ok(()),
                 Pending::WentLive(false) => return Err("could not tell it it resumed"),
@@ -134,21 +153,18 @@ async fn from_log(
 ) -> Result<FromLog, &'static str> {
     loop {
         let after = session.watermark();
-        let page = match hub.mc.changes_after(after, PAGE).await {
+        let page = match hub.stream_feed.log_turns.page(&hub.mc, after).await {
             Ok(Catchup::Changes(page)) => page,
             Ok(Catchup::ResyncRequired { oldest, latest }) => {
                 session.restart_at(latest);
-                let told = session.socket.emit(
-                    "resync_required",
-                    &ResyncRequired {
-                        since: after.max(since),
-                        oldest,
-                        latest,
-                    },
-                );
-                return match told {
-                    Ok(()) => Ok(FromLog::Resynced),
-                    Err(_) => Err("could not tell it to resync"),
+                let resync = ResyncRequired {
+                    since: after.max(since),
+                    oldest,
+                    latest,
+                };
+                return match session.tell("resync_required", &resync) {
+                    Delivered::Sent => Ok(FromLog::Resynced),
+                    _ => Err("could not tell it to resync"),
                 };
             }
             Err(e) => {
@@ -156,14 +172,14 @@ async fn from_log(
                 return Err("the change log cannot be read");
             }
         };
-        let count = page.changes.len();
+        let more = page.more();
         for entry in page.changes {
             match EncodedChange::new(entry.seq, &entry.name, &entry.payload) {
                 Some(change) => *replayed += u64::from(send_patiently(session, &change).await?),
                 None => session.skip_to(entry.seq),
             }
         }
-        if count < PAGE {
+        if !more {
             return Ok(FromLog::Done);
         }
         if started.elapsed() > MAX_CATCH_UP {
@@ -172,10 +188,11 @@ async fn from_log(
     }
 }
 
-/// Sends one change, waiting (a bounded time) while the socket's buffer is full; whether it
-/// was sent (rather than already had).
+/// Sends one change, waiting (a bounded time, looking again less and less often) while the
+/// socket holds as much unsent as it may; whether it was sent (rather than already had).
 async fn send_patiently(session: &Session, change: &EncodedChange) -> Result<bool, &'static str> {
     let waiting_since = Instant::now();
+    let mut pause = Duration::from_millis(1);
     loop {
         let before = session.watermark();
         match session.replay(change) {
@@ -184,7 +201,10 @@ async fn send_patiently(session: &Session, change: &EncodedChange) -> Result<boo
             Delivered::Full if waiting_since.elapsed() > DRAIN_WAIT => {
                 return Err("it stopped taking changes");
             }
-            Delivered::Full => tokio::time::sleep(Duration::from_millis(1)).await,
+            Delivered::Full => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_PAUSE);
+            }
         }
     }
 }

@@ -30,8 +30,13 @@ impl Sessions {
         self.read().get(&sid).cloned()
     }
 
+    /// Forgets a socket's session, and takes it out of the rooms the relay sends to.
     pub fn remove(&self, sid: Sid) -> Option<Arc<Session>> {
-        self.write().remove(&sid)
+        let session = self.write().remove(&sid);
+        if let Some(session) = &session {
+            session.socket.leave_all();
+        }
+        session
     }
 
     /// A copy of the list, to walk without holding the lock.

@@ -14,8 +14,10 @@
 //! skips every seq at or below the last it sent, and reads the log whenever the next change is
 //! not the one after it (it lagged the feed, or resumed). Bounded: at most `MAX_EVENT_STREAMS`
 //! streams at once and `MAX_EVENT_STREAMS_PER_TOKEN` per token ([`StreamCaps`]); a stream
-//! holds one page of the log or one batch at a time; a client that stops reading is closed by
-//! the connection's write-stall deadline. A stream ends (with a comment saying why) when its
+//! holds one page of the log (bounded in bytes) or one batch at a time, and reads each page in
+//! its turn with every other client resuming (`replay::LogTurns`), so streams replaying a long
+//! log share the database fairly; a client that stops reading is closed by the connection's
+//! write-stall deadline. A stream ends (with a comment saying why) when its
 //! token expires or is revoked, and when the server shuts down. While open it counts as the
 //! agent's live connection.
 
@@ -36,7 +38,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, Interval};
 
 use super::change::{EncodedChange, sse_event};
-use super::replay::{PAGE, Resumed, ResyncRequired};
+use super::replay::{Resumed, ResyncRequired};
 use super::stream_feed::{Notice, StreamFeed};
 use super::watch::RECHECK_EVERY;
 use crate::web::body::Body;
@@ -152,6 +154,7 @@ pub async fn open(
     };
     let stream = Stream {
         mc: mc.clone(),
+        feed: feed.clone(),
         notices,
         closing: feed.closing(),
         heartbeat: tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT),
@@ -183,6 +186,7 @@ pub async fn open(
 
 struct Stream {
     mc: MissionControl,
+    feed: Arc<StreamFeed>,
     notices: broadcast::Receiver<Notice>,
     closing: watch::Receiver<bool>,
     heartbeat: Interval,
@@ -276,9 +280,9 @@ impl Stream {
     }
 
     async fn read_log_page(&mut self) {
-        match self.mc.changes_after(self.watermark, PAGE).await {
+        match self.feed.log_turns.page(&self.mc, self.watermark).await {
             Ok(Catchup::Changes(page)) => {
-                let count = page.changes.len();
+                let more = page.more();
                 let mut frames = Vec::new();
                 for entry in page.changes {
                     if let Some(change) = EncodedChange::new(entry.seq, &entry.name, &entry.payload)
@@ -291,7 +295,7 @@ impl Stream {
                 if !frames.is_empty() {
                     self.out.push_back(Bytes::from(frames));
                 }
-                if count < PAGE {
+                if !more {
                     self.read_log = false;
                     if let Some(since) = self.resuming.take() {
                         let resumed = Resumed {

@@ -1,8 +1,8 @@
 //! The stream feed: the relay's output for everything that is not a socket (the Server-Sent
 //! Events streams): batches of changes in seq order, each encoded once, and the tokens revoked
 //! meanwhile, in their place in the same order; between them they account for every seq.
-//! Also where the relay stands (`position`), the caps on streams, and the signal that the
-//! server is shutting down.
+//! Also where the relay stands (`position`), the caps on streams, the turns at reading the log
+//! for clients that resume, and the signal that the server is shutting down.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::sync::{broadcast, watch};
 
 use super::change::EncodedChange;
+use super::replay::LogTurns;
 use super::sse::StreamCaps;
 
 /// Batches buffered for the slowest stream before it is told it lagged (it then reads what it
@@ -32,6 +33,8 @@ pub struct StreamFeed {
     position: AtomicI64,
     closing: watch::Sender<bool>,
     pub(crate) streams: StreamCaps,
+    /// Turns at reading the log, for event streams and sockets that resume.
+    pub(crate) log_turns: LogTurns,
 }
 
 impl StreamFeed {
@@ -41,6 +44,7 @@ impl StreamFeed {
             position: AtomicI64::new(0),
             closing: watch::Sender::new(false),
             streams,
+            log_turns: LogTurns::default(),
         })
     }
 

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http::{HeaderValue, header};
-use mission_control_core::{FieldError, IdempotencyKey, Task};
+use mission_control_core::{ExpectedVersions, FieldError, IdempotencyKey, Task};
 
 use super::body::Body;
 use super::error::ApiError;
@@ -24,26 +24,111 @@ pub fn with_etag(mut response: http::Response<Body>, task: &Task) -> http::Respo
     response
 }
 
-/// The version `If-Match` names: `None` without the header or with `*`. A tag that is not one
-/// of ours matches no version, so the write is refused with 412 as HTTP says.
-pub fn if_match(headers: &http::HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
+/// Most entity tags an `If-Match` list may hold.
+pub const MAX_IF_MATCH_TAGS: usize = 64;
+
+/// What `If-Match` asks, as RFC 9110 (section 13.1.1) defines it: `None` without the header or
+/// with `*` (the task need only exist); otherwise that the task be at one of the versions the
+/// list's entity tags name. `If-Match` compares strongly, so a weak tag (`W/"3"`) never matches,
+/// nor does a tag that is not one of ours (`"abc"`, `"03"`): a list of only those is refused
+/// with 412 whatever the task's version. Several header lines make one list. A header that is
+/// neither `*` nor a list of entity tags is refused with 400 naming `If-Match`.
+pub fn if_match(headers: &http::HeaderMap) -> Result<Option<ExpectedVersions>, ApiError> {
+    let lines: Vec<&[u8]> = headers
+        .get_all(header::IF_MATCH)
+        .iter()
+        .map(|v| v.as_bytes().trim_ascii())
+        .collect();
+    if lines.is_empty() || lines.as_slice() == [b"*".as_slice()] {
         return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| invalid("If-Match", "must be an entity tag such as \"3\""))?;
-    let first = text.split(',').map(str::trim).find(|t| !t.is_empty());
-    Ok(match first {
-        None => return Err(invalid("If-Match", "must be an entity tag such as \"3\"")),
-        Some("*") => None,
-        Some(tag) => Some(
-            tag.trim_start_matches("W/")
-                .trim_matches('"')
-                .parse::<i64>()
-                .unwrap_or(-1),
-        ),
-    })
+    }
+    let (mut versions, mut tags) = (Vec::new(), 0usize);
+    for line in lines {
+        entity_tags(line, |tag| {
+            tags += 1;
+            if tags > MAX_IF_MATCH_TAGS {
+                return Err(invalid(
+                    "If-Match",
+                    &format!("must list at most {MAX_IF_MATCH_TAGS} entity tags"),
+                ));
+            }
+            versions.extend(tag.strong_version());
+            Ok(())
+        })?;
+    }
+    if tags == 0 {
+        return Err(malformed_if_match());
+    }
+    Ok(Some(ExpectedVersions::any_of(versions)))
+}
+
+/// One entity tag of a list: weak or strong, and its opaque part (between the quotes).
+struct EntityTag<'a> {
+    weak: bool,
+    opaque: &'a [u8],
+}
+
+impl EntityTag<'_> {
+    /// The task version this tag names, for a strong tag written as our `ETag`s are (the
+    /// version in decimal, nothing else): strong comparison is byte for byte.
+    fn strong_version(&self) -> Option<i64> {
+        if self.weak {
+            return None;
+        }
+        let text = std::str::from_utf8(self.opaque).ok()?;
+        let version = text.parse::<i64>().ok()?;
+        (version.to_string() == text).then_some(version)
+    }
+}
+
+/// Hands each entity tag of `line` (`#entity-tag`: tags separated by commas and optional
+/// whitespace, empty elements allowed) to `each`; 400 when it is not such a list.
+fn entity_tags<'a>(
+    line: &'a [u8],
+    mut each: impl FnMut(EntityTag<'a>) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let is_ows = |b: u8| b == b' ' || b == b'\t';
+    // etagc: any visible character but the double quote, and obs-text.
+    let is_etagc = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
+    let mut i = 0;
+    loop {
+        while i < line.len() && (is_ows(line[i]) || line[i] == b',') {
+            i += 1;
+        }
+        if i == line.len() {
+            return Ok(());
+        }
+        let weak = line[i..].starts_with(b"W/");
+        if weak {
+            i += 2;
+        }
+        if line.get(i) != Some(&b'"') {
+            return Err(malformed_if_match());
+        }
+        let start = i + 1;
+        let end = start + line[start..].iter().take_while(|&&b| is_etagc(b)).count();
+        if line.get(end) != Some(&b'"') {
+            return Err(malformed_if_match());
+        }
+        each(EntityTag {
+            weak,
+            opaque: &line[start..end],
+        })?;
+        i = end + 1;
+        while i < line.len() && is_ows(line[i]) {
+            i += 1;
+        }
+        if i < line.len() && line[i] != b',' {
+            return Err(malformed_if_match());
+        }
+    }
+}
+
+fn malformed_if_match() -> ApiError {
+    invalid(
+        "If-Match",
+        "must be * or a list of entity tags such as \"3\" or \"3\", \"4\"",
+    )
 }
 
 /// The request's `Idempotency-Key`, bound to the request's [`fingerprint`].
@@ -155,11 +240,62 @@ mod tests {
     }
 
     #[test]
-    fn if_match_reads_our_tags() {
+    fn if_match_reads_a_list_of_tags_as_http_says() {
+        let versions = |value: &str| {
+            if_match(&headers(value))
+                .unwrap()
+                .map(|v| v.versions().to_vec())
+        };
         assert_eq!(if_match(&http::HeaderMap::new()).unwrap(), None);
-        assert_eq!(if_match(&headers("\"3\"")).unwrap(), Some(3));
-        assert_eq!(if_match(&headers("W/\"7\"")).unwrap(), Some(7));
-        assert_eq!(if_match(&headers("*")).unwrap(), None);
-        assert_eq!(if_match(&headers("\"abc\"")).unwrap(), Some(-1));
+        assert_eq!(versions("*"), None);
+        assert_eq!(versions(" * "), None);
+        assert_eq!(versions("\"3\""), Some(vec![3]));
+        assert_eq!(versions("\"3\", \"5\""), Some(vec![3, 5]));
+        assert_eq!(versions("\"x\",\"5\""), Some(vec![5]));
+        assert_eq!(versions("\"1\" ,, \t\"2\","), Some(vec![1, 2]));
+        assert_eq!(versions("\"a,b\", \"4\""), Some(vec![4]));
+        // Strong comparison: a weak tag, or one written otherwise than ours, never matches.
+        assert_eq!(versions("W/\"7\""), Some(vec![]));
+        assert_eq!(versions("W/\"7\", \"8\""), Some(vec![8]));
+        for other in ["\"abc\"", "\"03\"", "\"+3\"", "\"\"", "\"3.0\""] {
+            assert_eq!(versions(other), Some(vec![]), "{other}");
+        }
+    }
+
+    #[test]
+    fn several_if_match_lines_make_one_list() {
+        let mut h = headers("\"1\"");
+        h.append(header::IF_MATCH, "\"2\", W/\"3\"".parse().unwrap());
+        let versions = if_match(&h).unwrap().unwrap();
+        assert_eq!(versions.versions(), [1, 2]);
+        let mut h = headers("*");
+        h.append(header::IF_MATCH, "\"2\"".parse().unwrap());
+        assert!(if_match(&h).is_err());
+    }
+
+    #[test]
+    fn an_if_match_that_is_not_a_list_of_tags_is_refused_naming_it() {
+        for bad in [
+            "",
+            ",",
+            "3",
+            "\"3",
+            "\"3\" \"4\"",
+            "*, \"3\"",
+            "\"3\", *",
+            "w/\"3\"",
+            "W/3",
+            "\"3\"x",
+            "\" 3\"",
+        ] {
+            match if_match(&headers(bad)) {
+                Err(ApiError::InvalidHeader(field)) => assert_eq!(field.field, "If-Match"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        let many = vec!["\"1\""; MAX_IF_MATCH_TAGS + 1].join(",");
+        assert!(if_match(&headers(&many)).is_err());
+        let enough = vec!["\"1\""; MAX_IF_MATCH_TAGS].join(",");
+        assert!(if_match(&headers(&enough)).is_ok());
     }
 }

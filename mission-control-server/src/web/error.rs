@@ -148,7 +148,13 @@ impl ApiError {
                 S::PRECONDITION_FAILED,
                 "precondition_failed",
                 format!(
-                    "the task changed since version {expected}: it is at version {}{}",
+                    "{}: it is at version {}{}",
+                    match expected.versions() {
+                        [one] => format!("the task changed since version {one}"),
+                        [] => "If-Match names no version of this task (a weak tag never matches)"
+                            .to_owned(),
+                        _ => format!("the task is at none of {expected} (If-Match)"),
+                    },
                     current.version,
                     current
                         .updated_by

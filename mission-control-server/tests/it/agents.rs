@@ -117,6 +117,34 @@ async fn agents_change_only_their_own_card_and_only_the_operator_manages_agents(
     assert_eq!(feed.body["events"][0]["type"], "agent_updated");
 }
 
+/// `me` in an agent's path is the caller's own agent, on every agent endpoint: an agent reads
+/// and changes its own card by it, and it never reaches another agent's.
+#[tokio::test]
+async fn me_in_an_agents_path_is_the_caller() {
+    let s = App::start().await;
+    let admin = s.login().await;
+    let rex = admin
+        .register_agent_with_token("agent-rex", "Rex", "Dev")
+        .await;
+    let r = rex.update_agent("me", json!({"status": "busy"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["agent"]["id"], "agent-rex");
+    assert_eq!(r.body["agent"]["status"], "busy");
+    let got = rex.get_agent("me").await;
+    assert_eq!(got.body["agent"]["id"], "agent-rex");
+    assert_eq!(got.body["agent"]["status"], "busy");
+    let r = rex.update_agent("me", json!({"role": "Main"})).await;
+    r.error_fields(403, "forbidden");
+    assert_eq!(rex.tokens("me").await.list("tokens").len(), 1);
+    // The operator's `me` is the operator's own agent, not anyone else's.
+    let r = admin.update_agent("me", json!({"status": "offline"})).await;
+    assert_eq!(r.body["agent"]["id"], ADMIN_AGENT);
+    assert_eq!(
+        admin.get_agent("agent-rex").await.body["agent"]["status"],
+        "busy"
+    );
+}
+
 #[tokio::test]
 async fn removing_an_agent_ends_its_access_and_frees_its_tasks() {
     let s = App::start().await;

@@ -40,6 +40,69 @@ async fn if_match_refuses_a_stale_write_with_the_current_task() {
     assert_eq!(r.body["task"]["title"], "Mine");
 }
 
+/// `If-Match` reads as HTTP (RFC 9110) defines it: a list matches when any of its entity tags is
+/// the task's, `*` matches any version, a weak tag never matches (`If-Match` compares strongly),
+/// and a header that is not a list of entity tags is refused with 400 naming it, changing
+/// nothing.
+#[tokio::test]
+async fn if_match_lists_work_as_http_says() {
+    let s = App::start().await;
+    let admin = s.login().await;
+    let id = admin.create_task(json!({"title": "One"})).await.task_id();
+    let r = admin
+        .with_header("if-match", "\"7\", \"1\"")
+        .update_task(&id, json!({"title": "Two"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers["etag"], "\"2\"");
+    // None of the list's versions is the task's: refused with the task as it is.
+    let r = admin
+        .with_header("if-match", "\"1\", \"3\"")
+        .update_task(&id, json!({"title": "Stale"}))
+        .await;
+    r.error_fields(412, "precondition_failed");
+    assert_eq!(r.body["task"]["version"], 2);
+    let r = admin
+        .with_header("if-match", "W/\"2\"")
+        .update_task(&id, json!({"title": "Weak"}))
+        .await;
+    r.error_fields(412, "precondition_failed");
+    let r = admin
+        .with_header("if-match", "*")
+        .update_task(&id, json!({"title": "Three"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for bad in ["3", "\"3\" \"4\"", "*, \"3\"", "W/3", ""] {
+        let r = admin
+            .with_header("if-match", bad)
+            .update_task(&id, json!({"title": "Bad"}))
+            .await;
+        assert_eq!(
+            r.error_fields(400, "validation_failed"),
+            ["If-Match"],
+            "{bad:?}"
+        );
+        let r = admin.with_header("if-match", bad).delete_task(&id).await;
+        assert_eq!(
+            r.error_fields(400, "validation_failed"),
+            ["If-Match"],
+            "{bad:?}"
+        );
+    }
+    assert_eq!(admin.get_task(&id).await.body["task"]["title"], "Three");
+    let r = admin
+        .with_header("if-match", "W/\"3\"")
+        .delete_task(&id)
+        .await;
+    r.error_fields(412, "precondition_failed");
+    let r = admin
+        .with_header("if-match", "\"2\", \"3\"")
+        .delete_task(&id)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(admin.get_task(&id).await.status, 404);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifteen_clients_adding_a_tag_with_if_match_and_retry_keep_all_fifteen() {
     let s = App::start().await;

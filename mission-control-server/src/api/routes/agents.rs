@@ -1,6 +1,9 @@
-//! `/api/agents`: who works on the board, their presence, and their tokens.
+//! `/api/agents`: who works on the board, their presence, and their tokens. In every path
+//! `/api/agents/{id}/...`, the id `me` is the caller's own agent ([`agent_in_path`]), whichever
+//! door the request came through (REST, an MCP tool, the OpenClaw tool).
 
 use http::StatusCode;
+use mission_control_actions::ME;
 use mission_control_core::{
     Actor, AgentChanges, HeartbeatRequest, NewAgent, NewAgentRequest, UpdateAgentRequest,
 };
@@ -46,11 +49,15 @@ pub async fn register(ctx: Ctx, caller: Caller) -> Result {
 
 /// One agent.
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", operation_id = "getAgent",
-    params(("id" = String, Path, max_length = 64, description = "Agent id")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
     responses((status = 200, description = "The agent", body = AgentEnvelope),
         (status = 404, description = "No agent has this id", body = ErrorBody)))]
-pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
-    let agent = ctx.state.mc.get_agent(ctx.params.id()).await?;
+pub async fn get(ctx: Ctx, caller: Caller) -> Result {
+    let agent = ctx
+        .state
+        .mc
+        .get_agent(agent_in_path(&caller.actor, &ctx))
+        .await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
 }
 
@@ -58,7 +65,7 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 /// role too). Emits `agent.status_changed`, and `event.new` for each kind of change.
 #[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", operation_id = "updateAgent",
     request_body = UpdateAgentRequest,
-    params(("id" = String, Path, max_length = 64, description = "Agent id")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
     responses((status = 200, description = "The agent as it now is", body = AgentEnvelope),
         (status = 403, description = "An agent may change only its own status and colour", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody),
@@ -68,7 +75,7 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let agent = ctx
         .state
         .mc
-        .update_agent(&caller.actor, ctx.params.id(), changes)
+        .update_agent(&caller.actor, agent_in_path(&caller.actor, &ctx), changes)
         .await?;
     Ok(json_response(StatusCode::OK, &AgentEnvelope { agent }))
 }
@@ -76,14 +83,14 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 /// Remove an agent (the operator only): its tokens are revoked and its live connections end,
 /// its tasks are unassigned; its history stays. Emits `agent.removed`.
 #[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents", operation_id = "removeAgent",
-    params(("id" = String, Path, max_length = 64, description = "Agent id")),
+    params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
     responses((status = 200, description = "The agent is gone", body = Success),
         (status = 403, description = "Only the operator removes agents, and not their own", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
     ctx.state
         .mc
-        .remove_agent(Some(&caller.actor), ctx.params.id())
+        .remove_agent(Some(&caller.actor), agent_in_path(&caller.actor, &ctx))
         .await?;
     Ok(json_response(StatusCode::OK, &Success { success: true }))
 }
@@ -96,7 +103,11 @@ pub async fn remove(ctx: Ctx, caller: Caller) -> Result {
     responses((status = 200, description = "The agent and its work", body = HeartbeatAnswer),
         (status = 403, description = "A heartbeat speaks only for the caller", body = ErrorBody)))]
 pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
-    own_id(&caller.actor, ctx.params.id())?;
+    if agent_in_path(&caller.actor, &ctx) != caller.actor.agent_id {
+        return Err(ApiError::Forbidden(
+            "a heartbeat is an agent's own sign of life: use your own id or `me`",
+        ));
+    }
     let status = parse_optional_json::<HeartbeatRequest>(ctx.req.body())?.parse()?;
     let beat = ctx.state.mc.heartbeat(&caller.actor, status).await?;
     Ok(json_response(
@@ -104,6 +115,7 @@ pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
         &HeartbeatAnswer {
             agent: beat.agent,
             held: beat.work.held,
+            held_more: beat.work.held_more,
             next: beat.work.next,
         },
     ))
@@ -113,16 +125,15 @@ pub async fn heartbeat(ctx: Ctx, caller: Caller) -> Result {
 /// never the token.
 #[utoipa::path(get, path = "/api/agents/{id}/tokens", tag = "tokens", operation_id = "listTokens",
     params(("id" = String, Path, max_length = 64, description = "Agent id, or `me`")),
-    responses((status = 200, description = "The agent's live tokens", body = TokenList),
+    responses((status = 200, description = "The agent's live tokens", body = TokenList, links(
+            ("RevokeTheNewest" = (operation_id = "revokeToken", parameters(
+                ("id" = "$request.path.id"), ("tokenId" = "$response.body#/tokens/0/id")))),
+        )),
         (status = 403, description = "Only the operator sees other agents' tokens", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
-    let agent = resolve(&caller.actor, ctx.params.id());
-    let tokens = ctx
-        .state
-        .mc
-        .list_tokens(Some(&caller.actor), &agent)
-        .await?;
+    let agent = agent_in_path(&caller.actor, &ctx);
+    let tokens = ctx.state.mc.list_tokens(Some(&caller.actor), agent).await?;
     Ok(json_response(StatusCode::OK, &TokenList { tokens }))
 }
 
@@ -133,11 +144,11 @@ pub async fn tokens(ctx: Ctx, caller: Caller) -> Result {
         (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),
         (status = 404, description = "No agent has this id", body = ErrorBody)))]
 pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
-    let agent = resolve(&caller.actor, ctx.params.id());
+    let agent = agent_in_path(&caller.actor, &ctx);
     let revoked = ctx
         .state
         .mc
-        .revoke_all_tokens(Some(&caller.actor), &agent)
+        .revoke_all_tokens(Some(&caller.actor), agent)
         .await?;
     Ok(json_response(StatusCode::OK, &Revoked { revoked }))
 }
@@ -150,30 +161,18 @@ pub async fn revoke_all(ctx: Ctx, caller: Caller) -> Result {
         (status = 403, description = "Only the operator revokes other agents' tokens", body = ErrorBody),
         (status = 404, description = "No such agent, or it has no token with this id", body = ErrorBody)))]
 pub async fn revoke(ctx: Ctx, caller: Caller) -> Result {
-    let agent = resolve(&caller.actor, ctx.params.id());
+    let agent = agent_in_path(&caller.actor, &ctx);
     ctx.state
         .mc
-        .revoke_token_id(Some(&caller.actor), &agent, ctx.params.get("tokenId"))
+        .revoke_token_id(Some(&caller.actor), agent, ctx.params.get("tokenId"))
         .await?;
     Ok(json_response(StatusCode::OK, &Success { success: true }))
 }
 
-/// `me` is the caller's own id.
-fn resolve(actor: &Actor, id: &str) -> String {
-    if id == "me" {
-        actor.agent_id.clone()
-    } else {
-        id.to_owned()
-    }
-}
-
-/// A heartbeat speaks for the caller only.
-fn own_id(actor: &Actor, id: &str) -> std::result::Result<(), ApiError> {
-    if id == "me" || id == actor.agent_id {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "a heartbeat is an agent's own sign of life: use your own id or `me`",
-        ))
+/// The agent the path's `{id}` names: [`ME`] is the caller's own agent.
+fn agent_in_path<'a>(actor: &'a Actor, ctx: &'a Ctx) -> &'a str {
+    match ctx.params.id() {
+        ME => &actor.agent_id,
+        id => id,
     }
 }

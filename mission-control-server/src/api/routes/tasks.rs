@@ -3,14 +3,14 @@
 use http::StatusCode;
 use mission_control_core::{
     ClaimNextRequest, ClaimRequest, CompleteRequest, CreateTaskRequest, NewCommentRequest, NewTask,
-    TaskChanges, TaskStatus, UpdateTaskRequest,
+    PAGE_MAX_BYTES, TaskChanges, TaskStatus, UpdateTaskRequest,
 };
 
 use super::Result;
 use crate::api::caller::Caller;
 use crate::api::listing::{CommentListing, TaskListing};
 use crate::api::router::Ctx;
-use crate::api::snapshot_stream;
+use crate::api::snapshot_stream::{self, Download};
 use crate::api::wire::{
     CommentEnvelope, CommentList, CompletedEnvelope, MaybeTask, Success, TaskEnvelope, TaskList,
 };
@@ -23,28 +23,33 @@ use crate::web::query::Query;
 const MAX_PAGE: i64 = mission_control_actions::limits::PAGE_MAX;
 
 /// List tasks, oldest first. Without `limit` every match is returned (streamed); with it, one
-/// page and `nextCursor`. `seq` says where the list stands in the change log.
+/// page and `nextCursor`. A page stops at `limit` tasks or at about 1 MiB of JSON, whichever
+/// comes first (at least one task): follow `nextCursor` until it is absent. `seq` says where
+/// the list stands in the change log.
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", operation_id = "listTasks",
     params(
         ("status" = Option<TaskStatus>, Query, description = "Only tasks in this column"),
         ("agent" = Option<String>, Query, max_length = 64, description = "Only tasks assigned to this agent id (none match an id no agent has)"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500); then `nextCursor` says where the next page starts"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500), and at most about 1 MiB of them; `nextCursor` says where the next page starts"),
         ("cursor" = Option<String>, Query, max_length = 84, pattern = r"^-?[0-9]{1,18}\.[a-z0-9-]{1,64}$", description = "A `nextCursor` from the previous page"),
     ),
     responses((status = 200, description = "The matching tasks", body = TaskList)))]
-pub async fn list(ctx: Ctx, _caller: Caller) -> Result {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result {
     let TaskListing {
         filter,
         limit,
         cursor,
     } = TaskListing::parse(&Query::of(ctx.req.uri()))?;
     if limit.is_none() && cursor.is_none() {
-        let permit = ctx.state.snapshot_permit(ctx.client)?;
-        let snapshot = ctx.state.mc.read_board(filter).await?;
-        return Ok(snapshot_stream::board(snapshot, permit));
+        let slot = ctx.state.slots.take(ctx.client, &caller.token_id)?;
+        return snapshot_stream::download(&ctx.state.mc, filter, Download::Board, slot).await;
     }
     let limit = limit.unwrap_or(MAX_PAGE as usize);
-    let page = ctx.state.mc.list_tasks_page(filter, cursor, limit).await?;
+    let page = ctx
+        .state
+        .mc
+        .list_tasks_within(filter, cursor, limit, PAGE_MAX_BYTES)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &TaskList {
@@ -97,16 +102,18 @@ pub async fn get(ctx: Ctx, _caller: Caller) -> Result {
 }
 
 /// Change some fields of a task; `null` clears description, assignedAgent or priority. With
-/// `If-Match`, only if the task is still at that version (else 412 with the current task).
+/// `If-Match`, only if the task is still at that version, or one of the list's (else 412 with
+/// the current task).
 /// Emits `task.updated` and `event.new` when anything changed.
 #[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", operation_id = "updateTask",
     request_body = UpdateTaskRequest,
     params(("id" = String, Path, max_length = 64, description = "Task id"),
-           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version): refuse the change if the task changed meanwhile")),
+           ("If-Match" = Option<String>, Header, pattern = r##"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*"){0,63})$"##, description = "The task's ETag (its version), or a list of ETags (at most 64): refuse the change unless the task is at one of them. `*` matches any version; a weak tag never matches")),
     responses((status = 200, description = "The task as it now is", body = TaskEnvelope),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "A field names nothing registered, another agent holds the task, or it waits for a blocker", body = ErrorBody),
-        (status = 412, description = "The task changed since the If-Match version; the body carries it as it is", body = ErrorBody)))]
+        (status = 400, description = "A field is invalid, or If-Match is not a list of entity tags", body = ErrorBody),
+        (status = 412, description = "The task is at none of the If-Match versions; the body carries it as it is", body = ErrorBody)))]
 pub async fn update(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
     let changes = TaskChanges::parse(parse_json::<UpdateTaskRequest>(ctx.req.body())?)?;
@@ -125,12 +132,12 @@ pub async fn update(ctx: Ctx, caller: Caller) -> Result {
 /// `task.deleted` and `event.new`.
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", operation_id = "deleteTask",
     params(("id" = String, Path, max_length = 64, description = "Task id"),
-           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The task's ETag (its version)")),
+           ("If-Match" = Option<String>, Header, pattern = r##"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*"){0,63})$"##, description = "The task's ETag (its version), or a list of ETags (at most 64): refuse the deletion unless the task is at one of them. `*` matches any version; a weak tag never matches")),
     responses((status = 200, description = "The task is gone", body = Success),
         (status = 400, description = "If-Match is not an entity tag", body = ErrorBody),
         (status = 404, description = "No task has this id", body = ErrorBody),
         (status = 409, description = "Another agent holds the task", body = ErrorBody),
-        (status = 412, description = "The task changed since the If-Match version", body = ErrorBody)))]
+        (status = 412, description = "The task is at none of the If-Match versions", body = ErrorBody)))]
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result {
     let expected = if_match(ctx.req.headers())?;
     ctx.state
@@ -243,7 +250,7 @@ pub async fn add_comment(ctx: Ctx, caller: Caller) -> Result {
 }
 
 /// A task's notes, oldest first: up to `limit` (1 to 500, default 100) after the comment
-/// `after`.
+/// `after`, and at most about 1 MiB of them (at least one): `hasMore` says more follow.
 #[utoipa::path(get, path = "/api/tasks/{id}/comments", tag = "comments", operation_id = "listComments",
     params(("id" = String, Path, max_length = 64, description = "Task id"),
            ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (1 to 500, default 100)"),

@@ -6,14 +6,17 @@
 //! - **Close from elsewhere.** [`ConnectionControl::close`] makes the next read or write fail,
 //!   waking a connection that is idle: how a socket whose token expired, or that never signed
 //!   in, loses its transport and not just its namespace.
+//! - **What was written.** A connection given a [`WriteMeter`] (a WebSocket, which carries one
+//!   socket's packets and nothing else) counts every byte it writes there: how the real-time
+//!   side knows how much a socket has been handed and not yet sent.
 //! - **Hyper's automatic answers.** When hyper cannot parse a request it answers 400, 414 or
 //!   431 itself, with an empty body. Those answers are recognised on their way out and replaced
 //!   with the API's JSON error, so every error a client sees has the one shape.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -28,15 +31,36 @@ use crate::web::error::ApiError;
 /// How long a write may make no progress before the connection is closed.
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Bytes written to the connections that carry one client's data, in all.
+#[derive(Debug, Default)]
+pub struct WriteMeter(AtomicU64);
+
+impl WriteMeter {
+    pub fn add(&self, bytes: usize) {
+        self.0.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn written(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Closes one connection from outside the task serving it.
 #[derive(Debug, Default)]
 pub struct ConnectionControl {
     closed: AtomicBool,
     reader: AtomicWaker,
     writer: AtomicWaker,
+    /// Where the bytes written from now on are counted, once the connection has one.
+    meter: OnceLock<Arc<WriteMeter>>,
 }
 
 impl ConnectionControl {
+    /// Counts every byte written from now on into `meter` (a connection has one meter at most).
+    pub fn meter_into(&self, meter: &Arc<WriteMeter>) {
+        let _ = self.meter.set(meter.clone());
+    }
+
     /// Makes every later read and write of the connection fail, and wakes it if idle.
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
@@ -181,7 +205,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for GuardedStream<S> {
             this.replacement = Some(json);
             return Poll::Ready(Ok(buf.len()));
         }
-        this.guarded(cx, |inner, cx| inner.poll_write(cx, buf))
+        let written = this.guarded(cx, |inner, cx| inner.poll_write(cx, buf));
+        if let Poll::Ready(Ok(n)) = written
+            && let Some(meter) = this.control.meter.get()
+        {
+            meter.add(n);
+        }
+        written
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

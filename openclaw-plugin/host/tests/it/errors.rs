@@ -49,6 +49,16 @@ async fn what_the_agent_may_not_do_is_forbidden_not_unauthorized() {
         .unwrap()
         .unwrap();
     assert_eq!(me.status, AgentStatus::Busy);
+    // `me` is its own card too, as in the REST path.
+    let me = tool
+        .set_agent_status("me", AgentStatus::Online)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (me.id.as_str(), me.status),
+        ("agent-nova", AgentStatus::Online)
+    );
 }
 
 #[tokio::test]
