@@ -148,6 +148,7 @@ pub async fn run(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report) -> Re
         p50: ms(latencies.percentile_ms(0.5)),
         p99: ms(latencies.percentile_ms(0.99)),
         cpu: format!("{server_us:.0} / {own_us:.0}"),
+        written: String::new(),
         target,
         result,
     });

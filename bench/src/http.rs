@@ -13,7 +13,7 @@ use crate::server::{ADMIN_PASSWORD, ADMIN_USERNAME};
 use crate::stats::Samples;
 
 /// Requests each client sends before measuring starts (connection set-up, caches).
-const WARMUP_PER_CLIENT: usize = 5;
+pub const WARMUP_PER_CLIENT: usize = 5;
 /// Longest any single request may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 

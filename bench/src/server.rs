@@ -117,6 +117,11 @@ impl Server {
             .parse()?)
     }
 
+    /// What the server has written so far, from `/proc/<pid>/io` (zeros where unreadable).
+    pub fn io(&self) -> Written {
+        Written::of(&format!("/proc/{}/io", self.pid))
+    }
+
     /// User plus system CPU time the server has used so far.
     pub fn cpu_time(&self) -> Duration {
         cpu_time_of(&format!("/proc/{}/stat", self.pid))
@@ -150,6 +155,39 @@ impl Server {
                 lines.len(),
                 lines[0]
             );
+        }
+    }
+}
+
+/// Bytes a process has written, as `/proc/<pid>/io` counts them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Written {
+    /// Bytes handed to write calls, whether or not they reached storage.
+    pub wchar: u64,
+    /// Bytes the process caused to be sent to storage (page-cache pages it dirtied).
+    pub write_bytes: u64,
+}
+
+impl Written {
+    fn of(io_path: &str) -> Written {
+        let text = std::fs::read_to_string(io_path).unwrap_or_default();
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        Written {
+            wchar: field("wchar:"),
+            write_bytes: field("write_bytes:"),
+        }
+    }
+
+    /// What was written after `before`.
+    pub fn since(&self, before: &Written) -> Written {
+        Written {
+            wchar: self.wchar.saturating_sub(before.wchar),
+            write_bytes: self.write_bytes.saturating_sub(before.write_bytes),
         }
     }
 }

@@ -83,6 +83,7 @@ pub async fn sustained(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report)
             p50: ms(reads.percentile_ms(0.5)),
             p99: ms(reads.percentile_ms(0.99)),
             cpu: String::new(),
+            written: String::new(),
             target: String::new(),
             result: format!(
                 "max {} ms; without the writes p50 {}, p99 {} ms",

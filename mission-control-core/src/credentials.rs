@@ -5,6 +5,9 @@
 //! The `auth_tokens` row is keyed by SHA-256 of the `jti` and holds SHA-256 of the whole token:
 //! the database never holds a usable token, and a token is valid only while its row exists.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -66,11 +69,24 @@ impl SignedToken {
     }
 }
 
+/// Most tokens whose signature is remembered; past that the memory starts over.
+const CHECKED_TOKENS: usize = 10_000;
+/// Longest token remembered: longer ones (valid, but not what this server issues) are checked
+/// every time, so the memory stays bounded in bytes too.
+const CHECKED_TOKEN_MAX_BYTES: usize = 1024;
+
 /// Signing and checking keys for one secret.
 pub(crate) struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Tokens whose signature was found good, by the token itself. A signature is a function
+    /// of the token and the secret, so it needs checking once: the HMAC and the two SHA-256 a
+    /// check costs are most of what authenticating a request costs. Expiry is checked on every
+    /// use; revocation is not this memory's part (see [`crate::MissionControl::authorize`]),
+    /// so a revoked token is refused at once as before. Only good tokens are kept: junk still
+    /// stores nothing.
+    checked: Mutex<HashMap<Box<str>, SignedToken>>,
 }
 
 impl JwtKeys {
@@ -88,7 +104,40 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            checked: Mutex::default(),
         })
+    }
+
+    /// Checks signature, algorithm and expiry (at `now`, epoch milliseconds); the token's
+    /// digests, agent and expiry.
+    pub fn check(&self, token: &str, now: i64) -> Result<SignedToken> {
+        if let Some(signed) = self.remembered().get(token)
+            && signed.expires_at > now
+        {
+            return Ok(signed.clone());
+        }
+        let claims = self.decode(token)?;
+        let signed = SignedToken {
+            id: sha256_hex(&claims.jti),
+            token_hash: sha256_hex(token),
+            agent_id: claims.sub,
+            expires_at: claims.exp.saturating_mul(1000),
+        };
+        if token.len() <= CHECKED_TOKEN_MAX_BYTES {
+            let mut checked = self.remembered();
+            if checked.len() >= CHECKED_TOKENS {
+                checked.retain(|_, s| s.expires_at > now);
+                if checked.len() >= CHECKED_TOKENS {
+                    checked.clear();
+                }
+            }
+            checked.insert(token.into(), signed.clone());
+        }
+        Ok(signed)
+    }
+
+    fn remembered(&self) -> MutexGuard<'_, HashMap<Box<str>, SignedToken>> {
+        self.checked.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String> {
@@ -111,8 +160,14 @@ impl JwtKeys {
 
 /// Hex SHA-256 of `data`: how tokens are identified in storage and on the bus.
 pub fn sha256_hex(data: &str) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(data.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    hex
 }
 
 /// Compares two secrets in time that depends only on their lengths.
@@ -236,7 +291,10 @@ mod tests {
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd"));
         assert!(!constant_time_eq("abc", "abcd"));
-        assert_eq!(sha256_hex("abc").len(), 64);
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     fn base64url(s: &str) -> String {

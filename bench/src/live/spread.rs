@@ -171,6 +171,7 @@ async fn spread_one(n: usize, writes: u32, bin: &Path, tmp: &Path, report: &mut 
         p50: ms(p50),
         p99: ms(p99),
         cpu: format!("{:.0} / {:.0} (per write)", server_ms * 1e3, listeners_ms * 1e3),
+        written: String::new(),
         target: String::new(),
         result: String::new(),
     });
@@ -197,6 +198,7 @@ async fn spread_one(n: usize, writes: u32, bin: &Path, tmp: &Path, report: &mut 
         p50: ms(after_request.percentile_ms(0.5)),
         p99: ms(after_request.percentile_ms(0.99)),
         cpu: String::new(),
+        written: String::new(),
         target: String::new(),
         result: String::new(),
     });

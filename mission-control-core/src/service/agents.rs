@@ -8,7 +8,7 @@ use crate::store::Connection;
 
 use super::policy::{Action, Target};
 use super::tasks::save;
-use super::{Actor, MissionControl, insert_event, not_found};
+use super::{Actor, MissionControl, feed_line, not_found};
 use crate::bus::DomainEvent;
 use crate::domain::{Agent, AgentChanges, EventType, NewAgent, TaskStatus, now_millis};
 use crate::error::{Conflict, Error, Result};
@@ -117,8 +117,7 @@ impl MissionControl {
                 }
                 let mut published = vec![DomainEvent::AgentStatusChanged(agent.clone())];
                 for (event_type, message) in describe_changes(conn, &actor, &before, &agent)? {
-                    let event =
-                        insert_event(conn, event_type, message, Some(&actor.agent_id), None, now)?;
+                    let event = feed_line(event_type, message, Some(&actor.agent_id), None, now)?;
                     published.push(DomainEvent::EventLogged(event));
                 }
                 Ok((agent, published))
@@ -209,8 +208,7 @@ pub(super) fn remove_card(
         None => "The operator".to_owned(),
     };
     let message = format!("{who} removed agent {}", agent.name);
-    let event = insert_event(
-        conn,
+    let event = feed_line(
         EventType::AgentRemoved,
         message,
         actor.map(|a| a.agent_id.as_str()),
@@ -300,8 +298,7 @@ pub(super) fn insert_agent(
         "{} joined as {} and is {}",
         agent.name, agent.role, agent.status
     );
-    let event = insert_event(
-        conn,
+    let event = feed_line(
         EventType::AgentStatusChanged,
         message,
         Some(actor.map_or(agent.id.as_str(), |a| a.agent_id.as_str())),

@@ -140,14 +140,7 @@ pub(crate) fn announce_finished(
         }
         _ => return Ok(vec![]),
     };
-    let event = super::insert_event(
-        conn,
-        EventType::TaskUpdated,
-        message,
-        None,
-        Some(&task_id),
-        now,
-    )?;
+    let event = super::feed_line(EventType::TaskUpdated, message, None, Some(&task_id), now)?;
     Ok(vec![DomainEvent::EventLogged(event)])
 }
 

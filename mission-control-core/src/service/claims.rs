@@ -13,7 +13,7 @@ use super::blockers::{announce_finished, ensure_unblocked};
 use super::pages::{PAGE_MAX_BYTES, json_len};
 use super::policy::{Action, Target};
 use super::tasks::{renew_if_due, save};
-use super::{Actor, MissionControl, insert_event, log, not_found, quoted};
+use super::{Actor, MissionControl, feed_line, log, not_found, quoted};
 use crate::bus::DomainEvent;
 use crate::domain::{
     Agent, AgentStatus, ClaimFilter, Comment, CommentText, EventType, IdempotencyKey,
@@ -288,8 +288,7 @@ impl MissionControl {
                     agent.status = status;
                     agents::update(conn, &agent)?;
                     let message = format!("{} is now {}", agent.name, agent.status);
-                    let event = insert_event(
-                        conn,
+                    let event = feed_line(
                         EventType::AgentStatusChanged,
                         message,
                         Some(&agent.id),
@@ -379,8 +378,7 @@ impl MissionControl {
                 let back = save(conn, &task, back, None, now)?;
                 let who = agents::display_name(conn, &holder)?;
                 let message = format!("{who}'s claim on {} expired", quoted(&back.title));
-                let event = insert_event(
-                    conn,
+                let event = feed_line(
                     EventType::TaskUpdated,
                     message,
                     Some(&holder),

@@ -494,7 +494,7 @@ pub(crate) fn not_found(kind: &'static str, id: &str) -> Error {
     }
 }
 
-/// Writes an event-log row for a change the actor made, and marks the actor active.
+/// A line of the feed for a change the actor made (see [`feed_line`]); marks the actor active.
 pub(crate) fn log(
     conn: &Connection,
     actor: &Actor,
@@ -504,18 +504,12 @@ pub(crate) fn log(
     now: i64,
 ) -> Result<Event> {
     store::agents::touch(conn, &actor.agent_id, now)?;
-    insert_event(
-        conn,
-        event_type,
-        message,
-        Some(&actor.agent_id),
-        task_id,
-        now,
-    )
+    feed_line(event_type, message, Some(&actor.agent_id), task_id, now)
 }
 
-pub(crate) fn insert_event(
-    conn: &Connection,
+/// A new line of the feed. Announced as `DomainEvent::EventLogged`, it is written by the writer
+/// with its place in the change log (its seq), in the same transaction as the change it tells.
+pub(crate) fn feed_line(
     event_type: EventType,
     message: String,
     agent_id: Option<&str>,
@@ -531,7 +525,6 @@ pub(crate) fn insert_event(
         timestamp: now,
         seq: None,
     };
-    store::events::insert(conn, &event)?;
     Ok(event)
 }
 

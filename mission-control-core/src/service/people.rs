@@ -153,8 +153,7 @@ impl MissionControl {
                         Some(a) => agents::display_name(conn, &a.agent_id)?,
                         None => "The operator".to_owned(),
                     };
-                    let event = super::insert_event(
-                        conn,
+                    let event = super::feed_line(
                         EventType::AgentUpdated,
                         format!("{who} renamed {} to {}", before.name, card.name),
                         actor.as_ref().map(|a| a.agent_id.as_str()),

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::store::Connection;
 
-use super::{Actor, MissionControl, insert_event};
+use super::{Actor, MissionControl, feed_line};
 use crate::bus::DomainEvent;
 use crate::domain::{Agent, AgentStatus, EventType, now_millis};
 use crate::error::Result;
@@ -145,8 +145,7 @@ impl MissionControl {
                 agent.last_active = agent.last_active.max(now);
                 agents::update(conn, &agent)?;
                 let message = format!("{} is back online", agent.name);
-                let event = insert_event(
-                    conn,
+                let event = feed_line(
                     EventType::AgentStatusChanged,
                     message,
                     Some(&agent.id),
@@ -201,8 +200,7 @@ impl MissionControl {
                     agents::update(conn, &agent)?;
                     let message =
                         format!("{} went offline: no sign of life for {minutes}", agent.name);
-                    let event = insert_event(
-                        conn,
+                    let event = feed_line(
                         EventType::AgentStatusChanged,
                         message,
                         Some(&agent.id),

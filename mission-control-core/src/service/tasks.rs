@@ -84,8 +84,10 @@ impl MissionControl {
                     ensure_unblocked(conn, &task.id, new.blocked_by.as_slice())?;
                 }
                 tasks::insert(conn, &task)?;
-                tasks::set_blockers(conn, &task.id, new.blocked_by.as_slice())?;
-                task = reload(conn, &task.id)?;
+                if !task.blocked_by.is_empty() {
+                    tasks::set_blockers(conn, &task.id, &task.blocked_by)?;
+                    settle_blockers(conn, &mut task)?;
+                }
                 let who = agents::display_name(conn, &actor.agent_id)?;
                 let message = format!("{who} created task {}", quoted(&task.title));
                 let event = log(
@@ -299,12 +301,8 @@ pub(crate) fn check_version(task: &Task, expected: Option<&ExpectedVersions>) ->
     }
 }
 
-pub(crate) fn reload(conn: &Connection, id: &str) -> Result<Task> {
-    tasks::get(conn, id)?.ok_or_else(|| not_found("task", id))
-}
-
 /// Writes `after` as the next version of `before`, by `actor` (`None`: the server itself);
-/// the task as read back.
+/// the task as stored. Whatever is not a column (its blockers) must be written already.
 pub(crate) fn save(
     conn: &Connection,
     before: &Task,
@@ -316,7 +314,21 @@ pub(crate) fn save(
     after.updated_at = now.max(before.updated_at);
     after.updated_by = actor.map(|a| a.agent_id.clone());
     tasks::update(conn, &after)?;
-    reload(conn, &after.id)
+    if after.blocked_by == before.blocked_by {
+        after.blocked = before.blocked;
+    } else {
+        settle_blockers(conn, &mut after)?;
+    }
+    Ok(after)
+}
+
+/// `blockedBy` as a task is read back (in id order, once each) and `blocked` from its
+/// blockers as they stand, without reading the task itself again.
+fn settle_blockers(conn: &Connection, task: &mut Task) -> Result<()> {
+    task.blocked_by.sort();
+    task.blocked_by.dedup();
+    task.blocked = tasks::any_unfinished(conn, &task.blocked_by)?;
+    Ok(())
 }
 
 fn ensure_agent_exists(conn: &Connection, agent: &AgentId) -> Result<()> {

@@ -151,15 +151,10 @@ impl MissionControl {
         self.authorize(&signed).await
     }
 
-    /// Checks a token's signature and expiry only: no database read, nothing stored.
+    /// Checks a token's signature and expiry only: no database read; only a good signature is
+    /// remembered (see [`crate::credentials`]), so junk stores nothing.
     pub fn check_signature(&self, token: &str) -> Result<SignedToken> {
-        let claims = self.inner.keys.decode(token)?;
-        Ok(SignedToken {
-            id: sha256_hex(&claims.jti),
-            token_hash: sha256_hex(token),
-            agent_id: claims.sub,
-            expires_at: claims.exp.saturating_mul(1000),
-        })
+        self.inner.keys.check(token, now_millis())
     }
 
     /// Checks that a signed token has not been revoked; who it acts as. Counts as a sign of

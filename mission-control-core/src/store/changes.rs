@@ -97,7 +97,12 @@ pub(crate) struct Bounds {
 /// older than `before`, so a clock that stepped back cannot leave a hole that a resuming
 /// client would silently skip). Reads only the rows it forgets.
 pub(crate) fn sweep(conn: &Connection, bounds: Bounds) -> Result<usize> {
-    const BY_AGE: Sql = Sql::new("SELECT MAX(seq) FROM changes WHERE created_at < ?1");
+    // The newest feed line older than `before`, by the feed's timestamp index: every write logs
+    // one, with the same clock reading as its changes, so the changes up to its seq are older too.
+    const BY_AGE: Sql = Sql::new(
+        "SELECT seq FROM events WHERE timestamp < ?1 AND seq IS NOT NULL \
+         ORDER BY timestamp DESC, id DESC LIMIT 1",
+    );
     const BYTES_UP_TO: Sql = Sql::new(
         "SELECT CAST(COALESCE(SUM(octet_length(payload)), 0) AS BIGINT) FROM changes \
          WHERE seq <= ?1",

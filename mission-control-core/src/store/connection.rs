@@ -140,6 +140,19 @@ impl Connection {
         }
     }
 
+    /// One fixed statement without parameters or results, run again and again (`SAVEPOINT job`,
+    /// `COMMIT`): on SQLite prepared once and kept, which spares parsing it every time.
+    pub fn control(&self, text: &'static str) -> Result<()> {
+        match self {
+            Connection::Sqlite(conn) => conn
+                .prepare_cached(text)
+                .and_then(|mut statement| statement.raw_execute())
+                .map(|_| ())
+                .map_err(crate::error::Error::from_sqlite),
+            Connection::Postgres(conn) => conn.batch(text),
+        }
+    }
+
     /// Starts a read transaction that sees one moment of the board.
     pub fn begin_read(&self) -> Result<()> {
         self.batch(match self {

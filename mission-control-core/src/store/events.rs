@@ -84,13 +84,6 @@ pub(crate) fn insert(conn: &Connection, event: &Event) -> Result<()> {
     Ok(())
 }
 
-/// Records the `seq` of the event's `event.new` change.
-pub(crate) fn set_seq(conn: &Connection, id: &str, seq: i64) -> Result<()> {
-    const SQL: Sql = Sql::new("UPDATE events SET seq = ?2 WHERE id = ?1");
-    conn.execute(&SQL, params![id, seq])?;
-    Ok(())
-}
-
 pub(crate) fn list(conn: &Connection, query: EventQuery) -> Result<EventPage> {
     const AFTER: Sql = Sql::new(concat!(
         "SELECT ",

@@ -50,6 +50,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "0007_people",
         include_str!("../../../migrations/sqlite/0007_people.sql"),
     ),
+    (
+        8,
+        "0008_leaner_writes",
+        include_str!("../../../migrations/sqlite/0008_leaner_writes.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -72,6 +77,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "0007_people",
         include_str!("../../../migrations/postgres/0007_people.sql"),
+    ),
+    (
+        8,
+        "0008_leaner_writes",
+        include_str!("../../../migrations/postgres/0008_leaner_writes.sql"),
     ),
 ];
 

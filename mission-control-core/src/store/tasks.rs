@@ -256,6 +256,17 @@ pub(crate) fn set_blockers(conn: &Connection, task_id: &str, blockers: &[String]
     Ok(())
 }
 
+/// Whether any of `ids` is a task that is not done.
+pub(crate) fn any_unfinished(conn: &Connection, ids: &[String]) -> Result<bool> {
+    const SQL: Sql = Sql::new("SELECT 1 FROM tasks WHERE id = ?1 AND status != 'done'");
+    for id in ids {
+        if conn.exists(&SQL, params![id])? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Of `ids`, those that are not tasks.
 pub(crate) fn missing(conn: &Connection, ids: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();

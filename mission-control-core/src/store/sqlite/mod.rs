@@ -70,6 +70,11 @@ pub(crate) fn open(path: &Path, create: bool, wal_max_bytes: u64) -> Result<supe
     let limit = i64::try_from(wal_max_bytes.max(wal::MIN_WAL_MAX_BYTES)).unwrap_or(i64::MAX);
     conn.pragma_update(None, "journal_size_limit", limit)
         .map_err(Error::from_sqlite)?;
+    // Each write job runs in a savepoint, whose statement journal (the pages as they were before
+    // the job) SQLite otherwise writes to a temporary file: four times the bytes the WAL takes
+    // per write, for an undo record that never outlives the transaction. Kept in memory instead.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(Error::from_sqlite)?;
     let conn = super::Connection::Sqlite(conn);
     super::migrate::apply(&conn).map_err(damaged)?;
     Ok(conn)
