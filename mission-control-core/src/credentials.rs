@@ -5,6 +5,7 @@
 //! The `auth_tokens` row is keyed by SHA-256 of the `jti` and holds SHA-256 of the whole token:
 //! the database never holds a usable token, and a token is valid only while its row exists.
 
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -71,7 +72,11 @@ pub(crate) struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    check: String,
 }
+
+/// What [`JwtKeys::check`] signs.
+const KEY_CHECK_TEXT: &[u8] = b"mission-control signing key check";
 
 impl JwtKeys {
     pub fn new(secret: &[u8]) -> Result<Self> {
@@ -84,11 +89,22 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret)
+            .map_err(|e| Error::Internal(format!("cannot key a MAC: {e}")))?;
+        mac.update(KEY_CHECK_TEXT);
+        let check = hex(&mac.finalize().into_bytes());
         Ok(JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            check,
         })
+    }
+
+    /// Tells two keys apart without showing either: hex HMAC-SHA256 of a fixed text under
+    /// the key. Says no more about the key than any token it signed does.
+    pub fn check(&self) -> &str {
+        &self.check
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String> {
@@ -111,8 +127,16 @@ impl JwtKeys {
 
 /// Hex SHA-256 of `data`: how tokens are identified in storage and on the bus.
 pub fn sha256_hex(data: &str) -> String {
-    let digest = Sha256::digest(data.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(data.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `text` looks like [`sha256_hex`]'s output: 64 lowercase hex digits.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Compares two secrets in time that depends only on their lengths.

@@ -11,6 +11,22 @@
 //! and the edges to it along), and a file that breaks the rules was made by hand or by a tool
 //! with a bug, which is better said at once than found later. Rows whose id the board already
 //! has are left as they are (`skipped`), so importing the same file twice adds nothing.
+//!
+//! Moving a board (SQLite to PostgreSQL, say) is an export and an import into a new board, so
+//! what makes the board the same board survives: ids, the feed's order, and its agents'
+//! tokens.
+//! - The feed's lines keep their seqs, moved up past everything this board has logged (by
+//!   nothing on a board that has logged nothing): the writer sets that many seqs aside, so the
+//!   lines keep their order among themselves, come after this board's own, and every change
+//!   made afterwards comes after them. A client that was up to date with the old board
+//!   resumes on a new one with nothing missed; one that was behind is told to reload (the
+//!   changes themselves are not carried: the lines are).
+//! - Tokens (the command line's export only) are carried as their records, digests only, and
+//!   only into a board that signs with the same key: the file's
+//!   [`BoardExport::signing_key_check`] must be this board's, or the file is refused naming
+//!   `signingKeyCheck` (leave the tokens out to import without them). A token revoked here,
+//!   or in the file, is never added: revocations are remembered until the token would have
+//!   expired, and a revocation in the file revokes the token here too.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,12 +35,16 @@ use serde::Serialize;
 use super::MissionControl;
 use super::blockers::in_a_cycle;
 use super::export::{BoardExport, EXPORT_FORMAT, EXPORT_VERSION};
+use crate::bus::DomainEvent;
+use crate::credentials::is_sha256_hex;
 use crate::domain::{
-    Agent, AgentId, AgentName, AvatarColor, Comment, CommentText, Event, LATEST_TIME_MS, Tags,
-    Task, TaskDescription, TaskId, TaskRefs, TaskTitle, is_record_id,
+    Agent, AgentId, AgentName, AvatarColor, Comment, CommentText, Event, LATEST_TIME_MS,
+    RevokedToken, Tags, Task, TaskDescription, TaskId, TaskRefs, TaskTitle, TokenRecord,
+    is_record_id, now_millis,
 };
 use crate::error::{Error, FieldError, Result};
-use crate::store::{Connection, Sql, agents, comments, events, params, tasks};
+use crate::store::writer::Seqs;
+use crate::store::{Connection, Sql, agents, comments, events, params, tasks, tokens};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -34,7 +54,15 @@ pub struct ImportReport {
     pub tasks: usize,
     pub comments: usize,
     pub events: usize,
-    /// Rows whose id the board already had: left as they were.
+    /// Tokens added (their records: digests only).
+    pub tokens: usize,
+    /// Revocations the file brought that the board did not know.
+    pub revoked_tokens: usize,
+    /// How far the imported feed lines' seqs were moved up (0: kept as they were); `None`
+    /// when no line brought a seq.
+    pub seq_shift: Option<i64>,
+    /// Rows whose id the board already had (left as they were), and tokens not added because
+    /// they were revoked or have expired.
     pub skipped: usize,
 }
 
@@ -44,11 +72,16 @@ const MAX_PROBLEMS: usize = 20;
 /// The longest line of the feed accepted (the board's own are under 500 characters).
 const EVENT_MESSAGE_MAX_CHARS: usize = 1_000;
 
+/// The largest seq a board hands out: the largest whole number a JavaScript client reads
+/// exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SEQ: i64 = (1 << 53) - 1;
+
 impl MissionControl {
     /// Adds an export's rows to this board, in one transaction, once every row has passed the
     /// API's rules (see the module's documentation); rows whose id exists are skipped. Claims
     /// do not survive an import (leases are dropped), an agent whose name is taken gets its id
-    /// appended, and imported events keep their text and time but no seq. Nothing is
+    /// appended, imported events keep their text, time and the order of their seqs, and tokens
+    /// come only with the same signing key (see the module's documentation). Nothing is
     /// announced: import into a board no server is serving.
     pub async fn import(&self, export: BoardExport) -> Result<ImportReport> {
         if export.format != EXPORT_FORMAT || export.version != EXPORT_VERSION {
@@ -57,9 +90,29 @@ impl MissionControl {
                 format!("not a {EXPORT_FORMAT} file of version {EXPORT_VERSION}"),
             ));
         }
+        let has_tokens = export.tokens.as_ref().is_some_and(|t| !t.is_empty());
+        if has_tokens && export.signing_key_check.as_deref() != Some(self.signing_key_check()) {
+            return Err(Error::field(
+                "signingKeyCheck",
+                "the file's tokens were signed with another key than this board's \
+                 (JWT_SECRET): they would not be accepted here",
+            ));
+        }
         let rows = Rows::check(export)?;
-        self.write(move |conn| Ok((rows.add_to(conn)?, vec![])))
-            .await
+        let (report, revoked) = self
+            .write_with_seqs(move |conn, seqs| {
+                let (report, revoked) = rows.add_to(conn, seqs, now_millis())?;
+                let published = revoked
+                    .iter()
+                    .map(|h| DomainEvent::TokenRevoked {
+                        token_hash: h.clone(),
+                    })
+                    .collect();
+                Ok(((report, revoked), published))
+            })
+            .await?;
+        self.forget_verified(&revoked);
+        Ok(report)
     }
 }
 
@@ -135,24 +188,46 @@ fn record_id(id: &str, like: &str) -> Result<String, String> {
     }
 }
 
+fn sha256_hex(text: &str) -> Result<String, String> {
+    if is_sha256_hex(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("must be 64 lowercase hex digits (a SHA-256)".into())
+    }
+}
+
 /// An export's rows once each has passed the rules that need no database, as the API would
 /// store them (titles trimmed, tags de-duplicated, claims dropped).
 struct Rows {
+    /// The change log's position the file was taken at: how many seqs its lines span.
+    seq: i64,
     agents: Vec<Agent>,
     tasks: Vec<Task>,
     comments: Vec<Comment>,
     events: Vec<Event>,
+    tokens: Vec<TokenRecord>,
+    revoked_tokens: Vec<RevokedToken>,
 }
 
 impl Rows {
     fn check(export: BoardExport) -> Result<Rows> {
         let mut p = Problems::default();
         let mut rows = Rows {
+            seq: export.seq,
             agents: Vec::new(),
             tasks: Vec::new(),
             comments: Vec::new(),
             events: Vec::new(),
+            tokens: Vec::new(),
+            revoked_tokens: Vec::new(),
         };
+        if !(0..=MAX_SEQ).contains(&export.seq) {
+            p.push(
+                "seq".into(),
+                format!("must be a whole number from 0 to {MAX_SEQ}"),
+            );
+        }
+        let mut seqs_seen = HashSet::new();
         for (index, agent) in export.agents.into_iter().enumerate() {
             let at = Row {
                 section: "agents",
@@ -217,8 +292,24 @@ impl Rows {
                 ),
                 p.check(&at, "timestamp", time(event.timestamp)),
             );
-            if let (Some(id), Some(message), Some(agent_id), Some(task_id), Some(timestamp)) =
-                checked
+            let seq = p.check(
+                &at,
+                "seq",
+                match event.seq {
+                    Some(seq) if !(1..=export.seq).contains(&seq) => Err(format!(
+                        "must be a whole number from 1 to the file's seq ({})",
+                        export.seq
+                    )),
+                    Some(seq) if !seqs_seen.insert(seq) => {
+                        Err(format!("another line of the file has the seq {seq}"))
+                    }
+                    seq => Ok(seq),
+                },
+            );
+            if let (
+                (Some(id), Some(message), Some(agent_id), Some(task_id), Some(timestamp)),
+                Some(seq),
+            ) = (checked, seq)
             {
                 rows.events.push(Event {
                     id,
@@ -227,16 +318,44 @@ impl Rows {
                     agent_id,
                     task_id,
                     timestamp,
-                    seq: None,
+                    seq,
                 });
+            }
+        }
+        for (index, token) in export.tokens.into_iter().flatten().enumerate() {
+            let at = Row {
+                section: "tokens",
+                index,
+            };
+            if let Some(token) = check_token(&mut p, &at, token) {
+                rows.tokens.push(token);
+            }
+        }
+        for (index, revoked) in export.revoked_tokens.into_iter().flatten().enumerate() {
+            let at = Row {
+                section: "revokedTokens",
+                index,
+            };
+            let checked = (
+                p.check(&at, "id", sha256_hex(&revoked.id)),
+                p.check(&at, "expiresAt", time(revoked.expires_at)),
+            );
+            if let (Some(id), Some(expires_at)) = checked {
+                rows.revoked_tokens.push(RevokedToken { id, expires_at });
             }
         }
         p.finish()?;
         Ok(rows)
     }
 
-    /// Checks the rows against the board and adds them, inside the write.
-    fn add_to(self, conn: &Connection) -> Result<ImportReport> {
+    /// Checks the rows against the board and adds them, inside the write; the report, and
+    /// the hashes of the tokens the file's revocations revoked here.
+    fn add_to(
+        self,
+        conn: &Connection,
+        seqs: &mut Seqs,
+        now: i64,
+    ) -> Result<(ImportReport, Vec<String>)> {
         let mut report = ImportReport::default();
         for mut agent in self.agents {
             if agents::exists(conn, &agent.id)? {
@@ -286,16 +405,109 @@ impl Rows {
             report.comments += 1;
         }
         p.finish()?;
+        let revoked = add_credentials(conn, self.tokens, self.revoked_tokens, now, &mut report)?;
+        let mut lines = Vec::with_capacity(self.events.len());
         for event in self.events {
             if events::exists(conn, &event.id)? {
                 report.skipped += 1;
                 continue;
             }
-            events::insert(conn, &event)?;
-            report.events += 1;
+            lines.push(event);
         }
-        Ok(report)
+        if lines.iter().any(|e| e.seq.is_some()) {
+            let shift = seqs.reserve(conn, self.seq)?;
+            if shift > MAX_SEQ - self.seq {
+                return Err(Error::field(
+                    "seq",
+                    "this board's change log is too far along to take the file's seqs",
+                ));
+            }
+            for line in &mut lines {
+                line.seq = line.seq.map(|seq| seq + shift);
+            }
+            report.seq_shift = Some(shift);
+        }
+        for line in &lines {
+            events::insert(conn, line)?;
+        }
+        report.events = lines.len();
+        Ok((report, revoked))
     }
+}
+
+/// Adds the file's revocations (revoking here what they name) and then its tokens, but none
+/// that is revoked, expired, or already here; the hashes of the tokens revoked here.
+fn add_credentials(
+    conn: &Connection,
+    records: Vec<TokenRecord>,
+    revocations: Vec<RevokedToken>,
+    now: i64,
+    report: &mut ImportReport,
+) -> Result<Vec<String>> {
+    let mut revoked = Vec::new();
+    for revocation in &revocations {
+        if let Some(hash) = tokens::delete(conn, &revocation.id)? {
+            revoked.push(hash);
+        }
+        if tokens::remember_revoked(conn, revocation)? {
+            report.revoked_tokens += 1;
+        }
+    }
+    let mut p = Problems::default();
+    for (index, token) in records.iter().enumerate() {
+        if token.expires_at <= now
+            || tokens::exists(conn, &token.id)?
+            || tokens::is_revoked(conn, &token.id)?
+        {
+            report.skipped += 1;
+            continue;
+        }
+        if !agents::exists(conn, &token.agent_id)? {
+            let at = Row {
+                section: "tokens",
+                index,
+            };
+            p.push(
+                at.field("agentId"),
+                "names no agent of the board or the file",
+            );
+            continue;
+        }
+        tokens::insert_record(conn, token)?;
+        report.tokens += 1;
+    }
+    p.finish()?;
+    Ok(revoked)
+}
+
+fn check_token(p: &mut Problems, at: &Row, token: TokenRecord) -> Option<TokenRecord> {
+    let checked = (
+        p.check(at, "id", sha256_hex(&token.id)),
+        p.check(at, "agentId", agent_id(&token.agent_id)),
+        p.check(at, "tokenHash", sha256_hex(&token.token_hash)),
+        p.check(at, "createdAt", time(token.created_at)),
+        p.check(at, "expiresAt", time(token.expires_at)),
+        p.check(at, "lastUsedAt", token.last_used_at.map(time).transpose()),
+    );
+    let (
+        Some(id),
+        Some(agent_id),
+        Some(token_hash),
+        Some(created_at),
+        Some(expires_at),
+        Some(last_used_at),
+    ) = checked
+    else {
+        return None;
+    };
+    Some(TokenRecord {
+        id,
+        agent_id,
+        token_hash,
+        created_at,
+        expires_at,
+        last_used_at,
+    })
 }
 
 fn check_agent(p: &mut Problems, at: &Row, agent: Agent) -> Option<Agent> {

@@ -45,6 +45,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "0006_bounded_storage",
         include_str!("../../../migrations/sqlite/0006_bounded_storage.sql"),
     ),
+    (
+        7,
+        "0007_revoked_tokens",
+        include_str!("../../../migrations/sqlite/0007_revoked_tokens.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -62,6 +67,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "0006_bounded_storage",
         include_str!("../../../migrations/postgres/0006_bounded_storage.sql"),
+    ),
+    (
+        7,
+        "0007_revoked_tokens",
+        include_str!("../../../migrations/postgres/0007_revoked_tokens.sql"),
     ),
 ];
 
