@@ -446,11 +446,11 @@ fn add_credentials(
 ) -> Result<Vec<String>> {
     let mut revoked = Vec::new();
     for revocation in &revocations {
-        if let Some(hash) = tokens::delete(conn, &revocation.id)? {
-            revoked.push(hash);
-        }
         if tokens::remember_revoked(conn, revocation)? {
             report.revoked_tokens += 1;
+        }
+        if let Some(hash) = tokens::delete(conn, &revocation.id)? {
+            revoked.push(hash);
         }
     }
     let mut p = Problems::default();
