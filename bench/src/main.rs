@@ -10,13 +10,14 @@
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
 //! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread, sustained,
-//! claims, attack. `--attacks` runs some of the attack scenario's attacks only (see `attack`).
+//! claims, attack, postgres (beside SQLite; see `postgres`). `--attacks` runs some of the attack scenario's attacks only (see `attack`).
 
 mod attack;
 mod claims;
 mod http;
 mod live;
 mod mcp;
+mod postgres;
 mod server;
 mod socket;
 mod stats;
@@ -36,7 +37,7 @@ use crate::stats::Samples;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const SCENARIOS: [&str; 12] = [
+const SCENARIOS: [&str; 13] = [
     "create",
     "update",
     "list",
@@ -49,6 +50,7 @@ const SCENARIOS: [&str; 12] = [
     "sustained",
     claims::SCENARIO,
     attack::SCENARIO,
+    postgres::SCENARIO,
 ];
 
 /// How much of everything: the full run, or a smoke run under 30 seconds.
@@ -336,6 +338,9 @@ async fn run(args: Args) -> Res<()> {
     }
     if wants(claims::SCENARIO) {
         claims::run(&plan, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants(postgres::SCENARIO) {
+        postgres::run(&plan, &bin, tmp.path(), &mut report).await?;
     }
     if wants(attack::SCENARIO) {
         attack::run(&plan, &bin, tmp.path(), &args.attacks, &mut report).await?;
