@@ -24,6 +24,16 @@ pub struct Commits {
     pub failed: usize,
 }
 
+impl Commits {
+    /// Adds another run of the same configuration.
+    pub fn add(&mut self, other: Commits) {
+        self.jobs += other.jobs;
+        self.elapsed += other.elapsed;
+        self.batches.merge(other.batches);
+        self.failed += other.failed;
+    }
+}
+
 /// A payload the size of a created task's change.
 const PAYLOAD_BYTES: usize = 600;
 

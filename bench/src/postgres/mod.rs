@@ -201,7 +201,7 @@ async fn advisory_lock(plan: &Plan, cluster: &Cluster, report: &mut Report) -> R
     let time = if plan.quick {
         Duration::from_secs(1)
     } else {
-        Duration::from_secs(3)
+        Duration::from_secs(6)
     };
     // (writers, jobs per group commit, with the lock)
     const RUNS: [(usize, usize, bool); 5] = [
@@ -211,11 +211,22 @@ async fn advisory_lock(plan: &Plan, cluster: &Cluster, report: &mut Report) -> R
         (1, 16, true),
         (3, 16, true),
     ];
+    // In turns, a short run of each configuration per round, so that a machine whose load
+    // changes during the measurement weighs on every configuration alike.
+    let rounds: u32 = if plan.quick { 2 } else { 6 };
     let results = cluster::blocking(move || {
         lock::prepare(&url)?;
-        RUNS.iter()
-            .map(|&(writers, batch, with)| lock::group_commits(&url, writers, batch, with, time))
-            .collect::<Res<Vec<_>>>()
+        let mut results: Vec<Option<lock::Commits>> = RUNS.iter().map(|_| None).collect();
+        for _ in 0..rounds {
+            for (&(writers, batch, with), total) in RUNS.iter().zip(&mut results) {
+                let run = lock::group_commits(&url, writers, batch, with, time / rounds)?;
+                match total {
+                    Some(total) => total.add(run),
+                    None => *total = Some(run),
+                }
+            }
+        }
+        Ok(results.into_iter().flatten().collect::<Vec<_>>())
     })
     .await?;
     drop(database);
