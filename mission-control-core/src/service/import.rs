@@ -28,6 +28,9 @@
 //!   or in the file, is never added: revocations are remembered until the token would have
 //!   expired, and a revocation in the file revokes the token here too.
 
+mod credentials;
+mod rows;
+
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
@@ -36,15 +39,15 @@ use super::MissionControl;
 use super::blockers::in_a_cycle;
 use super::export::{BoardExport, EXPORT_FORMAT, EXPORT_VERSION};
 use crate::bus::DomainEvent;
-use crate::credentials::is_sha256_hex;
 use crate::domain::{
-    Agent, AgentId, AgentName, AvatarColor, Comment, CommentText, Event, LATEST_TIME_MS,
-    RevokedToken, Tags, Task, TaskDescription, TaskId, TaskRefs, TaskTitle, TokenRecord,
-    is_record_id, now_millis,
+    Agent, AgentId, AgentName, Comment, CommentText, Event, LATEST_TIME_MS, RevokedToken, Task,
+    TaskId, TaskRefs, TokenRecord, is_record_id, now_millis,
 };
 use crate::error::{Error, FieldError, Result};
 use crate::store::writer::Seqs;
-use crate::store::{Connection, Sql, agents, comments, events, params, tasks, tokens};
+use crate::store::{Connection, Sql, agents, comments, events, params, tasks};
+use credentials::{add_credentials, check_token, sha256_hex};
+use rows::{check_agent, check_task};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -185,14 +188,6 @@ fn record_id(id: &str, like: &str) -> Result<String, String> {
             "must be 1 to {} lowercase letters, digits or '-' (like {like}-0192...)",
             TaskId::MAX_CHARS
         ))
-    }
-}
-
-fn sha256_hex(text: &str) -> Result<String, String> {
-    if is_sha256_hex(text) {
-        Ok(text.to_owned())
-    } else {
-        Err("must be 64 lowercase hex digits (a SHA-256)".into())
     }
 }
 
@@ -433,190 +428,6 @@ impl Rows {
         report.events = lines.len();
         Ok((report, revoked))
     }
-}
-
-/// Adds the file's revocations (revoking here what they name) and then its tokens, but none
-/// that is revoked, expired, or already here; the hashes of the tokens revoked here.
-fn add_credentials(
-    conn: &Connection,
-    records: Vec<TokenRecord>,
-    revocations: Vec<RevokedToken>,
-    now: i64,
-    report: &mut ImportReport,
-) -> Result<Vec<String>> {
-    let mut revoked = Vec::new();
-    for revocation in &revocations {
-        if tokens::remember_revoked(conn, revocation)? {
-            report.revoked_tokens += 1;
-        }
-        if let Some(hash) = tokens::delete(conn, &revocation.id)? {
-            revoked.push(hash);
-        }
-    }
-    let mut p = Problems::default();
-    for (index, token) in records.iter().enumerate() {
-        if token.expires_at <= now
-            || tokens::exists(conn, &token.id)?
-            || tokens::is_revoked(conn, &token.id)?
-        {
-            report.skipped += 1;
-            continue;
-        }
-        if !agents::exists(conn, &token.agent_id)? {
-            let at = Row {
-                section: "tokens",
-                index,
-            };
-            p.push(
-                at.field("agentId"),
-                "names no agent of the board or the file",
-            );
-            continue;
-        }
-        tokens::insert_record(conn, token)?;
-        report.tokens += 1;
-    }
-    p.finish()?;
-    Ok(revoked)
-}
-
-fn check_token(p: &mut Problems, at: &Row, token: TokenRecord) -> Option<TokenRecord> {
-    let checked = (
-        p.check(at, "id", sha256_hex(&token.id)),
-        p.check(at, "agentId", agent_id(&token.agent_id)),
-        p.check(at, "tokenHash", sha256_hex(&token.token_hash)),
-        p.check(at, "createdAt", time(token.created_at)),
-        p.check(at, "expiresAt", time(token.expires_at)),
-        p.check(at, "lastUsedAt", token.last_used_at.map(time).transpose()),
-    );
-    let (
-        Some(id),
-        Some(agent_id),
-        Some(token_hash),
-        Some(created_at),
-        Some(expires_at),
-        Some(last_used_at),
-    ) = checked
-    else {
-        return None;
-    };
-    Some(TokenRecord {
-        id,
-        agent_id,
-        token_hash,
-        created_at,
-        expires_at,
-        last_used_at,
-    })
-}
-
-fn check_agent(p: &mut Problems, at: &Row, agent: Agent) -> Option<Agent> {
-    let checked = (
-        p.check(at, "id", agent_id(&agent.id)),
-        p.check(at, "name", AgentName::parse(&agent.name)),
-        p.check(at, "lastActive", time(agent.last_active)),
-        p.check(
-            at,
-            "avatarColor",
-            agent
-                .avatar_color
-                .as_deref()
-                .map(|c| AvatarColor::parse(c).map(|c| c.as_str().to_owned()))
-                .transpose(),
-        ),
-    );
-    let (Some(id), Some(name), Some(last_active), Some(avatar_color)) = checked else {
-        return None;
-    };
-    Some(Agent {
-        id,
-        name: name.as_str().to_owned(),
-        role: agent.role,
-        status: agent.status,
-        last_active,
-        avatar_color,
-    })
-}
-
-fn check_task(p: &mut Problems, at: &Row, task: Task) -> Option<Task> {
-    let version = if (1..=Task::MAX_VERSION).contains(&task.version) {
-        Ok(task.version)
-    } else {
-        Err(format!(
-            "must be a whole number from 1 to {}",
-            Task::MAX_VERSION
-        ))
-    };
-    let checked = (
-        p.check(at, "id", TaskId::parse(&task.id)),
-        p.check(at, "title", TaskTitle::parse(&task.title)),
-        p.check(
-            at,
-            "description",
-            task.description
-                .as_deref()
-                .map(TaskDescription::parse)
-                .transpose()
-                .map(Option::flatten),
-        ),
-        p.check(
-            at,
-            "assignedAgent",
-            optional_agent_id(task.assigned_agent.as_deref()),
-        ),
-        p.check(
-            at,
-            "createdBy",
-            optional_agent_id(task.created_by.as_deref()),
-        ),
-        p.check(
-            at,
-            "updatedBy",
-            optional_agent_id(task.updated_by.as_deref()),
-        ),
-        p.check(at, "tags", Tags::parse(task.tags)),
-        p.check(at, "version", version),
-        p.check(at, "blockedBy", TaskRefs::parse(task.blocked_by)),
-    );
-    let created_at = p.check(at, "createdAt", time(task.created_at));
-    let updated_at = p.check(at, "updatedAt", time(task.updated_at));
-    let (
-        (
-            Some(id),
-            Some(title),
-            Some(description),
-            Some(assigned_agent),
-            Some(created_by),
-            Some(updated_by),
-            Some(tags),
-            Some(version),
-            Some(blocked_by),
-        ),
-        Some(created_at),
-        Some(updated_at),
-    ) = (checked, created_at, updated_at)
-    else {
-        return None;
-    };
-    Some(Task {
-        id: id.into_string(),
-        title: title.as_str().to_owned(),
-        description: description.map(|d| d.as_str().to_owned()),
-        status: task.status,
-        assigned_agent,
-        priority: task.priority,
-        created_at,
-        updated_at,
-        created_by,
-        tags: tags.iter().map(str::to_owned).collect(),
-        version,
-        updated_by,
-        // Claims do not survive an import.
-        lease_expires_at: None,
-        lease_seconds: None,
-        blocked_by: blocked_by.as_slice().to_vec(),
-        blocked: false,
-    })
 }
 
 /// The rules that need the board, for the tasks the import adds (`ids`: theirs): assignees
