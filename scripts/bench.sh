@@ -5,6 +5,8 @@
 #   scripts/bench.sh --quick    # smoke run, under 30 seconds
 #   scripts/bench.sh --only create,fanout
 #   scripts/bench.sh --only attack --attacks blocker-flip,replays   # some of the attacks
+#   scripts/bench.sh --only postgres   # PostgreSQL beside SQLite: a throwaway cluster from
+#                                      # scripts/postgres.sh, or MISSION_CONTROL_BENCH_POSTGRES=<url>
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,7 +1,8 @@
 //! Agents racing for work: 64 registered agents, each with its own token and connection, call
 //! `POST /api/tasks/claim-next` back to back over a board of 1,000 `todo` tasks until there is
 //! nothing left to take. Claims per second and latency, and the check that matters: every task
-//! was claimed exactly once.
+//! was claimed exactly once. [`race`] runs the same race on any board (several processes of a
+//! PostgreSQL board among them).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -68,14 +69,33 @@ pub async fn run(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report) -> Re
     let tasks = if plan.quick { 200 } else { 1_000 };
     eprintln!("claim-next: {AGENTS} agents racing over {tasks} todo tasks");
     let server = Server::start(bin, &fresh_db(tmp, "claims")?).await?;
-    let operator = http::login(&server.base).await?;
-    let tokens = agents(&server.base, &operator, AGENTS).await?;
-    todo_tasks(&server.base, &operator, tasks).await?;
+    let label = format!("claim-next, {AGENTS} agents racing over {tasks} todo tasks");
+    race(report, &label, &[server.base.as_str()], tasks, &|| {
+        server.cpu_time()
+    })
+    .await?;
+    server.stop().await?;
+    Ok(())
+}
+
+/// The race on a board served by the servers at `bases` (agents spread over them), its row
+/// labelled `label`; `cpu` is the servers' CPU time so far.
+pub async fn race(
+    report: &mut Report,
+    label: &str,
+    bases: &[&str],
+    tasks: usize,
+    cpu: &dyn Fn() -> Duration,
+) -> Res<()> {
+    let first = *bases.first().ok_or("no server to race on")?;
+    let operator = http::login(first).await?;
+    let tokens = agents(first, &operator, AGENTS).await?;
+    todo_tasks(first, &operator, tasks).await?;
 
     let ready = Arc::new(tokio::sync::Barrier::new(AGENTS + 1));
     let mut workers = Vec::new();
-    for token in tokens {
-        let (ready, base) = (ready.clone(), server.base.clone());
+    for (i, token) in tokens.into_iter().enumerate() {
+        let (ready, base) = (ready.clone(), bases[i % bases.len()].to_owned());
         let c = http::client()?;
         workers.push(tokio::spawn(async move {
             let mut claimed = Vec::new();
@@ -112,7 +132,7 @@ pub async fn run(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report) -> Re
             (claimed, latencies, failures)
         }));
     }
-    let (server_cpu, own_cpu) = (server.cpu_time(), own_cpu_time());
+    let (server_cpu, own_cpu) = (cpu(), own_cpu_time());
     ready.wait().await;
     let started = Instant::now();
     let (mut claimed, mut latencies, mut failures) = (Vec::new(), Samples::default(), Vec::new());
@@ -124,7 +144,7 @@ pub async fn run(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report) -> Re
     }
     let elapsed = started.elapsed().max(Duration::from_micros(1));
     let calls = latencies.len().max(1) as f64;
-    let server_us = (server.cpu_time() - server_cpu).as_secs_f64() * 1e6 / calls;
+    let server_us = (cpu() - server_cpu).as_secs_f64() * 1e6 / calls;
     let own_us = (own_cpu_time() - own_cpu).as_secs_f64() * 1e6 / calls;
     let distinct: HashSet<&String> = claimed.iter().collect();
     let once = claimed.len() == tasks && distinct.len() == tasks && failures.is_empty();
@@ -138,7 +158,7 @@ pub async fn run(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report) -> Re
     let target = format!("each of {tasks} tasks claimed exactly once");
     let result = report.verdict(&target, once);
     report.rows.push(Row {
-        what: format!("claim-next, {AGENTS} agents racing over {tasks} todo tasks"),
+        what: label.to_owned(),
         clients: AGENTS.to_string(),
         requests: format!("{} claims, {} calls", claimed.len(), latencies.len()),
         throughput: format!(
@@ -152,6 +172,5 @@ pub async fn run(plan: &Plan, bin: &Path, tmp: &Path, report: &mut Report) -> Re
         target,
         result,
     });
-    server.stop().await?;
     Ok(())
 }

@@ -135,16 +135,32 @@ pub async fn run(
     max_requests: usize,
     max_time: Duration,
 ) -> Res<Run> {
+    run_spread(&[base], token, op, clients, max_requests, max_time).await
+}
+
+/// [`run`] with the clients spread over several servers of one board: client `w` talks to
+/// `bases[w % bases.len()]`.
+pub async fn run_spread(
+    bases: &[&str],
+    token: &str,
+    op: Op,
+    clients: usize,
+    max_requests: usize,
+    max_time: Duration,
+) -> Res<Run> {
     let next = Arc::new(AtomicUsize::new(0));
     let ready = Arc::new(tokio::sync::Barrier::new(clients + 1));
-    let base: Arc<str> = base.into();
+    let bases: Vec<Arc<str>> = bases.iter().map(|&b| b.into()).collect();
+    if bases.is_empty() {
+        return Err("no server to send requests to".into());
+    }
     let token: Arc<str> = token.into();
     let mut workers = Vec::with_capacity(clients);
     for w in 0..clients {
         let (next, ready, base, token, op) = (
             next.clone(),
             ready.clone(),
-            base.clone(),
+            bases[w % bases.len()].clone(),
             token.clone(),
             op.clone(),
         );

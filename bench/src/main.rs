@@ -10,7 +10,7 @@
 //! `--tmp` chooses where the databases go (default: the system's temp folder); a tmpfs such as
 //! /dev/shm takes the disk's fsync cost out of the figures, which helps to attribute a tail.
 //! Scenarios: create, update, list, events, fanout, startup, mcp, catchup, spread, sustained,
-//! claims, attack. `--attacks` runs some of the attack scenario's attacks only (see `attack`).
+//! claims, postgres (beside SQLite; see `postgres`), attack. `--attacks` runs some of the attack scenario's attacks only (see `attack`).
 
 mod attack;
 mod claims;
@@ -19,6 +19,7 @@ mod http;
 mod live;
 mod mcp;
 mod plan;
+mod postgres;
 mod reads;
 mod report;
 mod server;
@@ -140,6 +141,9 @@ async fn run(args: Args) -> Res<()> {
     }
     if wants(claims::SCENARIO) {
         claims::run(&plan, &bin, tmp.path(), &mut report).await?;
+    }
+    if wants(postgres::SCENARIO) {
+        postgres::run(&plan, &bin, tmp.path(), &mut report).await?;
     }
     if wants(attack::SCENARIO) {
         attack::run(&plan, &bin, tmp.path(), &args.attacks, &mut report).await?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::{attack, claims, live};
 
-pub const SCENARIOS: [&str; 12] = [
+pub const SCENARIOS: [&str; 13] = [
     "create",
     "update",
     "list",
@@ -18,6 +18,7 @@ pub const SCENARIOS: [&str; 12] = [
     live::SCENARIOS[1],
     "sustained",
     claims::SCENARIO,
+    crate::postgres::SCENARIO,
     attack::SCENARIO,
 ];
 

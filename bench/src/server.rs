@@ -76,6 +76,11 @@ impl Server {
             .env_remove("LOG_FORMAT")
             .envs(extra.iter().map(|(k, v)| (k, v)))
             .stderr(Stdio::from(stderr));
+        if extra.iter().any(|(k, _)| *k == "DATABASE_URL") {
+            // A PostgreSQL board: `db` only names the folder and the log, and its WAL is
+            // PostgreSQL's own to bound.
+            command.env_remove("DATABASE_PATH").env_remove("WAL_MAX_MB");
+        }
         let process = ServerProcess::spawn(command).await.map_err(|e| {
             let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
             format!("cannot start {}: {e}\n{log}", bin.display())

@@ -65,17 +65,23 @@ pub enum Command {
         /// The file to write; it must not exist.
         file: PathBuf,
     },
-    /// Write the whole board (agents, tasks, comments, the event log) as JSON.
+    /// Write the whole board (agents, tasks, comments, the event log, and the tokens' records:
+    /// digests, never a token) as JSON. To move a board, export it with its server stopped and
+    /// import the file into the new one.
     Export {
-        /// Write to this file instead of standard output.
+        /// Write to this file (readable by its owner only) instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
     /// Add the rows of a JSON export to the board (rows whose id exists are left as they are).
-    /// Stop the server first.
+    /// Stop the server first. The file's tokens keep working only where JWT_SECRET is the key
+    /// of the board the file came from; a file whose tokens another key signed is refused.
     Import {
         /// A file written by `export`.
         file: PathBuf,
+        /// Import everything but the tokens (the agents will need new ones).
+        #[arg(long)]
+        without_tokens: bool,
     },
     /// The board's MCP tools over stdio, for clients that launch a local process: every call
     /// goes to a running server's /mcp with the agent's token.

@@ -5,6 +5,7 @@
 //! the board's clock, which is the serving process's alone.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use mission_control_core::{
     AgentId, AgentName, AgentRole, AgentStatus, BoardExport, Error as CoreError, NewAgent,
@@ -44,44 +45,11 @@ pub async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("Backed up {} to {}", config.database, file.display());
             Ok(())
         }
-        Command::Export { output } => {
-            let mc = open(&config)?;
-            let export = mc.export().await.map_err(|e| e.to_string())?;
-            mc.shutdown().await;
-            let json = serde_json::to_vec_pretty(&export).map_err(|e| e.to_string())?;
-            match output {
-                Some(path) => std::fs::write(&path, json)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-                None => std::io::stdout()
-                    .write_all(&json)
-                    .map_err(|e| e.to_string())?,
-            }
-            Ok(())
-        }
-        Command::Import { file } => {
-            if let Some(path) = config.sqlite_path() {
-                ServerLock::ensure_free(path).map_err(|e| e.to_string())?;
-            }
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let export: BoardExport = serde_json::from_str(&text)
-                .map_err(|e| format!("{} is not an export: {e}", file.display()))?;
-            let mc = open(&config)?;
-            if mc.served_elsewhere().await.map_err(|e| e.to_string())? {
-                mc.shutdown().await;
-                return Err(
-                    "a server is already serving this board: stop every server process first"
-                        .into(),
-                );
-            }
-            let report = mc.import(export).await.map_err(|e| e.to_string())?;
-            mc.shutdown().await;
-            println!(
-                "Imported {} agents, {} tasks, {} comments, {} events ({} already there)",
-                report.agents, report.tasks, report.comments, report.events, report.skipped
-            );
-            Ok(())
-        }
+        Command::Export { output } => export(&config, output).await,
+        Command::Import {
+            file,
+            without_tokens,
+        } => import(&config, &file, without_tokens).await,
     }
 }
 
@@ -195,6 +163,103 @@ async fn agents(config: Config, action: AgentsCommand) -> Result<(), String> {
     };
     mc.shutdown().await;
     result.map_err(|e| e.to_string())
+}
+
+/// `export`: the board as JSON, on standard output or in a file only its owner can read (it
+/// holds the tokens' digests); a file says, on stderr, what the tokens need where it goes.
+async fn export(config: &Config, output: Option<PathBuf>) -> Result<(), String> {
+    let mc = open(config)?;
+    let export = mc.export().await.map_err(|e| e.to_string())?;
+    mc.shutdown().await;
+    let json = serde_json::to_vec_pretty(&export).map_err(|e| e.to_string())?;
+    let Some(path) = output else {
+        return std::io::stdout()
+            .write_all(&json)
+            .map_err(|e| e.to_string());
+    };
+    write_private(&path, &json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let tokens = export.tokens.as_ref().map_or(0, Vec::len);
+    eprintln!(
+        "Exported {} agents, {} tasks, {} comments, {} events and {tokens} tokens to {}.\n\
+         The tokens keep working on the board this file is imported into only if every process \
+         serving it has this board's signing key as JWT_SECRET: {}.",
+        export.agents.len(),
+        export.tasks.len(),
+        export.comments.len(),
+        export.events.len(),
+        path.display(),
+        provision::signing_key_origin(config),
+    );
+    Ok(())
+}
+
+/// `import`: a file of `export` into this board, with no server serving it.
+async fn import(config: &Config, file: &Path, without_tokens: bool) -> Result<(), String> {
+    if let Some(path) = config.sqlite_path() {
+        ServerLock::ensure_free(path).map_err(|e| e.to_string())?;
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mut export: BoardExport = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not an export: {e}", file.display()))?;
+    if without_tokens {
+        export.tokens = None;
+    }
+    let mc = open(config)?;
+    if mc.served_elsewhere().await.map_err(|e| e.to_string())? {
+        mc.shutdown().await;
+        return Err(
+            "a server is already serving this board: stop every server process first".into(),
+        );
+    }
+    let report = mc.import(export).await;
+    mc.shutdown().await;
+    let report = report.map_err(|e| match e {
+        CoreError::Validation(fields) if fields.iter().any(|f| f.field == "signingKeyCheck") => {
+            "the file's tokens were signed with another key than this board's JWT_SECRET, so \
+             they would not work here. Set JWT_SECRET, for this command and for every server \
+             process of this board, to the signing key of the board the file came from (the \
+             JWT_SECRET it ran with, or its data/jwt-secret file) and import again; or add \
+             --without-tokens to import the rest and give the agents new tokens. Nothing was \
+             imported."
+                .to_owned()
+        }
+        other => other.to_string(),
+    })?;
+    println!(
+        "Imported {} agents, {} tasks, {} comments, {} events, {} tokens, {} revocations \
+         ({} already there, revoked or expired)",
+        report.agents,
+        report.tasks,
+        report.comments,
+        report.events,
+        report.tokens,
+        report.revoked_tokens,
+        report.skipped
+    );
+    match report.seq_shift {
+        Some(0) => println!("The feed keeps its seqs."),
+        Some(shift) => println!(
+            "The feed keeps its order; its seqs come after this board's own (moved up by {shift})."
+        ),
+        None => {}
+    }
+    if report.tokens > 0 {
+        println!(
+            "The tokens work while every server process of this board has the JWT_SECRET this \
+             command ran with."
+        );
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
 }
 
 /// An instant for people: RFC 3339 in UTC, to the second.

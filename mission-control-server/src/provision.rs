@@ -141,6 +141,20 @@ pub fn existing(config: &Config) -> Result<Secrets, ProvisionError> {
     Ok(Secrets { jwt_secret })
 }
 
+/// Where the key that signs this board's tokens comes from, for people: `JWT_SECRET`, or the
+/// file it was generated into.
+pub fn signing_key_origin(config: &Config) -> String {
+    match (&config.jwt_secret, &config.database) {
+        (Some(_), _) | (None, Database::Postgres(_)) => {
+            "the JWT_SECRET this command ran with".into()
+        }
+        (None, Database::Sqlite(_)) => format!(
+            "the contents of {}",
+            config.data_dir.join(SIGNING_KEY_FILE).display()
+        ),
+    }
+}
+
 /// The admin password hash provisioned: `ADMIN_PASSWORD`'s, else the stored one (in the data
 /// folder, or on PostgreSQL in the database's settings). Start-up moves it into the operator's
 /// account, where sign-in reads it.

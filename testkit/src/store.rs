@@ -62,6 +62,17 @@ impl TestStore {
         }
     }
 
+    /// A fresh store on an SQLite file whatever the test command started: for a test that
+    /// needs both stores at once (moving a board from one to the other).
+    pub fn sqlite() -> TestStore {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        TestStore {
+            schema: None,
+            sqlite_file: dir.path().join(SQLITE_FILE),
+            dir,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.schema.is_some()
     }

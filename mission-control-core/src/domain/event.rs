@@ -35,7 +35,7 @@ pub struct Event {
     /// Epoch milliseconds.
     pub timestamp: i64,
     /// The event's place in the change log: `GET /api/events?after=<seq>` continues from it.
-    /// `null` only for events imported from another board.
+    /// `null` only for events imported from a file that gave them none.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub seq: Option<i64>,
 }

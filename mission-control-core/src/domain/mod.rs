@@ -44,7 +44,7 @@ pub use task_changes::{CreateTaskRequest, NewTask, TaskChanges, UpdateTaskReques
 pub(crate) use text::line as text_line;
 
 pub use fields::{Patch, whole_number};
-pub use token::{TokenInfo, TokenLifetime};
+pub use token::{RevokedToken, TokenInfo, TokenLifetime, TokenRecord};
 
 /// The last instant a timestamp on the wire may name: the latest a JavaScript `Date` holds
 /// (epoch milliseconds). Every time the board keeps lies between 0 and it.

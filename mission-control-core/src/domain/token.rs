@@ -19,6 +19,40 @@ pub struct TokenInfo {
     pub last_used_at: Option<i64>,
 }
 
+/// An issued token as the board keeps it, for moving it to another board with the
+/// command line's export: digests only, never the token. The token works on the board it is
+/// imported into as long as that board signs with the same key (`JWT_SECRET`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenRecord {
+    /// The token's id: hex SHA-256 of its `jti`.
+    pub id: String,
+    /// The agent the token acts as.
+    pub agent_id: String,
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub expires_at: i64,
+    /// Epoch milliseconds; `null` if never used.
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
+}
+
+/// A revoked token, remembered until it would have expired, so that no import brings it
+/// back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokedToken {
+    /// The token's id: hex SHA-256 of its `jti`.
+    pub id: String,
+    /// Epoch milliseconds.
+    pub expires_at: i64,
+}
+
 /// How long a minted agent token lives: 1 to 3650 days, a year by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenLifetime(u32);

@@ -1,13 +1,20 @@
 //! Getting the data out: a JSON export of the whole board (agents, tasks with their blockers,
 //! comments and the event log), which `import` (in `import.rs`) reads back, and an online
 //! backup of the SQLite file (safe while the server runs).
+//!
+//! The command line's export (`mission-control-server export`, [`MissionControl::export`])
+//! also carries what moving the board to another store needs for its agents' tokens to keep
+//! working there: each unexpired token's record (digests only, never a token), the remembered
+//! revocations, and a check of the signing key, so that the import can tell whether the board
+//! it goes into signs with the same key. The HTTP download leaves those three fields out: any
+//! signed-in caller may download the board, and token records are the operator's business.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::MissionControl;
-use crate::domain::{Agent, Comment, Event, Task, now_millis};
+use crate::domain::{Agent, Comment, Event, RevokedToken, Task, TokenRecord, now_millis};
 use crate::error::{Error, Result};
 use crate::store::TaskFilter;
 
@@ -34,11 +41,23 @@ pub struct BoardExport {
     pub tasks: Vec<Task>,
     pub comments: Vec<Comment>,
     pub events: Vec<Event>,
+    /// Only in the command line's export: hex HMAC-SHA256 of a fixed text under the key that
+    /// signed the tokens (`JWT_SECRET`), to check on import that the board signs with the same
+    /// key. Never the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key_check: Option<String>,
+    /// Only in the command line's export: every unexpired token (digests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<TokenRecord>>,
+    /// Only in the command line's export: tokens revoked, until they would have expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_tokens: Option<Vec<RevokedToken>>,
 }
 
 impl MissionControl {
-    /// The whole board in memory, from one consistent snapshot (for the command line; the
-    /// server streams the same sections page by page).
+    /// The whole board in memory, from one consistent snapshot, with its tokens' records (for
+    /// the command line; the server streams the same sections page by page, without the
+    /// tokens).
     pub async fn export(&self) -> Result<BoardExport> {
         let mut snapshot = self.read_board(TaskFilter::default()).await?;
         let agents = snapshot.agents().await?;
@@ -66,6 +85,7 @@ impl MissionControl {
             }
             events.extend(page);
         }
+        let (tokens, revoked_tokens) = snapshot.credentials(now_millis()).await?;
         Ok(BoardExport {
             format: EXPORT_FORMAT.into(),
             version: EXPORT_VERSION,
@@ -75,7 +95,16 @@ impl MissionControl {
             tasks,
             comments,
             events,
+            signing_key_check: Some(self.signing_key_check().to_owned()),
+            tokens: Some(tokens),
+            revoked_tokens: Some(revoked_tokens),
         })
+    }
+
+    /// Tells this board's signing key from another's without showing it (see
+    /// [`BoardExport::signing_key_check`]).
+    pub fn signing_key_check(&self) -> &str {
+        self.inner.keys.key_check()
     }
 
     /// Copies the database to `to` with SQLite's online backup: a consistent copy, taken

@@ -11,6 +11,25 @@
 //! and the edges to it along), and a file that breaks the rules was made by hand or by a tool
 //! with a bug, which is better said at once than found later. Rows whose id the board already
 //! has are left as they are (`skipped`), so importing the same file twice adds nothing.
+//!
+//! Moving a board (SQLite to PostgreSQL, say) is an export and an import into a new board, so
+//! what makes the board the same board survives: ids, the feed's order, and its agents'
+//! tokens.
+//! - The feed's lines keep their seqs, moved up past everything this board has logged (by
+//!   nothing on a board that has logged nothing): the writer sets that many seqs aside, so the
+//!   lines keep their order among themselves, come after this board's own, and every change
+//!   made afterwards comes after them. A client that was up to date with the old board
+//!   resumes on a new one with nothing missed; one that was behind is told to reload (the
+//!   changes themselves are not carried: the lines are).
+//! - Tokens (the command line's export only) are carried as their records, digests only, and
+//!   only into a board that signs with the same key: the file's
+//!   [`BoardExport::signing_key_check`] must be this board's, or the file is refused naming
+//!   `signingKeyCheck` (leave the tokens out to import without them). A token revoked here,
+//!   or in the file, is never added: revocations are remembered until the token would have
+//!   expired, and a revocation in the file revokes the token here too.
+
+mod credentials;
+mod rows;
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,12 +38,16 @@ use serde::Serialize;
 use super::MissionControl;
 use super::blockers::in_a_cycle;
 use super::export::{BoardExport, EXPORT_FORMAT, EXPORT_VERSION};
+use crate::bus::DomainEvent;
 use crate::domain::{
-    Agent, AgentId, AgentName, AvatarColor, Comment, CommentText, Event, LATEST_TIME_MS, Tags,
-    Task, TaskDescription, TaskId, TaskRefs, TaskTitle, is_record_id,
+    Agent, AgentId, AgentName, Comment, CommentText, Event, LATEST_TIME_MS, RevokedToken, Task,
+    TaskId, TaskRefs, TokenRecord, is_record_id, now_millis,
 };
 use crate::error::{Error, FieldError, Result};
+use crate::store::writer::Seqs;
 use crate::store::{Connection, Sql, agents, comments, events, params, tasks};
+use credentials::{add_credentials, check_token, sha256_hex};
+use rows::{check_agent, check_task};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -34,7 +57,15 @@ pub struct ImportReport {
     pub tasks: usize,
     pub comments: usize,
     pub events: usize,
-    /// Rows whose id the board already had: left as they were.
+    /// Tokens added (their records: digests only).
+    pub tokens: usize,
+    /// Revocations the file brought that the board did not know.
+    pub revoked_tokens: usize,
+    /// How far the imported feed lines' seqs were moved up (0: kept as they were); `None`
+    /// when no line brought a seq.
+    pub seq_shift: Option<i64>,
+    /// Rows whose id the board already had (left as they were), and tokens not added because
+    /// they were revoked or have expired.
     pub skipped: usize,
 }
 
@@ -44,11 +75,16 @@ const MAX_PROBLEMS: usize = 20;
 /// The longest line of the feed accepted (the board's own are under 500 characters).
 const EVENT_MESSAGE_MAX_CHARS: usize = 1_000;
 
+/// The largest seq a board hands out: the largest whole number a JavaScript client reads
+/// exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SEQ: i64 = (1 << 53) - 1;
+
 impl MissionControl {
     /// Adds an export's rows to this board, in one transaction, once every row has passed the
     /// API's rules (see the module's documentation); rows whose id exists are skipped. Claims
     /// do not survive an import (leases are dropped), an agent whose name is taken gets its id
-    /// appended, and imported events keep their text and time but no seq. Nothing is
+    /// appended, imported events keep their text, time and the order of their seqs, and tokens
+    /// come only with the same signing key (see the module's documentation). Nothing is
     /// announced: import into a board no server is serving.
     pub async fn import(&self, export: BoardExport) -> Result<ImportReport> {
         if export.format != EXPORT_FORMAT || export.version != EXPORT_VERSION {
@@ -57,9 +93,29 @@ impl MissionControl {
                 format!("not a {EXPORT_FORMAT} file of version {EXPORT_VERSION}"),
             ));
         }
+        let has_tokens = export.tokens.as_ref().is_some_and(|t| !t.is_empty());
+        if has_tokens && export.signing_key_check.as_deref() != Some(self.signing_key_check()) {
+            return Err(Error::field(
+                "signingKeyCheck",
+                "the file's tokens were signed with another key than this board's \
+                 (JWT_SECRET): they would not be accepted here",
+            ));
+        }
         let rows = Rows::check(export)?;
-        self.write(move |conn| Ok((rows.add_to(conn)?, vec![])))
-            .await
+        let (report, revoked) = self
+            .write_with_seqs(move |conn, seqs| {
+                let (report, revoked) = rows.add_to(conn, seqs, now_millis())?;
+                let published = revoked
+                    .iter()
+                    .map(|h| DomainEvent::TokenRevoked {
+                        token_hash: h.clone(),
+                    })
+                    .collect();
+                Ok(((report, revoked), published))
+            })
+            .await?;
+        self.forget_verified(&revoked);
+        Ok(report)
     }
 }
 
@@ -138,21 +194,35 @@ fn record_id(id: &str, like: &str) -> Result<String, String> {
 /// An export's rows once each has passed the rules that need no database, as the API would
 /// store them (titles trimmed, tags de-duplicated, claims dropped).
 struct Rows {
+    /// The change log's position the file was taken at: how many seqs its lines span.
+    seq: i64,
     agents: Vec<Agent>,
     tasks: Vec<Task>,
     comments: Vec<Comment>,
     events: Vec<Event>,
+    tokens: Vec<TokenRecord>,
+    revoked_tokens: Vec<RevokedToken>,
 }
 
 impl Rows {
     fn check(export: BoardExport) -> Result<Rows> {
         let mut p = Problems::default();
         let mut rows = Rows {
+            seq: export.seq,
             agents: Vec::new(),
             tasks: Vec::new(),
             comments: Vec::new(),
             events: Vec::new(),
+            tokens: Vec::new(),
+            revoked_tokens: Vec::new(),
         };
+        if !(0..=MAX_SEQ).contains(&export.seq) {
+            p.push(
+                "seq".into(),
+                format!("must be a whole number from 0 to {MAX_SEQ}"),
+            );
+        }
+        let mut seqs_seen = HashSet::new();
         for (index, agent) in export.agents.into_iter().enumerate() {
             let at = Row {
                 section: "agents",
@@ -217,8 +287,24 @@ impl Rows {
                 ),
                 p.check(&at, "timestamp", time(event.timestamp)),
             );
-            if let (Some(id), Some(message), Some(agent_id), Some(task_id), Some(timestamp)) =
-                checked
+            let seq = p.check(
+                &at,
+                "seq",
+                match event.seq {
+                    Some(seq) if !(1..=export.seq).contains(&seq) => Err(format!(
+                        "must be a whole number from 1 to the file's seq ({})",
+                        export.seq
+                    )),
+                    Some(seq) if !seqs_seen.insert(seq) => {
+                        Err(format!("another line of the file has the seq {seq}"))
+                    }
+                    seq => Ok(seq),
+                },
+            );
+            if let (
+                (Some(id), Some(message), Some(agent_id), Some(task_id), Some(timestamp)),
+                Some(seq),
+            ) = (checked, seq)
             {
                 rows.events.push(Event {
                     id,
@@ -227,16 +313,44 @@ impl Rows {
                     agent_id,
                     task_id,
                     timestamp,
-                    seq: None,
+                    seq,
                 });
+            }
+        }
+        for (index, token) in export.tokens.into_iter().flatten().enumerate() {
+            let at = Row {
+                section: "tokens",
+                index,
+            };
+            if let Some(token) = check_token(&mut p, &at, token) {
+                rows.tokens.push(token);
+            }
+        }
+        for (index, revoked) in export.revoked_tokens.into_iter().flatten().enumerate() {
+            let at = Row {
+                section: "revokedTokens",
+                index,
+            };
+            let checked = (
+                p.check(&at, "id", sha256_hex(&revoked.id)),
+                p.check(&at, "expiresAt", time(revoked.expires_at)),
+            );
+            if let (Some(id), Some(expires_at)) = checked {
+                rows.revoked_tokens.push(RevokedToken { id, expires_at });
             }
         }
         p.finish()?;
         Ok(rows)
     }
 
-    /// Checks the rows against the board and adds them, inside the write.
-    fn add_to(self, conn: &Connection) -> Result<ImportReport> {
+    /// Checks the rows against the board and adds them, inside the write; the report, and
+    /// the hashes of the tokens the file's revocations revoked here.
+    fn add_to(
+        self,
+        conn: &Connection,
+        seqs: &mut Seqs,
+        now: i64,
+    ) -> Result<(ImportReport, Vec<String>)> {
         let mut report = ImportReport::default();
         for mut agent in self.agents {
             if agents::exists(conn, &agent.id)? {
@@ -286,125 +400,34 @@ impl Rows {
             report.comments += 1;
         }
         p.finish()?;
+        let revoked = add_credentials(conn, self.tokens, self.revoked_tokens, now, &mut report)?;
+        let mut lines = Vec::with_capacity(self.events.len());
         for event in self.events {
             if events::exists(conn, &event.id)? {
                 report.skipped += 1;
                 continue;
             }
-            events::insert(conn, &event)?;
-            report.events += 1;
+            lines.push(event);
         }
-        Ok(report)
+        if lines.iter().any(|e| e.seq.is_some()) {
+            let shift = seqs.reserve(conn, self.seq)?;
+            if shift > MAX_SEQ - self.seq {
+                return Err(Error::field(
+                    "seq",
+                    "this board's change log is too far along to take the file's seqs",
+                ));
+            }
+            for line in &mut lines {
+                line.seq = line.seq.map(|seq| seq + shift);
+            }
+            report.seq_shift = Some(shift);
+        }
+        for line in &lines {
+            events::insert(conn, line)?;
+        }
+        report.events = lines.len();
+        Ok((report, revoked))
     }
-}
-
-fn check_agent(p: &mut Problems, at: &Row, agent: Agent) -> Option<Agent> {
-    let checked = (
-        p.check(at, "id", agent_id(&agent.id)),
-        p.check(at, "name", AgentName::parse(&agent.name)),
-        p.check(at, "lastActive", time(agent.last_active)),
-        p.check(
-            at,
-            "avatarColor",
-            agent
-                .avatar_color
-                .as_deref()
-                .map(|c| AvatarColor::parse(c).map(|c| c.as_str().to_owned()))
-                .transpose(),
-        ),
-    );
-    let (Some(id), Some(name), Some(last_active), Some(avatar_color)) = checked else {
-        return None;
-    };
-    Some(Agent {
-        id,
-        name: name.as_str().to_owned(),
-        role: agent.role,
-        status: agent.status,
-        last_active,
-        avatar_color,
-    })
-}
-
-fn check_task(p: &mut Problems, at: &Row, task: Task) -> Option<Task> {
-    let version = if (1..=Task::MAX_VERSION).contains(&task.version) {
-        Ok(task.version)
-    } else {
-        Err(format!(
-            "must be a whole number from 1 to {}",
-            Task::MAX_VERSION
-        ))
-    };
-    let checked = (
-        p.check(at, "id", TaskId::parse(&task.id)),
-        p.check(at, "title", TaskTitle::parse(&task.title)),
-        p.check(
-            at,
-            "description",
-            task.description
-                .as_deref()
-                .map(TaskDescription::parse)
-                .transpose()
-                .map(Option::flatten),
-        ),
-        p.check(
-            at,
-            "assignedAgent",
-            optional_agent_id(task.assigned_agent.as_deref()),
-        ),
-        p.check(
-            at,
-            "createdBy",
-            optional_agent_id(task.created_by.as_deref()),
-        ),
-        p.check(
-            at,
-            "updatedBy",
-            optional_agent_id(task.updated_by.as_deref()),
-        ),
-        p.check(at, "tags", Tags::parse(task.tags)),
-        p.check(at, "version", version),
-        p.check(at, "blockedBy", TaskRefs::parse(task.blocked_by)),
-    );
-    let created_at = p.check(at, "createdAt", time(task.created_at));
-    let updated_at = p.check(at, "updatedAt", time(task.updated_at));
-    let (
-        (
-            Some(id),
-            Some(title),
-            Some(description),
-            Some(assigned_agent),
-            Some(created_by),
-            Some(updated_by),
-            Some(tags),
-            Some(version),
-            Some(blocked_by),
-        ),
-        Some(created_at),
-        Some(updated_at),
-    ) = (checked, created_at, updated_at)
-    else {
-        return None;
-    };
-    Some(Task {
-        id: id.into_string(),
-        title: title.as_str().to_owned(),
-        description: description.map(|d| d.as_str().to_owned()),
-        status: task.status,
-        assigned_agent,
-        priority: task.priority,
-        created_at,
-        updated_at,
-        created_by,
-        tags: tags.iter().map(str::to_owned).collect(),
-        version,
-        updated_by,
-        // Claims do not survive an import.
-        lease_expires_at: None,
-        lease_seconds: None,
-        blocked_by: blocked_by.as_slice().to_vec(),
-        blocked: false,
-    })
 }
 
 /// The rules that need the board, for the tasks the import adds (`ids`: theirs): assignees

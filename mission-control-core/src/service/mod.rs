@@ -29,7 +29,7 @@ use crate::domain::{AgentId, Event, EventType};
 use crate::error::{Error, Result};
 use crate::store::health::{HealthReport, StoreHealth};
 use crate::store::sqlite::checkpoint::Checkpointer;
-use crate::store::writer::{Writer, Written};
+use crate::store::writer::{Seqs, Writer, Written};
 use crate::store::{self, Database, ReadPool, Sql, params};
 
 mod agents;
@@ -461,6 +461,15 @@ impl MissionControl {
         F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
     {
         self.inner.writer.write(work).await
+    }
+
+    /// [`Self::write`] for a job that sets seqs aside (an import keeping its feed's order).
+    pub(crate) async fn write_with_seqs<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut Seqs) -> Result<Written<T>> + Send + 'static,
+    {
+        self.inner.writer.write_with_seqs(work).await
     }
 
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>

@@ -6,9 +6,11 @@
 use crate::store::Connection;
 
 use super::MissionControl;
-use crate::domain::{Agent, Comment, Event, Task};
+use crate::domain::{Agent, Comment, Event, RevokedToken, Task, TokenRecord};
 use crate::error::{Error, Result};
-use crate::store::{self, TaskCursor, TaskFilter, agents, changes, comments, events, tasks};
+use crate::store::{
+    self, TaskCursor, TaskFilter, agents, changes, comments, events, tasks, tokens,
+};
 
 /// A consistent view of the board, read in pages; see [`MissionControl::read_board`].
 ///
@@ -160,6 +162,21 @@ impl Snapshot {
     /// The next `size` events of the log, oldest first.
     pub async fn next_events(&mut self, size: usize) -> Result<Vec<Event>> {
         self.with(move |r| r.next_events(size)).await
+    }
+
+    /// The board's unexpired tokens (digests only) and remembered revocations: what the
+    /// command line's export carries so that tokens keep working on the board it moves to.
+    pub(crate) async fn credentials(
+        &mut self,
+        now: i64,
+    ) -> Result<(Vec<TokenRecord>, Vec<RevokedToken>)> {
+        self.with(move |r| {
+            Ok((
+                tokens::all_live(&r.conn, now)?,
+                tokens::all_revoked(&r.conn, now)?,
+            ))
+        })
+        .await
     }
 
     /// [`Snapshot::next_page`], here and now: blocks (call it where blocking is allowed).

@@ -57,6 +57,17 @@ pub(crate) fn set_latest(conn: &Connection, seq: i64) -> Result<()> {
     Ok(())
 }
 
+/// Moves SQLite's counter of the last seq handed out to `seq` (a job setting seqs aside,
+/// with no row of the log to move it); PostgreSQL's is written by the writer at each commit.
+pub(crate) fn set_sqlite_latest(conn: &Connection, seq: i64) -> Result<()> {
+    const UPDATE: Sql = Sql::new("UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'changes'");
+    const INSERT: Sql = Sql::new("INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?1)");
+    if conn.dialect() == Dialect::Sqlite && conn.execute(&UPDATE, params![seq])? == 0 {
+        conn.execute(&INSERT, params![seq])?;
+    }
+    Ok(())
+}
+
 /// The oldest seq still kept, if any.
 pub(crate) fn oldest(conn: &Connection) -> Result<Option<i64>> {
     const SQL: Sql = Sql::new("SELECT MIN(seq) FROM changes");

@@ -55,6 +55,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "0008_leaner_writes",
         include_str!("../../../migrations/sqlite/0008_leaner_writes.sql"),
     ),
+    (
+        9,
+        "0009_revoked_tokens",
+        include_str!("../../../migrations/sqlite/0009_revoked_tokens.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -82,6 +87,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "0008_leaner_writes",
         include_str!("../../../migrations/postgres/0008_leaner_writes.sql"),
+    ),
+    (
+        9,
+        "0009_revoked_tokens",
+        include_str!("../../../migrations/postgres/0009_revoked_tokens.sql"),
     ),
 ];
 

@@ -48,6 +48,25 @@ pub(crate) struct Seqs {
     bytes: i64,
 }
 
+impl Seqs {
+    /// Sets aside the next `count` seqs for rows that keep a seq of their own but announce
+    /// nothing (an import's feed lines, in their order): the last seq before them, so the
+    /// first set aside is one above it. The changes logged after them come after them, in this
+    /// batch and every later one.
+    pub(crate) fn reserve(&mut self, conn: &Connection, count: i64) -> Result<i64> {
+        let before = self.last;
+        let last = before
+            .checked_add(count)
+            .filter(|_| count >= 0)
+            .ok_or_else(|| Error::field("seq", "the change log cannot hold that many seqs"))?;
+        // SQLite's own counter moves only with the rows it numbers; PostgreSQL's is written
+        // back when the batch commits, as always.
+        changes::set_sqlite_latest(conn, last)?;
+        self.last = last;
+        Ok(before)
+    }
+}
+
 /// What a write job returns: its result for the caller, and the events to publish on commit.
 pub(crate) type Written<T> = (T, Vec<DomainEvent>);
 
@@ -71,7 +90,7 @@ struct Op<T, F> {
 impl<T, F> Job for Op<T, F>
 where
     T: Send,
-    F: FnOnce(&Connection) -> Result<Written<T>> + Send,
+    F: FnOnce(&Connection, &mut Seqs) -> Result<Written<T>> + Send,
 {
     fn run(&mut self, conn: &Connection, seqs: &mut Seqs, isolated: bool) {
         let Some(work) = self.work.take() else { return };
@@ -82,7 +101,7 @@ where
         let (before, bytes_before) = (seqs.last, seqs.bytes);
         // A panic in one job must not take down the writer thread (and with it every later
         // write); it becomes that job's error and its savepoint is rolled back.
-        let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(conn, seqs)))
             .unwrap_or_else(|_| Err(Error::Internal("a write panicked".into())))
             .and_then(|(value, events)| Ok((value, log_changes(conn, seqs, events)?)));
         if outcome.is_err() {
@@ -221,6 +240,15 @@ impl Writer {
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
+    {
+        self.write_with_seqs(move |conn, _| work(conn)).await
+    }
+
+    /// [`Writer::write`] for the rare job that sets seqs aside ([`Seqs::reserve`]).
+    pub async fn write_with_seqs<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut Seqs) -> Result<Written<T>> + Send + 'static,
     {
         let sender = self.sender()?;
         let (reply, answer) = oneshot::channel();

@@ -16,6 +16,7 @@ mod clock;
 mod durability;
 mod events;
 mod import;
+mod moving;
 mod parsing;
 mod people;
 mod presence;

@@ -20,6 +20,7 @@ mod export;
 mod hardening;
 mod live_costs;
 mod mcp;
+mod moving;
 mod people;
 mod permissions;
 mod replay;
