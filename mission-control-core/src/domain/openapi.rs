@@ -272,6 +272,26 @@ pub fn agent_name() -> Schema {
     line(AgentName::MAX_CHARS, "The display name").into()
 }
 
+/// A person's username: the slug their card's id is made of.
+pub fn username() -> Schema {
+    string(false)
+        .min_length(Some(1))
+        .max_length(Some(super::person::Username::MAX_CHARS))
+        .pattern(Some(format!(
+            "^[a-z0-9][a-z0-9_-]{{0,{}}}$",
+            super::person::Username::MAX_CHARS - 1
+        )))
+        .description(Some(
+            "1 to 32 lowercase letters, digits, `-` or `_`, starting with a letter or a digit.",
+        ))
+        .into()
+}
+
+/// A person's access role.
+pub fn access() -> RefOr<Schema> {
+    enum_ref::<super::person::Access>(false, "What the person may do.")
+}
+
 pub fn agent_role() -> RefOr<Schema> {
     enum_ref::<AgentRole>(false, "What the agent does.")
 }

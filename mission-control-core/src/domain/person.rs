@@ -122,16 +122,16 @@ pub struct NewPersonRequest {
     /// 1 to 32 lowercase letters, digits, `-` or `_`.
     #[cfg_attr(
         feature = "openapi",
-        schema(required = true, max_length = 32, example = "nova")
+        schema(required = true, schema_with = super::openapi::username, example = "nova")
     )]
     pub username: Option<String>,
     /// Display name, 1 to 100 characters.
     #[cfg_attr(
         feature = "openapi",
-        schema(required = true, max_length = 100, example = "Nova")
+        schema(required = true, schema_with = super::openapi::agent_name, example = "Nova")
     )]
     pub name: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Access))]
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = super::openapi::access))]
     pub role: Option<String>,
     /// 8 to 256 characters. Without it the answer carries an invitation, valid 7 days, where
     /// the person chooses one.
@@ -194,13 +194,13 @@ fn required<T>(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdatePersonRequest {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::agent_name))]
     pub name: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Access>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::openapi::access))]
     pub role: Patch<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = bool))]
     pub disabled: Patch<bool>,
 }
 
