@@ -63,31 +63,8 @@ pub async fn fanout(plan: &Plan, bin: &Path, tmp: &Path, n: usize, report: &mut 
     let (mut missing, mut early) = (0usize, 0usize);
     let cpu = server.cpu_time();
     for k in 0..plan.fanout_writes {
-        let sent = Instant::now();
-        let response = writer
-            .post(format!("{}/api/tasks", server.base))
-            .header("authorization", &auth)
-            .json(&serde_json::json!({ "title": format!("{}{k}", socket::MARKER) }))
-            .send()
-            .await?;
-        let status = response.status();
-        response.bytes().await?;
-        let answered = Instant::now();
-        if status != reqwest::StatusCode::CREATED {
-            return Err(format!("the fan-out write failed: {status}").into());
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        let (mut got, mut last) = (0usize, None::<Instant>);
-        while got < n {
-            match tokio::time::timeout_at(deadline, seen.recv()).await {
-                Ok(Some((write, at))) if write == k => {
-                    got += 1;
-                    last = Some(last.map_or(at, |l: Instant| l.max(at)));
-                }
-                Ok(Some(_)) => {}
-                Ok(None) | Err(_) => break,
-            }
-        }
+        let (sent, answered) = socket::marked_write(&writer, &server.base, &auth, k).await?;
+        let (got, last) = socket::arrivals(&mut seen, k, n).await;
         missing += n - got;
         if let Some(last) = last
             && got == n

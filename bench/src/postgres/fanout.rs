@@ -2,7 +2,7 @@
 //! `n` Socket.io clients connected to process B has its `task.created`. B hears of the commit
 //! through PostgreSQL's `NOTIFY` and reads the change log; the figure is that whole path.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -57,31 +57,8 @@ pub async fn across(board: &Board, n: usize, writes: u32) -> Res<Delivery> {
         missing: 0,
     };
     for k in 0..writes {
-        let sent = Instant::now();
-        let response = writer
-            .post(format!("{}/api/tasks", a.base))
-            .header("authorization", &auth)
-            .json(&serde_json::json!({ "title": format!("{}{k}", socket::MARKER) }))
-            .send()
-            .await?;
-        let status = response.status();
-        response.bytes().await?;
-        let answered = Instant::now();
-        if status != reqwest::StatusCode::CREATED {
-            return Err(format!("the write on process A failed: {status}").into());
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        let (mut got, mut last) = (0usize, None::<Instant>);
-        while got < n {
-            match tokio::time::timeout_at(deadline, seen.recv()).await {
-                Ok(Some((write, at))) if write == k => {
-                    got += 1;
-                    last = Some(last.map_or(at, |l: Instant| l.max(at)));
-                }
-                Ok(Some(_)) => {}
-                Ok(None) | Err(_) => break,
-            }
-        }
+        let (sent, answered) = socket::marked_write(&writer, &a.base, &auth, k).await?;
+        let (got, last) = socket::arrivals(&mut seen, k, n).await;
         delivery.missing += n - got;
         if let Some(last) = last
             && got == n

@@ -142,9 +142,9 @@ pub struct NewAgent {
 impl NewAgent {
     pub fn parse(req: NewAgentRequest) -> Result<Self> {
         let mut p = Problems::default();
-        let id = required(&mut p, "id", req.id, |s| AgentId::parse(&s));
-        let name = required(&mut p, "name", req.name, |s| AgentName::parse(&s));
-        let role = required(&mut p, "role", req.role, |s| s.parse());
+        let id = p.required("id", req.id, |s| AgentId::parse(&s));
+        let name = p.required("name", req.name, |s| AgentName::parse(&s));
+        let role = p.required("role", req.role, |s| s.parse());
         let status = match req.status {
             Some(s) => p.check("status", s.parse()),
             None => Some(AgentStatus::Online),
@@ -164,21 +164,6 @@ impl NewAgent {
             _ => Err(crate::Error::Internal(
                 "validation passed with a missing field".into(),
             )),
-        }
-    }
-}
-
-fn required<T>(
-    p: &mut Problems,
-    field: &str,
-    value: Option<String>,
-    parse: impl FnOnce(String) -> Result<T, String>,
-) -> Option<T> {
-    match value {
-        Some(v) => p.check(field, parse(v)),
-        None => {
-            p.push(field, "is required");
-            None
         }
     }
 }

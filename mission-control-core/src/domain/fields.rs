@@ -49,6 +49,22 @@ impl Problems {
         }
     }
 
+    /// A required field: parsed when present, else noted as missing.
+    pub fn required<T>(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        parse: impl FnOnce(String) -> Result<T, String>,
+    ) -> Option<T> {
+        match value {
+            Some(v) => self.check(field, parse(v)),
+            None => {
+                self.0.push(FieldError::new(field, "is required"));
+                None
+            }
+        }
+    }
+
     pub fn push(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }

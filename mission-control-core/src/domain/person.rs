@@ -152,9 +152,9 @@ pub struct NewPerson {
 impl NewPerson {
     pub fn parse(req: NewPersonRequest) -> Result<Self> {
         let mut p = Problems::default();
-        let username = required(&mut p, "username", req.username, |s| Username::parse(&s));
-        let name = required(&mut p, "name", req.name, |s| AgentName::parse(&s));
-        let access = required(&mut p, "role", req.role, |s| s.parse());
+        let username = p.required("username", req.username, |s| Username::parse(&s));
+        let name = p.required("name", req.name, |s| AgentName::parse(&s));
+        let access = p.required("role", req.role, |s| s.parse());
         let password = req
             .password
             .and_then(|s| p.check("password", Password::parse(&s)));
@@ -169,21 +169,6 @@ impl NewPerson {
             _ => Err(crate::Error::Internal(
                 "validation passed with a missing field".into(),
             )),
-        }
-    }
-}
-
-fn required<T>(
-    p: &mut Problems,
-    field: &str,
-    value: Option<String>,
-    parse: impl FnOnce(String) -> Result<T, String>,
-) -> Option<T> {
-    match value {
-        Some(v) => p.check(field, parse(v)),
-        None => {
-            p.push(field, "is required");
-            None
         }
     }
 }
